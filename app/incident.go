@@ -111,6 +111,8 @@ type Incident struct {
 	TimeZone       string      `json:"timeZone,omitempty"`
 	Playbook       PlaybookRef `json:"playbook"`
 	Jumps          []Jump      `json:"jumps,omitempty"`
+	Times          KeyTimes    `json:"times"`
+	Review         Review      `json:"review"`
 	CreatedAt      time.Time   `json:"createdAt"`
 	UpdatedAt      time.Time   `json:"updatedAt"`
 }

@@ -185,6 +185,10 @@ func (s *Service) Create(ctx context.Context, n NewIncident) (Case, error) {
 		Exercise: n.Exercise, Accounts: cleanList(n.Accounts), Buckets: cleanList(n.Buckets),
 		Principals: cleanList(n.Principals), Application: strings.TrimSpace(n.Application),
 		TimeZone: n.TimeZone, Playbook: pb.Ref(), CreatedAt: now, UpdatedAt: now,
+		Times: KeyTimes{Detected: now, Reported: now},
+	}
+	if !n.DetectedAt.IsZero() {
+		inc.Times.Detected = n.DetectedAt.UTC()
 	}
 	c := Case{Incident: inc, Steps: map[string]StepState{}}
 	kind := "incident"
@@ -365,6 +369,11 @@ func (s *Service) SetStatus(ctx context.Context, id string, status Status) (Case
 		}
 		old := c.Incident.Status
 		c.Incident.Status = status
+		// The first time a status is reached stamps its key time; a
+		// responder corrects it with SetKeyTime.
+		if p := c.Incident.Times.field(string(status)); p != nil && p.IsZero() {
+			*p = s.now()
+		}
 		return []Entry{s.entry(KindStatus, fmt.Sprintf("Status changed from %s to %s", old, status), time.Time{})}, nil
 	})
 }
