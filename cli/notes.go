@@ -1,0 +1,261 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"s3responder/app"
+)
+
+func noteUsage() string {
+	return `Usage: s3responder note ID TEXT... [--at RFC3339]
+       s3responder note ID --file FILE [--from LINE]
+
+Records an observation on the incident's timeline. --at says when it
+happened, if not now (for things learned late).
+
+With --file, every non-empty line of FILE ("-" reads standard input) is one
+observation, optionally prefixed with its time and a tab:
+  2026-11-26T14:05:00Z<TAB>GetObject from 203.0.113.7 on invoices/
+Each line is saved on its own as soon as it is read, so an interrupted
+import keeps what it had done: the progress lines say which line was
+reached, and --from LINE resumes after it. A bad line is reported with its
+number and the others are still imported.
+`
+}
+
+func runNote(ctx context.Context, args []string, d Deps) int {
+	a, code, ok := parse(d, args, Spec{Values: []string{"at", "file", "from"}}, 1, -1, noteUsage)
+	if !ok {
+		return code
+	}
+	id := a.Pos[0]
+	if a.Has("file") {
+		if len(a.Pos) > 1 {
+			return usageError(d, errors.New("give either TEXT or --file, not both"), noteUsage)
+		}
+		if a.Has("at") {
+			return usageError(d, errors.New("--at applies to a single note; with --file put the time at the start of each line"), noteUsage)
+		}
+		from := 1
+		if v := a.Value("from", ""); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return usageError(d, fmt.Errorf("--from %q is not a line number", v), noteUsage)
+			}
+			from = n
+		}
+		return importNotes(ctx, d, id, a.Value("file", ""), from)
+	}
+	if a.Has("from") {
+		return usageError(d, errors.New("--from goes with --file"), noteUsage)
+	}
+	text := strings.TrimSpace(strings.Join(a.Pos[1:], " "))
+	if text == "" {
+		return usageError(d, errors.New("the note is empty"), noteUsage)
+	}
+	var at time.Time
+	if v := a.Value("at", ""); v != "" {
+		t, err := parseTime(v)
+		if err != nil {
+			return usageError(d, fmt.Errorf("--at: %w", err), noteUsage)
+		}
+		at = t
+	}
+	return withService(d, func(svc *app.Service) int {
+		if _, err := svc.AddNote(ctx, id, text, at); err != nil {
+			return fail(d, err)
+		}
+		fmt.Fprintf(d.Stdout, "Noted on %s\n", id)
+		return exitOK
+	})
+}
+
+// parseNoteLine splits "RFC3339<TAB>text". A line whose part before the
+// first tab starts with a digit is taken to be timed and must parse; any
+// other line is text as a whole (observations may contain tabs).
+func parseNoteLine(line string) (time.Time, string, error) {
+	before, after, found := strings.Cut(line, "\t")
+	if !found || before == "" || before[0] < '0' || before[0] > '9' {
+		return time.Time{}, strings.TrimSpace(line), nil
+	}
+	t, err := parseTime(before)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	text := strings.TrimSpace(after)
+	if text == "" {
+		return time.Time{}, "", errors.New("there is a time but no text")
+	}
+	return t, text, nil
+}
+
+func importNotes(ctx context.Context, d Deps, id, file string, from int) int {
+	var r io.Reader
+	name := file
+	if file == "-" {
+		r, name = d.Stdin, "standard input"
+	} else {
+		f, err := os.Open(file)
+		if err != nil {
+			return fail(d, fmt.Errorf("read notes: %w", err))
+		}
+		defer f.Close()
+		r = f
+	}
+	return withService(d, func(svc *app.Service) int {
+		// Fail before reading anything if the incident is not there.
+		if _, err := svc.Load(ctx, id); err != nil {
+			return fail(d, err)
+		}
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+		var lineNo, saved, bad int
+		for sc.Scan() {
+			lineNo++
+			if lineNo < from {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				fmt.Fprintf(d.Stderr, "s3responder: interrupted before line %d; resume with --from %d\n", lineNo, lineNo)
+				return exitFail
+			}
+			line := strings.TrimRight(sc.Text(), "\r")
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			at, text, err := parseNoteLine(line)
+			if err == nil {
+				// One transaction per line: a crash keeps every line
+				// already reported as saved.
+				_, err = svc.AddNote(ctx, id, text, at)
+			}
+			if err != nil {
+				bad++
+				fmt.Fprintf(d.Stderr, "%s:%d: %v\n", name, lineNo, err)
+				if errors.Is(err, app.ErrInUse) || errors.Is(err, app.ErrNotFound) {
+					return exitFail
+				}
+				continue
+			}
+			saved++
+			fmt.Fprintf(d.Stdout, "line %d saved\n", lineNo)
+		}
+		if err := sc.Err(); err != nil {
+			fmt.Fprintf(d.Stderr, "s3responder: read %s after line %d: %v; resume with --from %d\n", name, lineNo, err, lineNo+1)
+			return exitFail
+		}
+		fmt.Fprintf(d.Stdout, "Imported %d notes from %s into %s", saved, name, id)
+		if bad > 0 {
+			fmt.Fprintf(d.Stdout, "; %d bad lines (see above)\n", bad)
+			return exitFail
+		}
+		fmt.Fprintln(d.Stdout)
+		return exitOK
+	})
+}
+
+func timelineUsage() string {
+	return `Usage: s3responder timeline ID [--json]
+
+Prints the incident's timeline: when each thing happened, in UTC and in the
+incident's time zone, who recorded it and what it was. Entries recorded
+well after the event also show when they were recorded.
+`
+}
+
+// entryView is a timeline entry with its times also in the incident's zone.
+type entryView struct {
+	app.Entry
+	EventTimeLocal  string `json:"eventTimeLocal"`
+	RecordedAtLocal string `json:"recordedAtLocal"`
+	TimeZone        string `json:"timeZone"`
+}
+
+func runTimeline(ctx context.Context, args []string, d Deps) int {
+	a, code, ok := parse(d, args, Spec{Bools: []string{"json"}}, 1, 1, timelineUsage)
+	if !ok {
+		return code
+	}
+	return withService(d, func(svc *app.Service) int {
+		c, err := svc.Load(ctx, a.Pos[0])
+		if err != nil {
+			return fail(d, err)
+		}
+		entries, err := svc.Timeline(ctx, a.Pos[0])
+		if err != nil {
+			return fail(d, err)
+		}
+		loc := c.Incident.Location()
+		if a.Bool("json") {
+			out := make([]entryView, 0, len(entries))
+			for _, e := range entries {
+				out = append(out, entryView{Entry: e, TimeZone: loc.String(),
+					EventTimeLocal:  e.EventTime.In(loc).Format(time.RFC3339),
+					RecordedAtLocal: e.RecordedAt.In(loc).Format(time.RFC3339)})
+			}
+			return writeJSON(d, out)
+		}
+		tw := tabwriter.NewWriter(d.Stdout, 0, 0, 2, ' ', 0)
+		if loc == time.UTC {
+			fmt.Fprintln(tw, "#\tTIME (UTC)\tACTOR\tKIND\tWHAT")
+		} else {
+			fmt.Fprintf(tw, "#\tTIME (UTC)\tTIME (%s)\tACTOR\tKIND\tWHAT\n", loc)
+		}
+		for _, e := range entries {
+			text := e.Text
+			if e.RecordedAt.Sub(e.EventTime) > time.Minute {
+				text += fmt.Sprintf(" [recorded %s]", e.RecordedAt.UTC().Format("2006-01-02 15:04:05Z"))
+			}
+			utc := e.EventTime.UTC().Format("2006-01-02 15:04:05Z")
+			if loc == time.UTC {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.Seq, utc, e.Actor, e.Kind, text)
+			} else {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, utc, e.EventTime.In(loc).Format("2006-01-02 15:04:05 MST"), e.Actor, e.Kind, text)
+			}
+		}
+		if err := tw.Flush(); err != nil {
+			return fail(d, err)
+		}
+		return exitOK
+	})
+}
+
+func verifyUsage() string {
+	return `Usage: s3responder verify ID
+
+Checks the incident's timeline hash chain. Exits 0 when every entry is as
+it was recorded, 1 naming the first entry that was changed, removed or
+reordered.
+`
+}
+
+func runVerify(ctx context.Context, args []string, d Deps) int {
+	a, code, ok := parse(d, args, Spec{}, 1, 1, verifyUsage)
+	if !ok {
+		return code
+	}
+	id := a.Pos[0]
+	return withService(d, func(svc *app.Service) int {
+		n, err := svc.Verify(ctx, id)
+		var ce *app.ChainError
+		switch {
+		case errors.As(err, &ce):
+			fmt.Fprintf(d.Stdout, "timeline of %s is NOT intact: entry %d: %s\n", id, ce.Seq, ce.Reason)
+			fmt.Fprintf(d.Stderr, "s3responder: %v\n", err)
+			return exitFail
+		case err != nil:
+			return fail(d, err)
+		}
+		fmt.Fprintf(d.Stdout, "timeline of %s verified: %d entries\n", id, n)
+		return exitOK
+	})
+}
