@@ -1,0 +1,151 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.etcd.io/bbolt"
+
+	"s3responder/app"
+)
+
+// v1File is what a schema 1 file holds, read with bare bbolt so the
+// expectations do not depend on the code under test.
+type v1File struct {
+	incidents map[string]app.Case
+	timelines map[string][]app.Entry
+	playbooks map[string][]byte
+}
+
+func readV1(t *testing.T, path string) v1File {
+	t.Helper()
+	f := v1File{incidents: map[string]app.Case{}, timelines: map[string][]app.Entry{}, playbooks: map[string][]byte{}}
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, b.Close()) }()
+	require.NoError(t, b.View(func(tx *bbolt.Tx) error {
+		require.Equal(t, "1", string(tx.Bucket([]byte("meta")).Get([]byte("version"))))
+		require.Nil(t, tx.Bucket([]byte("heads")))
+		require.NoError(t, tx.Bucket([]byte("incidents")).ForEach(func(k, v []byte) error {
+			var rec struct {
+				Incident app.Incident             `json:"incident"`
+				Steps    map[string]app.StepState `json:"steps"`
+			}
+			require.NoError(t, json.Unmarshal(v, &rec))
+			f.incidents[string(k)] = app.Case{Incident: rec.Incident, Steps: rec.Steps}
+			tl := tx.Bucket([]byte("timeline")).Bucket(k)
+			if tl == nil {
+				return nil
+			}
+			return tl.ForEach(func(_, v []byte) error {
+				var e app.Entry
+				require.NoError(t, json.Unmarshal(v, &e))
+				f.timelines[string(k)] = append(f.timelines[string(k)], e)
+				return nil
+			})
+		}))
+		return tx.Bucket([]byte("playbooks")).ForEach(func(k, v []byte) error {
+			f.playbooks[string(k)] = append([]byte(nil), v...)
+			return nil
+		})
+	}))
+	return f
+}
+
+// copyFixture puts a private copy of testdata/v1.db where Open can change it.
+func copyFixture(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "v1.db"))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "v1.db")
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+	return path
+}
+
+func TestMigrateFromV1(t *testing.T) {
+	ctx := context.Background()
+	path := copyFixture(t)
+	want := readV1(t, path)
+	// The fixture must give the migration something to move.
+	require.Len(t, want.incidents, 2)
+	require.Len(t, want.playbooks, 1)
+	for id, c := range want.incidents {
+		require.NotEmpty(t, c.Steps, id)
+		require.GreaterOrEqual(t, len(want.timelines[id]), 3, id)
+	}
+
+	db := openAt(t, path)
+	list, err := db.List(ctx)
+	require.NoError(t, err)
+	assert.Len(t, list, len(want.incidents))
+	for id, wc := range want.incidents {
+		t.Run(id, func(t *testing.T) {
+			got, err := db.Load(ctx, id)
+			require.NoError(t, err)
+			assert.Equal(t, wc, got)
+			assert.Contains(t, list, wc.Incident)
+
+			entries, head, err := db.Timeline(ctx, id)
+			require.NoError(t, err)
+			assert.Equal(t, want.timelines[id], entries)
+			last := entries[len(entries)-1]
+			assert.Equal(t, app.Head{Seq: last.Seq, Hash: last.Hash}, head)
+			require.NoError(t, app.VerifyChain(entries, head))
+
+			// The migrated incident keeps working: an update chains on.
+			_, err = db.Update(ctx, id, func(c *app.Case) ([]app.Entry, error) {
+				return []app.Entry{entryAt(0, "after migration")}, nil
+			})
+			require.NoError(t, err)
+			entries, head, err = db.Timeline(ctx, id)
+			require.NoError(t, err)
+			assert.Equal(t, last.Hash, entries[len(entries)-1].PrevHash)
+			require.NoError(t, app.VerifyChain(entries, head))
+		})
+	}
+	pbs, err := db.Playbooks(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, want.playbooks, pbs)
+	require.NoError(t, db.Close())
+
+	raw(t, path, func(tx *bbolt.Tx) error {
+		assert.Equal(t, "2", string(tx.Bucket([]byte("meta")).Get([]byte("version"))))
+		return tx.Bucket([]byte("incidents")).ForEach(func(k, v []byte) error {
+			var plain map[string]json.RawMessage
+			require.NoError(t, json.Unmarshal(v, &plain))
+			assert.NotContains(t, plain, "steps", "steps moved out of %s", k)
+			assert.Contains(t, plain, "id")
+			return nil
+		})
+	})
+	// Opening again finds schema 2 and leaves it alone.
+	db = openAt(t, path)
+	list, err = db.List(ctx)
+	require.NoError(t, err)
+	assert.Len(t, list, 2)
+}
+
+func TestFailedMigrationLeavesV1Intact(t *testing.T) {
+	path := copyFixture(t)
+	// A record whose incident does not carry its own key cannot be moved.
+	raw(t, path, func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte("incidents")).Put([]byte("INC-20250501-BROKEN"), []byte(`{"incident":{"id":"INC-other"},"steps":{}}`))
+	})
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+
+	_, err = openAtErr(path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "migrate schema 1 to 2")
+	assert.Contains(t, err.Error(), "INC-20250501-BROKEN")
+
+	readV1(t, path) // still version 1, still no heads
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+}

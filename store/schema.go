@@ -1,0 +1,162 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"go.etcd.io/bbolt"
+
+	"s3responder/app"
+)
+
+// currentVersion is the schema this build reads and writes. Raising it
+// means adding a case to migrate and a section to SCHEMA.md.
+const currentVersion = 2
+
+// errNewer is the refusal to open a file from a later build: migrating
+// backwards would lose whatever the newer schema added.
+var errNewer = errors.New("database was written by a newer S3 Responder")
+
+// upgrade brings the file to currentVersion: an empty file gets the current
+// layout, an older one is migrated step by step in a single transaction so a
+// crash mid-way leaves the old schema intact, and a newer one is refused
+// without writing anything.
+func (db *DB) upgrade() error {
+	var v int
+	if err := db.bolt.View(func(tx *bbolt.Tx) error {
+		var err error
+		v, err = storedVersion(tx)
+		return err
+	}); err != nil {
+		return err
+	}
+	switch {
+	case v == currentVersion:
+		return nil
+	case v > currentVersion:
+		return fmt.Errorf("%w (schema %d); this build knows up to %d", errNewer, v, currentVersion)
+	}
+	return db.bolt.Update(func(tx *bbolt.Tx) error {
+		// A new file (v == 0) has nothing to migrate, only buckets to lay out.
+		for from := v; v > 0 && from < currentVersion; from++ {
+			if err := migrate(tx, from); err != nil {
+				return fmt.Errorf("migrate schema %d to %d: %w", from, from+1, err)
+			}
+		}
+		for _, name := range [][]byte{bucketMeta, bucketIncidents, bucketSteps, bucketTimeline, bucketHeads, bucketPlaybooks} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keyVersion, []byte(strconv.Itoa(currentVersion)))
+	})
+}
+
+// storedVersion reads meta/version; 0 means a brand-new, empty file.
+func storedVersion(tx *bbolt.Tx) (int, error) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		empty := true
+		_ = tx.ForEach(func([]byte, *bbolt.Bucket) error { empty = false; return nil })
+		if empty {
+			return 0, nil
+		}
+		return 0, errors.New("not an S3 Responder database: it has no meta bucket")
+	}
+	raw := meta.Get(keyVersion)
+	v, err := strconv.Atoi(string(raw))
+	if err != nil || v < 1 {
+		return 0, fmt.Errorf("not an S3 Responder database: schema version %q is not a positive number", raw)
+	}
+	return v, nil
+}
+
+// migrate turns a schema from database into schema from+1 inside tx.
+func migrate(tx *bbolt.Tx, from int) error {
+	switch from {
+	case 1:
+		return migrate1to2(tx)
+	}
+	return fmt.Errorf("no migration from schema %d", from)
+}
+
+// v1Incident is a schema 1 incidents value: the incident with its step
+// states inline. Both parts stay raw so the move loses no field.
+type v1Incident struct {
+	Incident json.RawMessage            `json:"incident"`
+	Steps    map[string]json.RawMessage `json:"steps"`
+}
+
+// migrate1to2 moves inline step states into steps/<id>/, leaves plain
+// incident JSON in incidents, and anchors each existing timeline with a head
+// built from its last entry (schema 1 kept no head).
+func migrate1to2(tx *bbolt.Tx) error {
+	incidents, err := tx.CreateBucketIfNotExists(bucketIncidents)
+	if err != nil {
+		return err
+	}
+	// Collect first: bbolt forbids writing to a bucket inside its ForEach.
+	old := map[string]v1Incident{}
+	if err := incidents.ForEach(func(k, v []byte) error {
+		var rec v1Incident
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("incident %s: %w", k, err)
+		}
+		old[string(k)] = rec
+		return nil
+	}); err != nil {
+		return err
+	}
+	steps, err := tx.CreateBucketIfNotExists(bucketSteps)
+	if err != nil {
+		return err
+	}
+	timeline, err := tx.CreateBucketIfNotExists(bucketTimeline)
+	if err != nil {
+		return err
+	}
+	heads, err := tx.CreateBucketIfNotExists(bucketHeads)
+	if err != nil {
+		return err
+	}
+	for id, rec := range old {
+		var inc app.Incident
+		if err := json.Unmarshal(rec.Incident, &inc); err != nil || inc.ID != id {
+			return fmt.Errorf("incident %s: the record does not hold that incident", id)
+		}
+		if err := incidents.Put([]byte(id), rec.Incident); err != nil {
+			return err
+		}
+		sb, err := steps.CreateBucketIfNotExists([]byte(id))
+		if err != nil {
+			return err
+		}
+		for stepID, raw := range rec.Steps {
+			var st app.StepState
+			if err := json.Unmarshal(raw, &st); err != nil {
+				return fmt.Errorf("incident %s step %s: %w", id, stepID, err)
+			}
+			if err := sb.Put([]byte(stepID), raw); err != nil {
+				return err
+			}
+		}
+		tb, err := timeline.CreateBucketIfNotExists([]byte(id))
+		if err != nil {
+			return err
+		}
+		var head app.Head
+		if _, last := tb.Cursor().Last(); last != nil {
+			var e app.Entry
+			if err := json.Unmarshal(last, &e); err != nil {
+				return fmt.Errorf("incident %s last timeline entry: %w", id, err)
+			}
+			head = app.Head{Seq: e.Seq, Hash: e.Hash}
+		}
+		if err := putJSON(heads, id, head); err != nil {
+			return err
+		}
+	}
+	return nil
+}
