@@ -82,11 +82,12 @@ func (d Deps) Open() (*app.Service, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, closeFn, err := d.OpenService(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open database %s: %w", path, err)
+	if d.OpenService == nil {
+		return nil, nil, errors.New("this build cannot open a database")
 	}
-	return svc, closeFn, nil
+	// The store's errors already name the file; wrapping again would
+	// repeat it.
+	return d.OpenService(path)
 }
 
 // entry is a top-level subcommand and its one-line summary for the usage.
