@@ -317,7 +317,14 @@ func (s *Service) Choose(ctx context.Context, id, stepID string, optionIDs []str
 		}
 		st := c.Step(stepID)
 		st.Choices = optionIDs
-		st.Status = StepDone
+		// Answering a leaf's question finishes it. A step with sub-steps
+		// (Part 2's vector question, 1.4, 4.6) only starts: marking it done
+		// would resolve, and so skip, every sub-step the answer kept.
+		if len(step.Steps) == 0 {
+			st.Status = StepDone
+		} else if !st.Status.Resolved() {
+			st.Status = StepDoing
+		}
 		st.By, st.At = s.actor, s.now()
 		c.Steps[stepID] = st
 		c.Incident.Jumps = slices.DeleteFunc(c.Incident.Jumps, func(j Jump) bool { return j.FromStep == stepID })
