@@ -53,6 +53,16 @@ type Deps struct {
 // Command is one subcommand: it gets the arguments after its name.
 type Command func(ctx context.Context, args []string, d Deps) int
 
+// Reported wraps an error that RunGUI has already shown to the user (on
+// stderr and in a window); Run turns it into the exit code without
+// printing it a second time.
+type Reported struct{ Err error }
+
+func (r Reported) Error() string { return r.Err.Error() }
+
+// Unwrap gives errors.Is access to the cause (app.ErrInUse, say).
+func (r Reported) Unwrap() error { return r.Err }
+
 // DBPath says which database this invocation works on: --db wherever it
 // was typed, else S3RESPONDER_DB, else the per-user default.
 func (d Deps) DBPath() (string, error) {
@@ -187,6 +197,10 @@ func runGUI(ctx context.Context, d Deps) int {
 		return fail(d, errors.New("this build has no graphical interface: give a command (try --help)"))
 	}
 	if err := d.RunGUI(ctx, path); err != nil {
+		var r Reported
+		if errors.As(err, &r) {
+			return exitFail
+		}
 		return fail(d, err)
 	}
 	return exitOK

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -290,6 +291,15 @@ func TestNoCommandStartsTheGUI(t *testing.T) {
 		code, _, errOut := e.run()
 		assert.Equal(t, 1, code)
 		assert.Contains(t, errOut, "no display")
+	})
+	t.Run("gui error already reported", func(t *testing.T) {
+		e := newEnv(t)
+		e.deps.RunGUI = func(context.Context, string) error {
+			return Reported{Err: fmt.Errorf("open: %w", app.ErrInUse)}
+		}
+		code, _, errOut := e.run()
+		assert.Equal(t, 1, code)
+		assert.Empty(t, errOut, "the GUI already said it")
 	})
 }
 
