@@ -1,0 +1,21 @@
+// Package trail reads CloudTrail log files offline and answers the questions
+// a responder asks about unintended access to S3: which credentials touched
+// which buckets and objects, from where, when, how much data left, what
+// changed bucket or IAM access, and what was refused.
+//
+// The engine streams: each file is decompressed and its Records array walked
+// one record at a time with encoding/json's Decoder, so no file is ever held
+// whole in memory, and one record is capped in size. Files are spread over a
+// pool of workers (one per CPU); each worker aggregates into its own small
+// tables and folds them into the shared result as it goes. Every table of the
+// result has a documented bound, so peak memory stays flat whatever the size
+// of the input.
+//
+// Bad input never stops a run: a truncated gzip stream, malformed JSON, a
+// file that is not a CloudTrail log or an oversized record is reported per
+// file with the reason, and the records read before the fault still count.
+//
+// Digest files (CloudTrail-Digest/) are checked by Verify: each log file
+// against the SHA-256 its digest lists, the chain of digests, and with
+// CloudTrail's public key, each digest's signature.
+package trail

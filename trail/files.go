@@ -1,0 +1,160 @@
+package trail
+
+import (
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Inputs is what a list of paths expands to.
+type Inputs struct {
+	// Logs are the log files to analyse, sorted.
+	Logs []string
+	// Digests are the CloudTrail-Digest files found, sorted.
+	Digests []string
+	// Errors are paths that could not be listed or opened.
+	Errors []FileError
+}
+
+// IsDigestPath reports whether a path names a CloudTrail digest file, by its
+// folder (CloudTrail-Digest) or its file name (_CloudTrail-Digest_).
+func IsDigestPath(p string) bool {
+	s := filepath.ToSlash(p)
+	return strings.Contains(s, "/CloudTrail-Digest/") || strings.Contains(filepath.Base(p), "_CloudTrail-Digest_")
+}
+
+// isLogName reports whether a file found while walking a folder looks like a
+// log file: .json or .json.gz, and not a hidden file (drives copied from a
+// Mac carry "._" companions that are not JSON).
+func isLogName(name string) bool {
+	if strings.HasPrefix(name, ".") {
+		return false
+	}
+	n := strings.ToLower(name)
+	return strings.HasSuffix(n, ".json.gz") || strings.HasSuffix(n, ".json")
+}
+
+// Expand turns files and folders into the log and digest files to read.
+// Folders are walked recursively and only .json and .json.gz files are
+// taken; a file named explicitly is always taken. Paths that cannot be read
+// become errors, never a reason to stop.
+func Expand(paths []string) Inputs {
+	var in Inputs
+	seen := map[string]bool{}
+	addFile := func(p string) {
+		if seen[p] {
+			return
+		}
+		seen[p] = true
+		if IsDigestPath(p) {
+			in.Digests = append(in.Digests, p)
+		} else {
+			in.Logs = append(in.Logs, p)
+		}
+	}
+	for _, root := range paths {
+		info, err := os.Stat(root)
+		if err != nil {
+			in.Errors = append(in.Errors, FileError{File: root, Reason: reason(err)})
+			continue
+		}
+		if !info.IsDir() {
+			addFile(root)
+			continue
+		}
+		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				in.Errors = append(in.Errors, FileError{File: p, Reason: reason(err)})
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				if p != root && strings.HasPrefix(d.Name(), ".") {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() && isLogName(d.Name()) {
+				addFile(p)
+			}
+			return nil
+		})
+		if err != nil {
+			in.Errors = append(in.Errors, FileError{File: root, Reason: reason(err)})
+		}
+	}
+	slices.Sort(in.Logs)
+	slices.Sort(in.Digests)
+	return in
+}
+
+// reason turns an error into words without repeating the path, which the
+// FileError already names.
+func reason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// source opens log files and reuses its buffers and gzip reader from one
+// file to the next; one per worker.
+type source struct {
+	br *bufio.Reader
+	zr *gzip.Reader
+}
+
+// open returns a reader of the file's JSON, decompressing when the file
+// starts with the gzip magic number (whatever its name says), and the
+// file's size.
+func (s *source) open(path string) (io.Reader, *os.File, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("%w: %s", ErrInput, reason(err))
+	}
+	var size int64
+	if info, err := f.Stat(); err == nil {
+		size = info.Size()
+		if info.IsDir() {
+			_ = f.Close()
+			return nil, nil, 0, fmt.Errorf("%w: is a folder", ErrInput)
+		}
+	}
+	if s.br == nil {
+		s.br = bufio.NewReaderSize(f, 256<<10)
+	} else {
+		s.br.Reset(f)
+	}
+	magic, _ := s.br.Peek(2)
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		if s.zr == nil {
+			s.zr, err = gzip.NewReader(s.br)
+		} else {
+			err = s.zr.Reset(s.br)
+		}
+		if err != nil {
+			_ = f.Close()
+			return nil, nil, size, fmt.Errorf("%w: gzip header: %v", ErrInput, err)
+		}
+		return s.zr, f, size, nil
+	}
+	return s.br, f, size, nil
+}
+
+func statSize(p string) (int64, error) {
+	info, err := os.Stat(p)
+	if err != nil {
+		return 0, err
+	}
+	return info.Size(), nil
+}
