@@ -50,10 +50,10 @@ func Analyze(ctx context.Context, paths []string, opt Options) (*Result, error) 
 	workers = max(1, min(workers, len(in.Logs)))
 
 	var (
-		mu    sync.Mutex // guards shared, res and progress calls
-		prog  Progress
-		next  atomic.Int64
-		wg    sync.WaitGroup
+		mu   sync.Mutex // guards shared, res and progress calls
+		prog Progress
+		next atomic.Int64
+		wg   sync.WaitGroup
 	)
 	prog.FilesTotal = int64(len(in.Logs))
 	for _, p := range in.Logs {
