@@ -555,6 +555,10 @@ func TestValidationErrorsNameTheLine(t *testing.T) {
 			`- id: "2.1"`, `step "2.1" has no title`},
 		{"one option", strings.Replace(validSmall, "            - id: \"no\"\n              label: No\n              excludes: [\"1.3\"]\n", "", 1),
 			`- id: "1.2"`, "fewer than two options"},
+		{"null step", strings.Replace(validSmall, "      - id: \"2.1\"\n        title: Only\n", "      - ~ # null\n", 1),
+			"~ # null", `entry 1 of the steps of "2" is empty`},
+		{"null step through an alias", "id: x\nversion: \"1\"\nparts:\n  - id: \"1\"\n    title: One\n    steps: &kids\n      - id: \"1.1\"\n        title: First\n      - ~ # null\n  - id: \"2\"\n    title: Two\n    steps: *kids\n",
+			"~ # null", `entry 2 of the steps of "2" is empty`},
 		{"malformed yaml", strings.Replace(validSmall, "title: Second", "title: Second: oops", 1),
 			"Second: oops", "mapping values are not allowed"},
 		// For a block that breaks off, yaml.v3 reports where the enclosing

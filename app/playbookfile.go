@@ -63,7 +63,9 @@ func ParsePlaybook(name string, data []byte) (*Playbook, error) {
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, PlaybookErrors{yamlError(name, err)}
 	}
-	locate(&pb, &root)
+	if errs := locate(name, &pb, &root); len(errs) > 0 {
+		return nil, errs
+	}
 	sum := sha256.Sum256(data)
 	pb.SHA256 = hex.EncodeToString(sum[:])
 	if errs := pb.validate(name); len(errs) > 0 {
@@ -100,36 +102,53 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 }
 
 // locate walks the node tree beside the decoded structs and copies line and
-// column into steps and options.
-func locate(pb *Playbook, root *yaml.Node) {
+// column into steps and options. It also reports null entries in a list of
+// steps ("- ~" or a bare "-"), which decode to nil steps that nothing after
+// this point could handle.
+func locate(name string, pb *Playbook, root *yaml.Node) PlaybookErrors {
+	var errs PlaybookErrors
 	doc := root
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
 		doc = doc.Content[0]
 	}
-	var walk func(steps []*Step, seq *yaml.Node)
-	walk = func(steps []*Step, seq *yaml.Node) {
-		if seq == nil || seq.Kind != yaml.SequenceNode {
-			return
+	var walk func(steps []*Step, seq *yaml.Node, where string)
+	walk = func(steps []*Step, seq *yaml.Node, where string) {
+		if seq != nil && seq.Kind == yaml.AliasNode {
+			seq = seq.Alias
+		}
+		if seq != nil && seq.Kind != yaml.SequenceNode {
+			seq = nil
 		}
 		for i, s := range steps {
-			if i >= len(seq.Content) {
-				return
+			var n *yaml.Node
+			if seq != nil && i < len(seq.Content) {
+				n = seq.Content[i]
 			}
-			n := seq.Content[i]
-			s.Line, s.Column = n.Line, n.Column
-			if s.Decision != nil {
-				opts := mapValue(mapValue(n, "decision"), "options")
-				for j := range s.Decision.Options {
-					if opts != nil && j < len(opts.Content) {
-						s.Decision.Options[j].Line = opts.Content[j].Line
-						s.Decision.Options[j].Column = opts.Content[j].Column
+			if s == nil {
+				e := PlaybookError{File: name, Msg: fmt.Sprintf("entry %d of %s is empty", i+1, where)}
+				if n != nil {
+					e.Line, e.Column = n.Line, n.Column
+				}
+				errs = append(errs, e)
+				continue
+			}
+			if n != nil {
+				s.Line, s.Column = n.Line, n.Column
+				if s.Decision != nil {
+					opts := mapValue(mapValue(n, "decision"), "options")
+					for j := range s.Decision.Options {
+						if opts != nil && j < len(opts.Content) {
+							s.Decision.Options[j].Line = opts.Content[j].Line
+							s.Decision.Options[j].Column = opts.Content[j].Column
+						}
 					}
 				}
 			}
-			walk(s.Steps, mapValue(n, "steps"))
+			walk(s.Steps, mapValue(n, "steps"), fmt.Sprintf("the steps of %q", s.ID))
 		}
 	}
-	walk(pb.Parts, mapValue(doc, "parts"))
+	walk(pb.Parts, mapValue(doc, "parts"), "parts")
+	return errs
 }
 
 // validate checks what a playbook must hold for the wizard to work: ids,
