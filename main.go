@@ -171,7 +171,7 @@ func showStartError(a fyne.App, path string, err error) {
 	advice := "Check the path and its permissions, or start with --db pointing at another file."
 	if errors.Is(err, app.ErrInUse) {
 		title = "S3 Responder is already running"
-		advice = "Another S3 Responder window has this incident database open. Switch to that window, or close it and start again. To work on a different database, start with --db PATH."
+		advice = "Another S3 Responder (a window or a command still running) has this incident database open. Switch to that window, or close it and start again. To work on a different database, start with --db PATH."
 	}
 	w := a.NewWindow("S3 Responder")
 	heading := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
