@@ -24,16 +24,8 @@ func (db *DB) Create(ctx context.Context, c app.Case, entries []app.Entry) error
 		return fmt.Errorf("create incident: %w: the incident has no id", app.ErrInvalid)
 	}
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
-		if tx.Bucket(bucketIncidents).Get([]byte(id)) != nil {
-			return fmt.Errorf("%w: incident %s already exists", app.ErrInvalid, id)
-		}
-		// CreateBucket, not ...IfNotExists: a leftover timeline under this
-		// id would otherwise be continued by an unrelated incident.
-		if _, err := tx.Bucket(bucketSteps).CreateBucket([]byte(id)); err != nil {
-			return fmt.Errorf("steps bucket: %w", err)
-		}
-		if _, err := tx.Bucket(bucketTimeline).CreateBucket([]byte(id)); err != nil {
-			return fmt.Errorf("timeline bucket: %w", err)
+		if err := claimID(tx, id); err != nil {
+			return err
 		}
 		return save(tx, c, app.Head{}, entries)
 	})
@@ -97,14 +89,9 @@ func (db *DB) Update(ctx context.Context, id string, fn func(c *app.Case) ([]app
 		if err != nil {
 			return err
 		}
-		head, ok, err := readHead(tx, id)
+		head, err := chainHead(tx, id)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			// Appending without a head would restart at seq 1 and overwrite
-			// the first entries.
-			return fmt.Errorf("incident %s has no timeline head: the database is damaged", id)
 		}
 		entries, err := fn(&c)
 		if err != nil {
@@ -204,19 +191,16 @@ func (db *DB) Playbooks(ctx context.Context) (map[string][]byte, error) {
 // load reads one case inside tx. json.Unmarshal copies what it decodes, so
 // nothing in the result points into bbolt's memory map.
 func load(tx *bbolt.Tx, id string) (app.Case, error) {
-	raw := tx.Bucket(bucketIncidents).Get([]byte(id))
-	if raw == nil {
-		return app.Case{}, fmt.Errorf("incident %s %w", id, app.ErrNotFound)
+	inc, err := loadIncident(tx, id)
+	if err != nil {
+		return app.Case{}, err
 	}
-	c := app.Case{Steps: map[string]app.StepState{}}
-	if err := json.Unmarshal(raw, &c.Incident); err != nil {
-		return app.Case{}, fmt.Errorf("decode incident %s: %w", id, err)
-	}
+	c := app.Case{Incident: inc, Steps: map[string]app.StepState{}}
 	sb := tx.Bucket(bucketSteps).Bucket([]byte(id))
 	if sb == nil {
 		return c, nil
 	}
-	err := sb.ForEach(func(k, v []byte) error {
+	err = sb.ForEach(func(k, v []byte) error {
 		var st app.StepState
 		if err := json.Unmarshal(v, &st); err != nil {
 			return fmt.Errorf("decode incident %s step %s: %w", id, k, err)
@@ -227,9 +211,39 @@ func load(tx *bbolt.Tx, id string) (app.Case, error) {
 	return c, err
 }
 
-// save writes the incident and its full set of step states, then seals each
-// entry onto the chain after head and records the new head.
+// claimID checks that id is free and creates the incident's steps and
+// timeline buckets, for Create and Import. CreateBucket, not
+// ...IfNotExists: a leftover timeline or evidence under this id would
+// otherwise be continued by an unrelated incident.
+func claimID(tx *bbolt.Tx, id string) error {
+	if tx.Bucket(bucketIncidents).Get([]byte(id)) != nil {
+		return fmt.Errorf("%w: incident %s already exists in this database", app.ErrInvalid, id)
+	}
+	if _, err := tx.Bucket(bucketSteps).CreateBucket([]byte(id)); err != nil {
+		return fmt.Errorf("steps bucket: %w", err)
+	}
+	if _, err := tx.Bucket(bucketTimeline).CreateBucket([]byte(id)); err != nil {
+		return fmt.Errorf("timeline bucket: %w", err)
+	}
+	if tx.Bucket(bucketEvidence).Bucket([]byte(id)) != nil {
+		return fmt.Errorf("incident %s is new but evidence is already filed under its id: the database is damaged", id)
+	}
+	return nil
+}
+
+// save writes the incident and its full set of step states, then appends
+// the entries to its chain after head.
 func save(tx *bbolt.Tx, c app.Case, head app.Head, entries []app.Entry) error {
+	if err := putCase(tx, c); err != nil {
+		return err
+	}
+	_, err := appendEntries(tx, c.Incident.ID, head, entries)
+	return err
+}
+
+// putCase writes the incident and makes its stored step states exactly
+// c.Steps: a step dropped from the case is deleted.
+func putCase(tx *bbolt.Tx, c app.Case) error {
 	id := c.Incident.ID
 	if err := putJSON(tx.Bucket(bucketIncidents), id, c.Incident); err != nil {
 		return err
@@ -257,9 +271,18 @@ func save(tx *bbolt.Tx, c app.Case, head app.Head, entries []app.Entry) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// appendEntries is the one place entries join a timeline: each is sealed
+// with the next sequence number and the hash before it, written, and the
+// head moved to it; the new head is stored and returned. Every write path
+// (Create, Update, AddEvidence) goes through here so they cannot disagree
+// on how a chain grows.
+func appendEntries(tx *bbolt.Tx, id string, head app.Head, entries []app.Entry) (app.Head, error) {
 	tb := tx.Bucket(bucketTimeline).Bucket([]byte(id))
 	if tb == nil {
-		return fmt.Errorf("incident %s has no timeline bucket: the database is damaged", id)
+		return app.Head{}, fmt.Errorf("incident %s has no timeline bucket: the database is damaged", id)
 	}
 	for _, e := range entries {
 		prev := head.Hash
@@ -267,20 +290,44 @@ func save(tx *bbolt.Tx, c app.Case, head app.Head, entries []app.Entry) error {
 			prev = app.GenesisHash
 		}
 		e.Seal(head.Seq+1, prev)
-		key := seqKey(e.Seq)
-		if tb.Get(key) != nil {
-			return fmt.Errorf("incident %s already has timeline entry %d beyond its head: the database is damaged", id, e.Seq)
+		if tb.Get(seqKey(e.Seq)) != nil {
+			return app.Head{}, fmt.Errorf("incident %s already has timeline entry %d beyond its head: the database is damaged", id, e.Seq)
 		}
-		b, err := json.Marshal(e)
-		if err != nil {
-			return fmt.Errorf("encode timeline entry %d: %w", e.Seq, err)
-		}
-		if err := tb.Put(key, b); err != nil {
-			return fmt.Errorf("write timeline entry %d: %w", e.Seq, err)
+		if err := putEntry(tb, e); err != nil {
+			return app.Head{}, err
 		}
 		head = app.Head{Seq: e.Seq, Hash: e.Hash}
 	}
-	return putJSON(tx.Bucket(bucketHeads), id, head)
+	if err := putJSON(tx.Bucket(bucketHeads), id, head); err != nil {
+		return app.Head{}, err
+	}
+	return head, nil
+}
+
+// putEntry writes an entry, already sealed, under its sequence number.
+func putEntry(tb *bbolt.Bucket, e app.Entry) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode timeline entry %d: %w", e.Seq, err)
+	}
+	if err := tb.Put(seqKey(e.Seq), b); err != nil {
+		return fmt.Errorf("write timeline entry %d: %w", e.Seq, err)
+	}
+	return nil
+}
+
+// chainHead returns the head a write appends after. A missing head is
+// damage, not an empty timeline: appending without one would restart at
+// seq 1 and overwrite the first entries.
+func chainHead(tx *bbolt.Tx, id string) (app.Head, error) {
+	head, ok, err := readHead(tx, id)
+	if err != nil {
+		return app.Head{}, err
+	}
+	if !ok {
+		return app.Head{}, fmt.Errorf("incident %s has no timeline head: the database is damaged", id)
+	}
+	return head, nil
 }
 
 // readHead returns the incident's chain head and whether one is stored.

@@ -57,19 +57,19 @@ func readV1(t *testing.T, path string) v1File {
 	return f
 }
 
-// copyFixture puts a private copy of testdata/v1.db where Open can change it.
-func copyFixture(t *testing.T) string {
+// copyFixture puts a private copy of testdata/<name> where Open can change it.
+func copyFixture(t *testing.T, name string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "v1.db"))
+	data, err := os.ReadFile(filepath.Join("testdata", name))
 	require.NoError(t, err)
-	path := filepath.Join(t.TempDir(), "v1.db")
+	path := filepath.Join(t.TempDir(), name)
 	require.NoError(t, os.WriteFile(path, data, 0o600))
 	return path
 }
 
 func TestMigrateFromV1(t *testing.T) {
 	ctx := context.Background()
-	path := copyFixture(t)
+	path := copyFixture(t, "v1.db")
 	want := readV1(t, path)
 	// The fixture must give the migration something to move.
 	require.Len(t, want.incidents, 2)
@@ -114,7 +114,10 @@ func TestMigrateFromV1(t *testing.T) {
 	require.NoError(t, db.Close())
 
 	raw(t, path, func(tx *bbolt.Tx) error {
-		assert.Equal(t, "2", string(tx.Bucket([]byte("meta")).Get([]byte("version"))))
+		assert.Equal(t, "3", string(tx.Bucket([]byte("meta")).Get([]byte("version"))), "1 to 2 to 3 in one open")
+		assert.NotNil(t, tx.Bucket([]byte("heads")))
+		assert.NotNil(t, tx.Bucket([]byte("evidence")))
+		assert.NotNil(t, tx.Bucket([]byte("blobs")))
 		return tx.Bucket([]byte("incidents")).ForEach(func(k, v []byte) error {
 			var plain map[string]json.RawMessage
 			require.NoError(t, json.Unmarshal(v, &plain))
@@ -123,15 +126,108 @@ func TestMigrateFromV1(t *testing.T) {
 			return nil
 		})
 	})
-	// Opening again finds schema 2 and leaves it alone.
+	// Opening again finds the current schema and leaves it alone; the
+	// migrated incidents take evidence like any other.
 	db = openAt(t, path)
 	list, err = db.List(ctx)
 	require.NoError(t, err)
 	assert.Len(t, list, 2)
+	for id := range want.incidents {
+		ev := item("EV-after-migration", "snapshot after migration", t0)
+		require.NoError(t, db.AddEvidence(ctx, id, ev, []byte(ev.Title), []app.Entry{entryAt(0, "evidence after migration")}))
+		got, err := db.Evidence(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, []app.Evidence{ev}, got)
+		entries, head, err := db.Timeline(ctx, id)
+		require.NoError(t, err)
+		require.NoError(t, app.VerifyChain(entries, head))
+	}
+}
+
+// readV2 reads a schema 2 file with bare bbolt: incidents with their
+// steps, timelines with heads, playbooks.
+func readV2(t *testing.T, path string) (map[string]app.Case, map[string][]app.Entry, map[string]app.Head, map[string][]byte) {
+	t.Helper()
+	cases, timelines, heads, pbs := map[string]app.Case{}, map[string][]app.Entry{}, map[string]app.Head{}, map[string][]byte{}
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, b.Close()) }()
+	require.NoError(t, b.View(func(tx *bbolt.Tx) error {
+		require.Equal(t, "2", string(tx.Bucket([]byte("meta")).Get([]byte("version"))))
+		require.Nil(t, tx.Bucket([]byte("evidence")))
+		require.Nil(t, tx.Bucket([]byte("blobs")))
+		require.NoError(t, tx.Bucket([]byte("incidents")).ForEach(func(k, v []byte) error {
+			c := app.Case{Steps: map[string]app.StepState{}}
+			require.NoError(t, json.Unmarshal(v, &c.Incident))
+			require.NoError(t, tx.Bucket([]byte("steps")).Bucket(k).ForEach(func(sk, sv []byte) error {
+				var st app.StepState
+				require.NoError(t, json.Unmarshal(sv, &st))
+				c.Steps[string(sk)] = st
+				return nil
+			}))
+			cases[string(k)] = c
+			var h app.Head
+			require.NoError(t, json.Unmarshal(tx.Bucket([]byte("heads")).Get(k), &h))
+			heads[string(k)] = h
+			return tx.Bucket([]byte("timeline")).Bucket(k).ForEach(func(_, v []byte) error {
+				var e app.Entry
+				require.NoError(t, json.Unmarshal(v, &e))
+				timelines[string(k)] = append(timelines[string(k)], e)
+				return nil
+			})
+		}))
+		return tx.Bucket([]byte("playbooks")).ForEach(func(k, v []byte) error {
+			pbs[string(k)] = append([]byte(nil), v...)
+			return nil
+		})
+	}))
+	return cases, timelines, heads, pbs
+}
+
+func TestMigrateFromV2(t *testing.T) {
+	ctx := context.Background()
+	path := copyFixture(t, "v2.db")
+	cases, timelines, heads, pbs := readV2(t, path)
+	require.Len(t, cases, 1)
+	require.Len(t, pbs, 1)
+
+	db := openAt(t, path)
+	for id, wc := range cases {
+		got, err := db.Load(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, wc, got)
+		entries, head, err := db.Timeline(ctx, id)
+		require.NoError(t, err)
+		require.NotEmpty(t, entries)
+		assert.Equal(t, timelines[id], entries)
+		assert.Equal(t, heads[id], head)
+		require.NoError(t, app.VerifyChain(entries, head))
+		evs, err := db.Evidence(ctx, id)
+		require.NoError(t, err)
+		assert.Empty(t, evs)
+
+		ev := item("EV-1", "policy after migration", t0)
+		require.NoError(t, db.AddEvidence(ctx, id, ev, []byte(ev.Title), []app.Entry{entryAt(0, "evidence")}))
+		entries, head, err = db.Timeline(ctx, id)
+		require.NoError(t, err)
+		assert.Len(t, entries, len(timelines[id])+1)
+		require.NoError(t, app.VerifyChain(entries, head))
+	}
+	got, err := db.Playbooks(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, pbs, got)
+	require.NoError(t, db.Close())
+
+	raw(t, path, func(tx *bbolt.Tx) error {
+		assert.Equal(t, "3", string(tx.Bucket([]byte("meta")).Get([]byte("version"))))
+		assert.NotNil(t, tx.Bucket([]byte("evidence")))
+		assert.NotNil(t, tx.Bucket([]byte("blobs")))
+		return nil
+	})
 }
 
 func TestFailedMigrationLeavesV1Intact(t *testing.T) {
-	path := copyFixture(t)
+	path := copyFixture(t, "v1.db")
 	// A record whose incident does not carry its own key cannot be moved.
 	raw(t, path, func(tx *bbolt.Tx) error {
 		return tx.Bucket([]byte("incidents")).Put([]byte("INC-20250501-BROKEN"), []byte(`{"incident":{"id":"INC-other"},"steps":{}}`))

@@ -13,7 +13,7 @@ import (
 
 // currentVersion is the schema this build reads and writes. Raising it
 // means adding a case to migrate and a section to SCHEMA.md.
-const currentVersion = 2
+const currentVersion = 3
 
 // errNewer is the refusal to open a file from a later build: migrating
 // backwards would lose whatever the newer schema added.
@@ -45,7 +45,7 @@ func (db *DB) upgrade() error {
 				return fmt.Errorf("migrate schema %d to %d: %w", from, from+1, err)
 			}
 		}
-		for _, name := range [][]byte{bucketMeta, bucketIncidents, bucketSteps, bucketTimeline, bucketHeads, bucketPlaybooks} {
+		for _, name := range [][]byte{bucketMeta, bucketIncidents, bucketSteps, bucketTimeline, bucketHeads, bucketPlaybooks, bucketEvidence, bucketBlobs} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
@@ -78,6 +78,8 @@ func migrate(tx *bbolt.Tx, from int) error {
 	switch from {
 	case 1:
 		return migrate1to2(tx)
+	case 2:
+		return migrate2to3(tx)
 	}
 	return fmt.Errorf("no migration from schema %d", from)
 }
@@ -156,6 +158,17 @@ func migrate1to2(tx *bbolt.Tx) error {
 		}
 		if err := putJSON(heads, id, head); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// migrate2to3 adds the evidence and blobs buckets. Nothing older changes:
+// schema 2 had no evidence, so there is nothing to move.
+func migrate2to3(tx *bbolt.Tx) error {
+	for _, name := range [][]byte{bucketEvidence, bucketBlobs} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
 	}
 	return nil

@@ -1,7 +1,7 @@
-// Package store keeps S3 Responder's incidents, step states, timelines and
-// custom playbooks in one bbolt file. It implements app.Store; the bucket
-// layout, its versions and the migrations between them are described in
-// SCHEMA.md next to this file.
+// Package store keeps S3 Responder's incidents, step states, timelines,
+// evidence and custom playbooks in one bbolt file. It implements app.Store,
+// app.EvidenceStore and app.Importer; the bucket layout, its versions and
+// the migrations between them are described in SCHEMA.md next to this file.
 package store
 
 import (
@@ -26,6 +26,8 @@ var (
 	bucketTimeline  = []byte("timeline")
 	bucketHeads     = []byte("heads")
 	bucketPlaybooks = []byte("playbooks")
+	bucketEvidence  = []byte("evidence")
+	bucketBlobs     = []byte("blobs")
 	keyVersion      = []byte("version")
 )
 
@@ -40,7 +42,11 @@ type DB struct {
 	path string
 }
 
-var _ app.Store = (*DB)(nil)
+var (
+	_ app.Store         = (*DB)(nil)
+	_ app.EvidenceStore = (*DB)(nil)
+	_ app.Importer      = (*DB)(nil)
+)
 
 // Open opens or creates the database at path and brings its schema up to
 // date. The file holds incident evidence, so it is private to its owner

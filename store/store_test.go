@@ -84,7 +84,7 @@ func TestOpenCreatesPrivateFileWithCurrentLayout(t *testing.T) {
 
 	// Another helper's end-to-end test edits this layout directly: pin it.
 	raw(t, path, func(tx *bbolt.Tx) error {
-		assert.Equal(t, "2", string(tx.Bucket([]byte("meta")).Get([]byte("version"))))
+		assert.Equal(t, "3", string(tx.Bucket([]byte("meta")).Get([]byte("version"))))
 		var inc app.Incident
 		require.NoError(t, json.Unmarshal(tx.Bucket([]byte("incidents")).Get([]byte(c.Incident.ID)), &inc))
 		assert.Equal(t, c.Incident, inc)
@@ -99,6 +99,8 @@ func TestOpenCreatesPrivateFileWithCurrentLayout(t *testing.T) {
 		require.NoError(t, json.Unmarshal(tx.Bucket([]byte("heads")).Get([]byte(c.Incident.ID)), &h))
 		assert.Equal(t, app.Head{Seq: 2, Hash: e.Hash}, h)
 		assert.NotNil(t, tx.Bucket([]byte("playbooks")))
+		assert.NotNil(t, tx.Bucket([]byte("evidence")))
+		assert.NotNil(t, tx.Bucket([]byte("blobs")))
 		return nil
 	})
 }
@@ -171,10 +173,10 @@ func TestOpenRefusesFilesItCannotRead(t *testing.T) {
 			prepare: func(t *testing.T, path string) {
 				require.NoError(t, openAt(t, path).Close())
 				raw(t, path, func(tx *bbolt.Tx) error {
-					return tx.Bucket([]byte("meta")).Put([]byte("version"), []byte("3"))
+					return tx.Bucket([]byte("meta")).Put([]byte("version"), []byte("4"))
 				})
 			},
-			want: "database was written by a newer S3 Responder (schema 3); this build knows up to 2",
+			want: "database was written by a newer S3 Responder (schema 4); this build knows up to 3",
 		},
 		{
 			name: "bbolt file of another program",
