@@ -491,6 +491,7 @@ func TestNotes(t *testing.T) {
 	assert.Contains(t, out, "Noted on "+id)
 	code, out, errOut := e.run("--db", e.db, "note", "--", id, "--not-a-flag")
 	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "Noted on "+id)
 
 	file := filepath.Join(e.dir, "notes.txt")
 	lines := strings.Join([]string{
