@@ -1,0 +1,387 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"s3responder/trail"
+)
+
+// runTrail handles "trail analyze" and "trail verify". It reads log files
+// from disk only and never opens the incident database, so it works on a
+// machine that has nothing but the logs.
+func runTrail(ctx context.Context, args []string, d Deps) int {
+	return sub(ctx, args, d, "trail", map[string]Command{
+		"analyze": runTrailAnalyze,
+		"verify":  runTrailVerify,
+	}, trailUsage)
+}
+
+func trailUsage() string {
+	return `Usage: s3responder trail SUBCOMMAND PATH... [FLAGS]
+
+Offline analysis of CloudTrail log files (.json.gz or .json, single files or
+AWSLogs/ folder trees), for S3 data events that LookupEvents never shows.
+
+Subcommands:
+  analyze   who read which objects, from where, what access changed, what was denied
+  verify    check log files against CloudTrail digest files (hashes, chain, signatures)
+
+Run 's3responder trail SUBCOMMAND --help' for details.
+`
+}
+
+func trailAnalyzeUsage() string {
+	return `Usage: s3responder trail analyze PATH... [FLAGS]
+
+Reads every log file under PATH (digest files are left out) and reports the
+principals, the objects read, changes to bucket access and IAM, denied calls,
+events over time and a plain-language summary. Files that cannot be read are
+listed with the reason; the rest are still analysed.
+
+Filters (all given must match; repeat a flag or separate values by commas):
+  --bucket NAME          events on this bucket
+  --key-prefix PREFIX    object keys starting with PREFIX
+  --access-key KEY       userIdentity.accessKeyId
+  --principal ARN        userIdentity.arn, or the role behind a session; a
+                         trailing * matches a prefix
+  --source-ip IP/CIDR    sourceIPAddress within the address or block
+  --event NAME           eventName (GetObject, PutBucketPolicy, ...)
+  --error-code CODE      errorCode (AccessDenied, ...); * for any error
+  --since TIME           events at or after TIME (2026-03-01T14:05:00Z or 2026-03-01)
+  --until TIME           events before TIME; a date alone includes that day
+  --read-only            only events CloudTrail marks readOnly
+  --write-only           only events that are not readOnly
+
+Output:
+  --json                 one JSON object (files, records, errors, principals,
+                         objectsRead, configChanges, ...)
+  --top N                rows per table in the text report (default 20)
+  --workers N            files read at once (default: one per CPU)
+`
+}
+
+func trailVerifyUsage() string {
+	return `Usage: s3responder trail verify PATH... [--public-key FILE] [--json]
+
+Checks the log files under PATH against the CloudTrail-Digest files under
+PATH: each log file's SHA-256 (of its uncompressed content) against the value
+its digest recorded, and the chain of digests, each of which records its
+predecessor's hash and signature. Reports altered files, files a digest lists
+that are missing, log files no digest lists, and breaks in the chain.
+
+  --public-key FILE   CloudTrail's public key(s) for the Region and period,
+                      as PEM or as the base64 values of
+                      'aws cloudtrail list-public-keys'; with it each
+                      digest's RSA signature is verified too. The newest
+                      digest's signature is kept in S3 object metadata
+                      (x-amz-meta-signature): save it as DIGESTFILE.sig.
+  --json              print the result as JSON
+
+Exit status: 0 when nothing is wrong, 1 when a file is altered or missing,
+the chain is broken or a signature does not verify.
+`
+}
+
+// trailList accepts repeated flags and comma-separated values alike.
+func trailList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func runTrailAnalyze(ctx context.Context, args []string, d Deps) int {
+	a, code, ok := parse(d, args, Spec{
+		Bools:  []string{"json", "read-only", "write-only"},
+		Values: []string{"bucket", "key-prefix", "access-key", "principal", "source-ip", "event", "error-code", "since", "until", "top", "workers"},
+	}, 1, -1, trailAnalyzeUsage)
+	if !ok {
+		return code
+	}
+	f := trail.Filter{
+		Buckets:    trailList(a.Values("bucket")),
+		KeyPrefix:  a.Value("key-prefix", ""),
+		AccessKeys: trailList(a.Values("access-key")),
+		Principals: trailList(a.Values("principal")),
+		Events:     trailList(a.Values("event")),
+		ErrorCodes: trailList(a.Values("error-code")),
+	}
+	for _, s := range trailList(a.Values("source-ip")) {
+		n, err := trail.ParseNetwork(s)
+		if err != nil {
+			return usageError(d, fmt.Errorf("--source-ip: %w", err), trailAnalyzeUsage)
+		}
+		f.Networks = append(f.Networks, n)
+	}
+	var err error
+	if s := a.Value("since", ""); s != "" {
+		if f.Since, err = trail.ParseTime(s, false); err != nil {
+			return usageError(d, fmt.Errorf("--since: %w", err), trailAnalyzeUsage)
+		}
+	}
+	if s := a.Value("until", ""); s != "" {
+		if f.Until, err = trail.ParseTime(s, true); err != nil {
+			return usageError(d, fmt.Errorf("--until: %w", err), trailAnalyzeUsage)
+		}
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return usageError(d, errors.New("--since must come before --until"), trailAnalyzeUsage)
+	}
+	switch {
+	case a.Bool("read-only") && a.Bool("write-only"):
+		return usageError(d, errors.New("--read-only and --write-only exclude each other"), trailAnalyzeUsage)
+	case a.Bool("read-only"):
+		v := true
+		f.ReadOnly = &v
+	case a.Bool("write-only"):
+		v := false
+		f.ReadOnly = &v
+	}
+	top, err := trailInt(a.Value("top", "20"), "--top")
+	if err != nil {
+		return usageError(d, err, trailAnalyzeUsage)
+	}
+	workers, err := trailInt(a.Value("workers", "0"), "--workers")
+	if err != nil {
+		return usageError(d, err, trailAnalyzeUsage)
+	}
+
+	res, err := trail.Analyze(ctx, a.Pos, trail.Options{Filter: f, Workers: workers})
+	if err != nil {
+		return fail(d, fmt.Errorf("analyse CloudTrail logs: %w", err))
+	}
+	if a.Bool("json") {
+		if code := trailJSON(d, res); code != exitOK {
+			return code
+		}
+	} else if err := writeTrailReport(d.Stdout, res, top); err != nil {
+		return fail(d, fmt.Errorf("write report: %w", err))
+	}
+	if res.Files == 0 {
+		fmt.Fprintln(d.Stderr, "s3responder: no CloudTrail log file (.json or .json.gz) found under the paths given")
+		return exitFail
+	}
+	if int64(len(res.Errors)) >= res.Files && res.Records == 0 {
+		fmt.Fprintln(d.Stderr, "s3responder: no log file could be read")
+		return exitFail
+	}
+	return exitOK
+}
+
+func trailInt(s, flag string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s takes a whole number, not %q", flag, s)
+	}
+	return n, nil
+}
+
+func trailJSON(d Deps, v any) int {
+	enc := json.NewEncoder(d.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fail(d, fmt.Errorf("write JSON: %w", err))
+	}
+	return exitOK
+}
+
+// writeTrailReport prints the analysis for a person: the summary first,
+// then each table cut to top rows.
+func writeTrailReport(w io.Writer, r *trail.Result, top int) error {
+	if top <= 0 {
+		top = 20
+	}
+	var b strings.Builder
+	b.WriteString("Summary\n")
+	for _, l := range r.Summary {
+		b.WriteString("  " + l + "\n")
+	}
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	head := func(title string, shown, total int) {
+		tw.Flush()
+		if total > shown {
+			fmt.Fprintf(&b, "\n%s (top %d of %s)\n", title, shown, trail.Count(int64(total)))
+		} else {
+			fmt.Fprintf(&b, "\n%s (%s)\n", title, trail.Count(int64(total)))
+		}
+	}
+	if n := min(top, len(r.Principals)); n > 0 {
+		head("Principals", n, len(r.Principals))
+		fmt.Fprintln(tw, "ACCESS KEY\tPRINCIPAL\tEVENTS\tGETOBJECT\tBYTES OUT\tDENIED\tSOURCE IPS\tFIRST SEEN\tLAST SEEN")
+		for _, p := range r.Principals[:n] {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dash(p.AccessKeyID), p.Name, trail.Count(p.Events), trail.Count(p.GetObject),
+				trail.Bytes(p.BytesOut), trail.Count(p.Denied), ipList(p.SourceIPs), trail.When(p.FirstSeen), trail.When(p.LastSeen))
+		}
+	}
+	if n := min(top, len(r.BucketsRead)); n > 0 {
+		head("Buckets read", n, len(r.BucketsRead))
+		fmt.Fprintln(tw, "BUCKET\tREADS\tOBJECTS\tBYTES OUT")
+		for _, x := range r.BucketsRead[:n] {
+			objects := trail.Count(x.Objects)
+			if x.Estimated {
+				objects = "~" + objects
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", x.Bucket, trail.Count(x.Reads), objects, trail.Bytes(x.BytesOut))
+		}
+	}
+	if n := min(top, len(r.ObjectsRead)); n > 0 {
+		head("Objects read", n, len(r.ObjectsRead))
+		fmt.Fprintln(tw, "BUCKET\tKEY\tREADS\tBYTES OUT\tREADERS")
+		for _, o := range r.ObjectsRead[:n] {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", o.Bucket, o.Key, trail.Count(o.Reads), trail.Bytes(o.BytesOut), strings.Join(o.Readers, ", "))
+		}
+	}
+	if len(r.ConfigChanges) > 0 {
+		n := min(top*5, len(r.ConfigChanges))
+		head("Changes to bucket access and IAM, in time order", n, len(r.ConfigChanges))
+		fmt.Fprintln(tw, "TIME\tEVENT\tON\tPRINCIPAL\tACCESS KEY\tSOURCE IP\tERROR")
+		for _, c := range r.ConfigChanges[:n] {
+			on := c.Bucket
+			if c.Target != "" {
+				on = c.Target
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", trail.When(c.EventTime), c.EventName, dash(on), c.Principal, dash(c.AccessKeyID), c.SourceIP, dash(c.ErrorCode))
+		}
+	}
+	if n := min(top, len(r.Denied)); n > 0 {
+		head("Denied calls", n, len(r.Denied))
+		fmt.Fprintln(tw, "COUNT\tEVENT\tERROR\tBUCKET\tPRINCIPAL\tACCESS KEY\tSOURCE IPS\tFIRST\tLAST")
+		for _, x := range r.Denied[:n] {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", trail.Count(x.Count), x.EventName, x.ErrorCode, dash(x.Bucket), x.Principal,
+				dash(x.AccessKeyID), ipList(x.SourceIPs), trail.When(x.First), trail.When(x.Last))
+		}
+	}
+	if bins := r.Histogram.Bins; len(bins) > 0 {
+		tw.Flush()
+		fmt.Fprintf(&b, "\nEvents over time (one row per %s)\n", binWidth(r.Histogram.BinSeconds))
+		peak := int64(1)
+		for _, x := range bins {
+			peak = max(peak, x.Events)
+		}
+		for _, x := range bins {
+			bar := strings.Repeat("#", int((x.Events*40+peak-1)/peak))
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", x.Start.UTC().Format("2006-01-02 15:04"), trail.Count(x.Events), bar)
+		}
+	}
+	if len(r.Errors) > 0 {
+		head("Files with problems", len(r.Errors), len(r.Errors))
+		fmt.Fprintln(tw, "FILE\tRECORDS READ\tPROBLEM")
+		for _, e := range r.Errors {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", e.File, trail.Count(e.Records), e.Reason)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func ipList(ips []string) string {
+	if len(ips) > 3 {
+		return strings.Join(ips[:3], ", ") + fmt.Sprintf(" +%d", len(ips)-3)
+	}
+	return dash(strings.Join(ips, ", "))
+}
+
+func binWidth(sec int64) string {
+	switch {
+	case sec%(24*3600) == 0 && sec/(24*3600) == 1:
+		return "day"
+	case sec%(24*3600) == 0:
+		return strconv.FormatInt(sec/(24*3600), 10) + " days"
+	case sec == 3600:
+		return "hour"
+	}
+	return strconv.FormatInt(sec/3600, 10) + " hours"
+}
+
+func runTrailVerify(ctx context.Context, args []string, d Deps) int {
+	a, code, ok := parse(d, args, Spec{
+		Bools:  []string{"json"},
+		Values: []string{"public-key", "workers"},
+	}, 1, -1, trailVerifyUsage)
+	if !ok {
+		return code
+	}
+	var opt trail.VerifyOptions
+	if p := a.Value("public-key", ""); p != "" {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return fail(d, fmt.Errorf("read public key: %w", err))
+		}
+		if opt.PublicKeys, err = trail.ParsePublicKeys(data); err != nil {
+			return fail(d, fmt.Errorf("read public key %s: %w", p, err))
+		}
+	}
+	workers, err := trailInt(a.Value("workers", "0"), "--workers")
+	if err != nil {
+		return usageError(d, err, trailVerifyUsage)
+	}
+	opt.Workers = workers
+	res, err := trail.Verify(ctx, a.Pos, opt)
+	if err != nil {
+		return fail(d, fmt.Errorf("verify CloudTrail logs: %w", err))
+	}
+	if a.Bool("json") {
+		if code := trailJSON(d, res); code != exitOK {
+			return code
+		}
+	} else {
+		var b strings.Builder
+		fmt.Fprintf(&b, "Digest files: %d; log files given: %d, listed in the digests: %d\n", res.Digests, res.LogFiles, res.LogsListed)
+		fmt.Fprintf(&b, "Log files: %d verified, %d altered, %d missing, %d not listed in any digest\n",
+			res.LogsVerified, res.LogsAltered, res.LogsMissing, res.LogsUnlisted)
+		fmt.Fprintf(&b, "Digest chain: %d breaks\n", res.ChainBreaks)
+		if len(opt.PublicKeys) == 0 {
+			b.WriteString("Signatures: not checked (no --public-key)\n")
+		} else {
+			fmt.Fprintf(&b, "Signatures: %d valid, %d invalid, %d not checked\n", res.SignaturesOK, res.SignaturesBad, res.SignaturesUnchecked)
+		}
+		if len(res.Problems) > 0 {
+			b.WriteString("\n")
+			tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "SEVERITY\tKIND\tFILE\tDETAIL")
+			for _, p := range res.Problems {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Severity, p.Kind, p.File, p.Detail)
+			}
+			tw.Flush()
+		}
+		if res.OK {
+			b.WriteString("\nResult: no integrity problem found.\n")
+		} else {
+			b.WriteString("\nResult: INTEGRITY PROBLEMS FOUND (see above).\n")
+		}
+		if _, err := io.WriteString(d.Stdout, b.String()); err != nil {
+			return fail(d, fmt.Errorf("write report: %w", err))
+		}
+	}
+	if res.Digests == 0 {
+		fmt.Fprintln(d.Stderr, "s3responder: no CloudTrail-Digest file found under the paths given")
+		return exitFail
+	}
+	if !res.OK {
+		return exitFail
+	}
+	return exitOK
+}
