@@ -55,10 +55,10 @@ func buildTree(t testing.TB) string {
 			ip = ipB
 		}
 		day2 = append(day2, rec(t, getObjectJSON, map[string]any{
-			"eventTime":       fmt.Sprintf("2026-03-02T10:0%d:00Z", i-1),
-			"eventID":         fmt.Sprintf("exfil-%d", i),
-			"sourceIPAddress": ip,
-			"requestParameters.key":                   fmt.Sprintf("exports/k%d.csv", i),
+			"eventTime":             fmt.Sprintf("2026-03-02T10:0%d:00Z", i-1),
+			"eventID":               fmt.Sprintf("exfil-%d", i),
+			"sourceIPAddress":       ip,
+			"requestParameters.key": fmt.Sprintf("exports/k%d.csv", i),
 			"additionalEventData.bytesTransferredOut": float64(i * 1000),
 		}))
 	}

@@ -49,7 +49,7 @@ func TestRecordFields(t *testing.T) {
 			name: "service-originated event without access key", js: serviceEventJSON,
 			principal: "cloudtrail.amazonaws.com", bucket: "cloudtrail-logs-111122223333",
 			object: "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/01/x.json.gz",
-			when: time.Date(2026, 3, 1, 0, 5, 0, 0, time.UTC),
+			when:   time.Date(2026, 3, 1, 0, 5, 0, 0, time.UTC),
 		},
 		{
 			name: "refused call", js: deniedJSON,
