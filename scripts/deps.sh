@@ -22,9 +22,10 @@ esac
 pkgs=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
 	libxinerama-dev libxi-dev libxxf86vm-dev xauth)
 if [ "$what" = test ]; then
-	# The GUI smoke test runs the real window on a virtual display and
-	# screenshots it; report tests render PDFs; scripts read JSON.
-	pkgs+=(xvfb xdotool imagemagick poppler-utils jq)
+	# The GUI smoke test runs the real window on a virtual display (Mesa's
+	# software GL) and screenshots it; report tests render PDFs; scripts
+	# read JSON.
+	pkgs+=(xvfb libgl1-mesa-dri xdotool imagemagick poppler-utils jq)
 fi
 
 installed() {
