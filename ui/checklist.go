@@ -22,17 +22,17 @@ type playbookPane struct {
 	selected string
 	rows     []checkItem
 
-	stepper   *fyne.Container
-	partBtns  []*widget.Button
-	partTitle *widget.Label
-	list      *widget.List
-	detail    *stepDetail
-	root      fyne.CanvasObject
+	stepper  *fyne.Container
+	partBtns []*partButton
+	list     *widget.List
+	detail   *stepDetail
+	root     fyne.CanvasObject
 }
 
 // checkItem is what one checklist row shows.
 type checkItem struct {
 	step  *app.Step
+	label string
 	depth int
 	state app.StepState
 	// excludedBy is the decision step whose answer ruled this step out,
@@ -44,14 +44,11 @@ type checkItem struct {
 func newPlaybookPane(ws *workspace) pane {
 	p := &playbookPane{ws: ws}
 	p.stepper = container.NewGridWithRows(1)
-	p.partTitle = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	p.partTitle.Truncation = fyne.TextTruncateEllipsis
 	p.list = widget.NewList(p.length, p.createRow, p.updateRow)
 	p.list.OnSelected = p.onRow
 	p.detail = newStepDetail(p)
 
-	left := container.NewBorder(p.partTitle, nil, nil, nil, p.list)
-	split := container.NewHSplit(left, p.detail.root)
+	split := container.NewHSplit(p.list, p.detail.root)
 	split.Offset = 0.45
 	p.root = container.NewBorder(p.stepper, nil, nil, nil, split)
 	return p
@@ -65,26 +62,22 @@ func (p *playbookPane) show(c app.Case, pb *app.Playbook) {
 		p.stepper.RemoveAll()
 		p.partBtns = nil
 		for i := range pb.Parts {
-			b := widget.NewButton("", func() { p.onPart(i) })
+			b := newPartButton(func() { p.onPart(i) })
 			p.partBtns = append(p.partBtns, b)
 			p.stepper.Add(b)
 		}
 	}
 	for i, part := range pb.Parts {
 		done, total := pb.Progress(c, part.ID)
-		p.partBtns[i].SetText(fmt.Sprintf("%d %s %d/%d", i+1, shorten(part.Title, 18), done, total))
-		if i == p.part {
-			p.partBtns[i].Importance = widget.HighImportance
-		} else {
-			p.partBtns[i].Importance = widget.MediumImportance
-		}
-		p.partBtns[i].Refresh()
+		p.partBtns[i].set(fmt.Sprintf("%d  ·  %d/%d", i+1, done, total), part.Title, i == p.part, total > 0 && done == total)
 	}
 	p.fillRows()
 	p.detail.show(p.selected)
 }
 
-// fillRows lists the current part's steps and sub-steps in document order.
+// fillRows lists the current part and its steps and sub-steps in document
+// order. The part has a row of its own: it may carry guidance and a question
+// (Part 2 asks which vectors are involved).
 func (p *playbookPane) fillRows() {
 	ws := p.ws
 	pb, c := ws.pb, ws.c
@@ -94,7 +87,6 @@ func (p *playbookPane) fillRows() {
 		return
 	}
 	part := pb.Parts[p.part]
-	p.partTitle.SetText(fmt.Sprintf("Part %d: %s", p.part+1, part.Title))
 	reasons := exclusionReasons(pb, c)
 	var nextID string
 	if ws.next.Step != nil {
@@ -103,14 +95,18 @@ func (p *playbookPane) fillRows() {
 	var walk func(steps []*app.Step)
 	walk = func(steps []*app.Step) {
 		for _, s := range steps {
+			label := s.ID + "  " + s.Title
+			if s == part {
+				label = fmt.Sprintf("Part %d: %s", p.part+1, s.Title)
+			}
 			p.rows = append(p.rows, checkItem{
-				step: s, depth: pb.Depth(s.ID), state: c.Step(s.ID),
+				step: s, label: label, depth: pb.Depth(s.ID), state: c.Step(s.ID),
 				excludedBy: reasons[s.ID], next: s.ID == nextID,
 			})
 			walk(s.Steps)
 		}
 	}
-	walk(part.Steps)
+	walk([]*app.Step{part})
 	p.list.Refresh()
 	// Keep the list selection on the selected step (rows may have moved).
 	if i := p.rowOf(p.selected); i >= 0 {
@@ -224,9 +220,9 @@ func newStepRow() *stepRow {
 func (r *stepRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.root) }
 
 func (r *stepRow) set(it checkItem) {
-	r.indent.SetMinSize(fyne.NewSize(float32(max(it.depth-1, 0)*indentWidth), 1))
-	r.label.SetText(it.step.ID + "  " + it.step.Title)
-	r.label.TextStyle = fyne.TextStyle{Bold: it.next}
+	r.indent.SetMinSize(fyne.NewSize(float32(it.depth*indentWidth), 1))
+	r.label.SetText(it.label)
+	r.label.TextStyle = fyne.TextStyle{Bold: it.next || it.depth == 0}
 	switch {
 	case it.excludedBy != "":
 		r.icon.SetResource(theme.NewDisabledResource(theme.ContentRemoveIcon()))
@@ -298,13 +294,4 @@ func exclusionReasons(pb *app.Playbook, c app.Case) map[string]string {
 		}
 	}
 	return out
-}
-
-// shorten cuts s to n runes with an ellipsis, for the stepper buttons.
-func shorten(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -40,7 +40,8 @@ type stepDetail struct {
 	actions    *fyne.Container
 	actionsBx  fyne.CanvasObject
 
-	status  *widget.RadioGroup
+	status  *widget.Select
+	done    *widget.Button
 	note    *widget.Entry
 	save    *widget.Button
 	unsaved *widget.Label
@@ -87,10 +88,10 @@ func newStepDetail(p *playbookPane) *stepDetail {
 	d.evidenceBx = container.NewVBox(sectionLabel("Evidence to keep"), d.evidence)
 
 	d.actions = container.NewVBox()
-	comingSoon := widget.NewLabel("Running these from here comes in a later version. For now, do them in the AWS console or with the AWS CLI, and record what you did in the note.")
+	comingSoon := widget.NewLabel("Not wired up yet: running these from here comes in a later version. For now, do them in the AWS console or with the AWS CLI, and record what you did in the note.")
 	comingSoon.Wrapping = fyne.TextWrapWord
 	comingSoon.Importance = widget.LowImportance
-	d.actionsBx = container.NewVBox(sectionLabel("AWS actions"), comingSoon, d.actions)
+	d.actionsBx = container.NewVBox(sectionLabel("AWS actions (coming soon)"), d.actions, comingSoon)
 
 	d.question = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	d.question.Wrapping = fyne.TextWrapWord
@@ -107,9 +108,12 @@ func newStepDetail(p *playbookPane) *stepDetail {
 	for _, st := range app.StepStatuses {
 		labels = append(labels, st.Label())
 	}
-	d.status = widget.NewRadioGroup(labels, d.onStatus)
-	d.status.Horizontal = true
-	d.status.Required = true
+	// A select rather than a row of radios: five statuses side by side do
+	// not fit the detail column, and "Mark done" covers the common case in
+	// one click.
+	d.status = widget.NewSelect(labels, d.onStatus)
+	d.done = widget.NewButtonWithIcon("Mark done", theme.ConfirmIcon(), d.onDone)
+	d.done.Importance = widget.SuccessImportance
 	d.note = widget.NewMultiLineEntry()
 	d.note.SetPlaceHolder("What you found or did; required to skip a step")
 	d.note.Wrapping = fyne.TextWrapWord
@@ -123,7 +127,7 @@ func newStepDetail(p *playbookPane) *stepDetail {
 	d.body = container.NewVBox(
 		d.title, d.where, d.excluded, d.warningBox, d.guidance, d.handoff, d.decisionBx,
 		d.evidenceBx, d.actionsBx, widget.NewSeparator(),
-		sectionLabel("Status"), d.status,
+		sectionLabel("Status"), container.NewBorder(nil, nil, nil, d.done, d.status),
 		sectionLabel("Note"), d.note, container.NewHBox(d.save, d.unsaved),
 	)
 	d.empty = widget.NewLabel("Select a step in the checklist.")
@@ -164,8 +168,13 @@ func (d *stepDetail) show(id string) {
 	d.updating = true
 	defer func() { d.updating = false }()
 
-	d.title.SetText("Step " + step.ID + ": " + step.Title)
-	d.where.SetText(fmt.Sprintf("Part %d: %s", ws.pb.PartNumber(id), ws.pb.PartOf(id).Title))
+	if ws.pb.Parent(id) == nil {
+		d.title.SetText(fmt.Sprintf("Part %d: %s", ws.pb.PartNumber(id), step.Title))
+		d.where.SetText("About this part as a whole")
+	} else {
+		d.title.SetText("Step " + step.ID + ": " + step.Title)
+		d.where.SetText(fmt.Sprintf("Part %d: %s", ws.pb.PartNumber(id), ws.pb.PartOf(id).Title))
+	}
 	if by := exclusionReasons(ws.pb, ws.c)[id]; by != "" {
 		d.excluded.SetText("Not applicable: ruled out by the answer at step " + by + ". Nothing to do here unless that answer changes.")
 		d.excluded.Show()
@@ -191,6 +200,11 @@ func (d *stepDetail) show(id string) {
 
 	if !d.statusDirty {
 		d.status.SetSelected(st.Status.Label())
+	}
+	if st.Status == app.StepDone {
+		d.done.Disable()
+	} else {
+		d.done.Enable()
 	}
 	if !d.noteDirty {
 		d.note.SetText(st.Note)
@@ -221,13 +235,12 @@ func (d *stepDetail) showActions(step *app.Step) {
 		if a, ok := d.p.ws.pb.Action(id); ok {
 			text = a.Title
 			if a.Mutating {
-				text += " (changes the account)"
+				text += " (changes the account: will ask for confirmation)"
 			}
 		}
-		b := widget.NewButtonWithIcon(text+": coming soon", theme.ComputerIcon(), nil)
-		b.Alignment = widget.ButtonAlignLeading
-		b.Disable()
-		d.actions.Add(b)
+		l := widget.NewLabel("• " + text)
+		l.Wrapping = fyne.TextWrapWord
+		d.actions.Add(l)
 	}
 	d.actionsBx.Show()
 }
@@ -303,8 +316,12 @@ func routeHints(pb *app.Playbook, step *app.Step, texts map[string]string) strin
 		case o.Goto != "":
 			what = append(what, "continue at "+stepName(pb, o.Goto))
 		}
-		if len(o.Excludes) > 0 {
-			what = append(what, "step "+strings.Join(o.Excludes, ", ")+" will not apply")
+		switch len(o.Excludes) {
+		case 0:
+		case 1:
+			what = append(what, "step "+o.Excludes[0]+" will not apply")
+		default:
+			what = append(what, "steps "+strings.Join(o.Excludes, ", ")+" will not apply")
 		}
 		if len(what) > 0 {
 			lines = append(lines, fmt.Sprintf("“%s”: %s.", texts[o.ID], strings.Join(what, "; ")))
@@ -352,6 +369,17 @@ func (d *stepDetail) onStatus(string) {
 	}
 	d.statusDirty = true
 	d.onSave()
+}
+
+// onDone marks the step done, the one-click tick.
+func (d *stepDetail) onDone() {
+	switch {
+	case d.stepID == "":
+	case d.status.Selected == app.StepDone.Label():
+		d.onSave() // picked earlier but not saved: save it now
+	default:
+		d.status.SetSelected(app.StepDone.Label())
+	}
 }
 
 func (d *stepDetail) onNoteChanged(string) {

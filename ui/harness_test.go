@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"s3responder/app"
+	"s3responder/assets"
 )
 
 // uiLoop stands in for the Fyne event loop in tests: background jobs post
@@ -44,11 +44,11 @@ type harness struct {
 }
 
 // testPlaybook is the playbook the UI tests follow.
+// It is the built-in one: the screens must cope with its real shape (a part
+// that asks a question, nested questions, detours) and wording.
 func testPlaybook(t *testing.T) *app.Playbook {
 	t.Helper()
-	data, err := os.ReadFile("testdata/playbook.yaml")
-	require.NoError(t, err)
-	pb, err := app.ParsePlaybook("testdata/playbook.yaml", data)
+	pb, err := app.ParsePlaybook("built-in playbook", assets.Playbook)
 	require.NoError(t, err)
 	return pb
 }

@@ -154,7 +154,7 @@ func newIncidentRow() *incidentRow {
 		exercise: widget.NewLabelWithStyle("EXERCISE", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		title:    widget.NewLabel(""),
 		status:   widget.NewLabel("eradicated"),
-		updated:  widget.NewLabel("2006-01-02 15:04 MST"),
+		updated:  widget.NewLabel("updated 2006-01-02 15:04 MST"),
 	}
 	r.exercise.Importance = widget.WarningImportance
 	r.title.Truncation = fyne.TextTruncateEllipsis
@@ -190,4 +190,5 @@ func (r *incidentRow) set(inc app.Incident) {
 	r.title.SetText(inc.Title)
 	r.status.SetText(string(inc.Status))
 	r.updated.SetText("updated " + inc.UpdatedAt.In(inc.Location()).Format("2006-01-02 15:04 MST"))
+	r.root.Refresh() // the labels' widths changed: lay the row out again
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"s3responder/app"
+	"s3responder/store"
 )
 
 // TestJourney walks one incident the way a responder would: create it
@@ -20,9 +22,17 @@ import (
 // Part 1 into Part 2, resolve Part 2, return, then reopen everything over
 // the same store and find the state again.
 func TestJourney(t *testing.T) {
-	st := newMemStore()
+	path := filepath.Join(t.TempDir(), "incidents.db")
+	db, err := store.Open(path)
+	require.NoError(t, err)
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			assert.NoError(t, db.Close())
+		}
+	})
 	pb := testPlaybook(t)
-	h := newHarness(t, st, pb)
+	h := newHarness(t, db, pb)
 
 	ws := h.createIncident("Public bucket found by a researcher", true)
 	id := ws.c.Incident.ID
@@ -101,9 +111,15 @@ func TestJourney(t *testing.T) {
 	wantEntries := len(ws.timeline.entries)
 	require.NoError(t, h.u.lastErr)
 
-	// Close, then reopen over the same store with a new service and UI.
+	// Close the window and the database, then reopen the file with a new
+	// service and UI, as the next start of the app would.
 	h.u.Close()
-	h2 := openUI(t, app.NewService(st, pb, "tester"))
+	require.NoError(t, db.Close())
+	closed = true
+	db2, err := store.Open(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, db2.Close()) })
+	h2 := openUI(t, app.NewService(db2, pb, "tester"))
 	h2.eventually(func() bool { l := h2.list(); return l != nil && len(l.shown) == 1 }, "incident not listed after reopening")
 	h2.list().list.Select(0)
 	ws2 := h2.loadedWorkspace(id)

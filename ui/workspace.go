@@ -88,8 +88,8 @@ func newWorkspace(u *UI, id string) screen {
 	}
 	ws.status = widget.NewSelect(statuses, ws.onStatus)
 	ws.status.Disable()
-	header := container.NewBorder(nil, nil, ws.back,
-		container.NewHBox(widget.NewLabel("Status"), ws.status),
+	header := container.NewBorder(nil, nil, container.NewCenter(ws.back),
+		container.NewCenter(container.NewHBox(widget.NewLabel("Status"), ws.status)),
 		container.NewVBox(ws.heading, ws.meta))
 
 	ws.exercise = banner(theme.ColorNameWarning, widget.NewLabelWithStyle(
