@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -154,3 +155,5 @@ func writeFile(t testing.TB, path string, b []byte) string {
 	require.NoError(t, os.WriteFile(path, b, 0o644))
 	return path
 }
+
+func readAllTest(r io.Reader) ([]byte, error) { return io.ReadAll(r) }
