@@ -362,6 +362,7 @@ func TestFlagsHelpAndValidation(t *testing.T) {
 			{"note", "--help"}, {"timeline", "--help"}, {"verify", "--help"},
 			{"playbook", "--help"}, {"playbook", "show", "--help"}, {"playbook", "list", "--help"},
 			{"playbook", "validate", "--help"}, {"playbook", "import", "-h"},
+			{"trail", "--help"}, {"trail", "analyze", "--help"}, {"trail", "verify", "--help"},
 		} {
 			t.Run(strings.Join(args, " "), func(t *testing.T) {
 				r := e.run(args...)

@@ -109,7 +109,7 @@ type entry struct {
 // commands is the top-level dispatch table. It is built in a function,
 // not a package variable, so no init order or global state is involved.
 func commands() map[string]entry {
-	m := map[string]entry{
+	return map[string]entry{
 		"version":  {runVersion, "print the version"},
 		"incident": {runIncident, "create, list, show incidents and set their status"},
 		"step":     {runStep, "set the status of a playbook step"},
@@ -120,10 +120,8 @@ func commands() map[string]entry {
 		"timeline": {runTimeline, "print the timeline"},
 		"verify":   {runVerify, "check the timeline's hash chain"},
 		"playbook": {runPlaybook, "show, validate and import playbooks"},
+		"trail":    {runTrail, "analyse and verify CloudTrail log files offline"},
 	}
-	// TODO(lead): when cli/trail.go lands, register its command here:
-	//	m["trail"] = entry{runTrail, "look for the incident in CloudTrail records"}
-	return m
 }
 
 // Run executes the command line (without the program name) and returns the
