@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -133,6 +134,11 @@ func openService(builtin *app.Playbook, actor string) func(path string) (*app.Se
 
 // runGUI opens the database and runs the window until it is closed.
 func runGUI(ctx context.Context, path string, open func(string) (*app.Service, func() error, error)) error {
+	if needsX11() && os.Getenv("DISPLAY") == "" {
+		// Fyne's X11 driver panics without a display; over SSH or in a
+		// container say what to do instead.
+		return errors.New("no graphical display (DISPLAY is not set): start the app in a desktop session, or use a command (s3responder --help)")
+	}
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", icon))
 
@@ -162,6 +168,16 @@ func runGUI(ctx context.Context, path string, open func(string) (*app.Service, f
 	w.ShowAndRun()
 	u.Close()
 	return closeDB()
+}
+
+// needsX11 reports whether this platform's Fyne driver talks to an X server
+// (every Unix but macOS, in a default build).
+func needsX11() bool {
+	switch runtime.GOOS {
+	case "darwin", "windows", "android", "ios", "js", "wasip1":
+		return false
+	}
+	return true
 }
 
 // showStartError shows why the app cannot start and waits for the user to

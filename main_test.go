@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -162,6 +163,19 @@ func TestSecondInstanceIsRefusedQuickly(t *testing.T) {
 	require.NoError(t, held.Close())
 	r = e.run("incident", "list", "--db", e.db)
 	assert.Equal(t, 0, r.code, r.stderr)
+}
+
+func TestNoDisplayIsExplained(t *testing.T) {
+	if !needsX11() {
+		t.Skipf("%s needs no X display", runtime.GOOS)
+	}
+	e := newE2E(t)
+	e.env = append(e.env, "DISPLAY=", "WAYLAND_DISPLAY=")
+	r := e.run("--db", e.db)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "DISPLAY is not set")
+	assert.NotContains(t, r.stderr, "panic")
+	assert.NoFileExists(t, e.db, "nothing was opened")
 }
 
 func TestKilledBulkImportKeepsAVerifiableTimeline(t *testing.T) {
