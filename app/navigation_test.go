@@ -611,3 +611,25 @@ func TestValidationErrorsNameTheLine(t *testing.T) {
 		assert.Contains(t, err.Error(), "empty")
 	})
 }
+
+// A question step that the responder skips (with a reason) or marks not
+// applicable is settled: "what's next" moves on instead of asking again.
+func TestSkippedQuestionIsSettled(t *testing.T) {
+	pb := builtin(t)
+	c := app.Case{Incident: app.Incident{ID: "X"}, Steps: map[string]app.StepState{}}
+	for _, s := range pb.Steps() {
+		if s.ID == "1.3" {
+			break
+		}
+		if len(s.Steps) == 0 {
+			c.Steps[s.ID] = app.StepState{StepID: s.ID, Status: app.StepDone}
+		}
+	}
+	require.Equal(t, "1.3", pb.NextStep(c).Step.ID)
+	c.Steps["1.3"] = app.StepState{StepID: "1.3", Status: app.StepDone}
+	require.Equal(t, "1.3", pb.NextStep(c).Step.ID, "done without an answer still asks")
+	c.Steps["1.3"] = app.StepState{StepID: "1.3", Status: app.StepSkipped, Note: "bucket given in the ticket"}
+	next := pb.NextStep(c)
+	require.NotNil(t, next.Step)
+	require.NotEqual(t, "1.3", next.Step.ID)
+}

@@ -242,7 +242,12 @@ func (p *Playbook) firstOpen(c Case, s *Step, excluded map[string]bool) *Step {
 		return nil
 	}
 	st := c.Step(s.ID)
-	if st.Status.Resolved() && (s.Decision == nil || len(st.Choices) > 0) {
+	// Skipping a step or calling it not applicable settles it and its
+	// sub-steps, question or not; "done" on a question still needs an answer.
+	if st.Status == StepSkipped || st.Status == StepNA {
+		return nil
+	}
+	if st.Status == StepDone && (s.Decision == nil || len(st.Choices) > 0) {
 		return nil
 	}
 	if s.Decision != nil && len(st.Choices) == 0 {
