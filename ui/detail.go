@@ -31,11 +31,11 @@ type stepDetail struct {
 	title      *widget.Label
 	where      *widget.Label
 	excluded   *widget.Label
-	guidance   *widget.RichText
+	guidance   *widget.Label
 	warning    *widget.Label
 	warningBox fyne.CanvasObject
 	handoff    *widget.Label
-	evidence   *widget.RichText
+	evidence   *widget.Label
 	evidenceBx fyne.CanvasObject
 	actions    *fyne.Container
 	actionsBx  fyne.CanvasObject
@@ -72,7 +72,9 @@ func newStepDetail(p *playbookPane) *stepDetail {
 	d.excluded = widget.NewLabel("")
 	d.excluded.Importance = widget.LowImportance
 	d.excluded.Wrapping = fyne.TextWrapWord
-	d.guidance = widget.NewRichText()
+	// Plain labels, not Markdown: playbook text is prose, and a custom
+	// playbook's "1. " or "*" must show as typed.
+	d.guidance = widget.NewLabel("")
 	d.guidance.Wrapping = fyne.TextWrapWord
 
 	d.warning = widget.NewLabel("")
@@ -83,7 +85,7 @@ func newStepDetail(p *playbookPane) *stepDetail {
 	d.handoff = widget.NewLabel("")
 	d.handoff.Wrapping = fyne.TextWrapWord
 
-	d.evidence = widget.NewRichText()
+	d.evidence = widget.NewLabel("")
 	d.evidence.Wrapping = fyne.TextWrapWord
 	d.evidenceBx = container.NewVBox(sectionLabel("Evidence to keep"), d.evidence)
 
@@ -182,7 +184,7 @@ func (d *stepDetail) show(id string) {
 		d.excluded.Hide()
 	}
 	showText(d.warningBox, d.warning, step.Warning)
-	d.guidance.ParseMarkdown(step.Guidance)
+	showText(d.guidance, d.guidance, strings.TrimSpace(step.Guidance))
 	if step.Handoff != "" {
 		d.handoff.SetText("Hand-off: " + step.Handoff)
 		d.handoff.Show()
@@ -190,7 +192,7 @@ func (d *stepDetail) show(id string) {
 		d.handoff.Hide()
 	}
 	if len(step.Evidence) > 0 {
-		d.evidence.ParseMarkdown("- " + strings.Join(step.Evidence, "\n- "))
+		d.evidence.SetText("• " + strings.Join(step.Evidence, "\n• "))
 		d.evidenceBx.Show()
 	} else {
 		d.evidenceBx.Hide()

@@ -73,7 +73,11 @@ func (t *timelinePane) load() {
 // fill draws the entries, newest first: during an incident the last thing
 // recorded is what people look for.
 func (t *timelinePane) fill() {
-	t.count.SetText(fmt.Sprintf("Timeline: %d entries, newest first", len(t.entries)))
+	if len(t.entries) == 1 {
+		t.count.SetText("Timeline: 1 entry")
+	} else {
+		t.count.SetText(fmt.Sprintf("Timeline: %d entries, newest first", len(t.entries)))
+	}
 	loc := t.ws.c.Incident.Location()
 	objs := make([]fyne.CanvasObject, 0, 2*len(t.entries))
 	for i := len(t.entries) - 1; i >= 0; i-- {

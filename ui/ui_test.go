@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -101,6 +102,23 @@ func TestJourney(t *testing.T) {
 	assert.True(t, ws.returnBtn.Hidden)
 	assert.Equal(t, opt.Return, ws.playbook.selected, "Return did not select the step")
 	assert.Equal(t, 0, ws.playbook.part, "Return did not bring the stepper back to Part 1")
+
+	// Part 1's checklist greys out what the answer ruled out, and the
+	// stepper counts what is left.
+	for _, x := range opt.Excludes {
+		i := ws.playbook.rowOf(x)
+		require.GreaterOrEqual(t, i, 0, "step %s not in the checklist", x)
+		r := newStepRow()
+		ws.playbook.updateRow(i, r)
+		assert.Equal(t, "not applicable (by decision at "+q.ID+")", r.aside.Text)
+		assert.Equal(t, widget.LowImportance, r.label.Importance)
+	}
+	for i, part := range pb.Parts {
+		done, total := pb.Progress(ws.c, part.ID)
+		assert.Equal(t, fmt.Sprintf("%d  ·  %d/%d", i+1, done, total), ws.playbook.partBtns[i].head.Text)
+	}
+	done2, total2 := pb.Progress(ws.c, pb.Parts[target-1].ID)
+	assert.Equal(t, total2, done2, "Part %d not complete after the detour", target)
 
 	// Every change is on the timeline, and the chain verifies.
 	h.eventually(func() bool { return strings.Contains(timelineText(ws), "Returned from") }, "return not on the timeline")
@@ -361,6 +379,49 @@ func TestExplain(t *testing.T) {
 			got := explain("Saving", tt.err)
 			assert.Equal(t, tt.want, got.Error())
 			assert.ErrorIs(t, got, tt.err)
+		})
+	}
+}
+
+// TestTypingSurvivesRefresh: a save elsewhere in the workspace reloads the
+// case, but a step note being typed is kept, and marked as not saved.
+func TestTypingSurvivesRefresh(t *testing.T) {
+	h := newHarness(t, newMemStore(), testPlaybook(t))
+	ws := h.createIncident("Typing test", false)
+	d := ws.playbook.detail
+	test.Type(d.note, "half a thought")
+	assert.True(t, d.unsaved.Visible())
+
+	test.Type(ws.timeline.note, "Paged the bucket owner")
+	test.Tap(ws.timeline.add)
+	h.eventually(func() bool { return len(ws.timeline.entries) == 2 }, "timeline note not added")
+	assert.Equal(t, "half a thought", d.note.Text, "the step note was overwritten by a refresh")
+	assert.True(t, d.unsaved.Visible())
+
+	// Selecting another step and coming back shows what is stored.
+	other := ws.playbook.rows[len(ws.playbook.rows)-1].step.ID
+	id := d.stepID
+	ws.playbook.selectStep(other)
+	ws.playbook.selectStep(id)
+	assert.Equal(t, "", d.note.Text)
+	assert.False(t, d.unsaved.Visible())
+}
+
+// TestSplitList: the form's list fields accept commas, semicolons and lines.
+func TestSplitList(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"", []string{}},
+		{"a", []string{"a"}},
+		{"a, b", []string{"a", " b"}},
+		{"a\nb\r\nc;d", []string{"a", "b", "c", "d"}},
+		{",,a,,", []string{"a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			assert.Equal(t, tt.want, splitList(tt.in))
 		})
 	}
 }
