@@ -2,7 +2,7 @@ package trail
 
 import (
 	"bufio"
-	"compress/gzip"
+	"github.com/klauspost/compress/gzip"
 	"errors"
 	"fmt"
 	"io"

@@ -1,7 +1,6 @@
 package trail
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,7 +8,7 @@ import (
 
 // DefaultMaxRecordBytes caps the size of one record (and of any other value
 // in a log file). CloudTrail events are far smaller; the cap exists so that a
-// corrupt or hostile file cannot make the decoder buffer gigabytes.
+// corrupt or hostile file cannot make the parser buffer gigabytes.
 const DefaultMaxRecordBytes = 8 << 20
 
 // Errors that describe why a file could not be read to its end. Records
@@ -38,44 +37,16 @@ type ParseStats struct {
 	Mistyped int64
 }
 
-// boundedReader refuses to hand the decoder more than limit bytes beyond
-// what it has consumed, which caps the decoder's buffer and so the memory
-// one record can take. It also remembers the underlying read error, to tell
-// a broken gzip stream from broken JSON.
-type boundedReader struct {
-	r     io.Reader
-	read  int64
-	limit int64
-	err   error
-}
-
-var errLimit = errors.New("size limit reached")
-
-func (b *boundedReader) Read(p []byte) (int, error) {
-	room := b.limit - b.read
-	if room <= 0 {
-		return 0, errLimit
-	}
-	if int64(len(p)) > room {
-		p = p[:room]
-	}
-	n, err := b.r.Read(p)
-	b.read += int64(n)
-	if err != nil && err != io.EOF {
-		b.err = err
-	}
-	return n, err
-}
-
-// skipValue consumes a JSON value without keeping it.
-type skipValue struct{}
-
-func (*skipValue) UnmarshalJSON([]byte) error { return nil }
-
 // ParseRecords walks a CloudTrail log file, {"Records":[...]}, one record at
 // a time and calls fn for each CloudTrail event in it. The *Record passed to
-// fn is reused for the next record: fn must copy what it keeps. maxRecord
-// caps the bytes of one record (DefaultMaxRecordBytes when <= 0).
+// fn is reused for the next record: fn must copy what it keeps (its strings
+// may be kept: they are never modified). maxRecord caps the bytes of one
+// record (DefaultMaxRecordBytes when <= 0).
+//
+// The input must be valid JSON (RFC 8259, as encoding/json checks it) all
+// the way to its end; records before a fault are still passed on. Within a
+// record, a field of an unexpected type is read as empty, and when a key
+// repeats, its last occurrence wins.
 //
 // The returned error wraps ErrNotCloudTrail, ErrRecordTooLarge, ErrMalformed
 // or ErrInput and says where the fault is; the stats count what was read up
@@ -84,75 +55,107 @@ func ParseRecords(r io.Reader, maxRecord int, fn func(*Record) error) (ParseStat
 	if maxRecord <= 0 {
 		maxRecord = DefaultMaxRecordBytes
 	}
+	s := newScanner(r, maxRecord)
 	var st ParseStats
-	br := &boundedReader{r: r}
-	dec := json.NewDecoder(br)
-	// Every read allows one more record's worth of bytes past the point
-	// the decoder has consumed.
-	allow := func() { br.limit = dec.InputOffset() + int64(maxRecord) }
 	fail := func(err error, where string) error {
+		var se *syntaxError
 		switch {
-		case br.err != nil:
-			return fmt.Errorf("%w: %s: %v", ErrInput, where, br.err)
-		case errors.Is(err, errLimit):
+		case s.rerr != nil:
+			return fmt.Errorf("%w: %s: %v", ErrInput, where, s.rerr)
+		case errors.Is(err, errTooLarge):
 			return fmt.Errorf("%w: %s is larger than %d bytes", ErrRecordTooLarge, where, maxRecord)
-		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		case errors.Is(err, io.ErrUnexpectedEOF):
 			return fmt.Errorf("%w: file ends in the middle of %s (truncated?)", ErrMalformed, where)
-		}
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return fmt.Errorf("%w: %s, at byte %d: %v", ErrMalformed, where, se.Offset, se)
+		case errors.As(err, &se):
+			return fmt.Errorf("%w: %s, at byte %d: %s", ErrMalformed, where, se.off, se.msg)
 		}
 		return fmt.Errorf("%w: %s: %v", ErrMalformed, where, err)
 	}
 
-	allow()
-	tok, err := dec.Token()
-	if err == io.EOF && br.err == nil {
+	c, err := s.next()
+	if err == io.EOF && s.rerr == nil {
 		return st, fmt.Errorf("%w: the file is empty", ErrNotCloudTrail)
 	}
 	if err != nil {
 		return st, fail(err, "the start of the file")
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	if c != '{' {
+		if err := s.unit(func(p *parser) error { return p.skip() }); err != nil {
+			return st, fail(err, "the start of the file")
+		}
 		return st, fmt.Errorf("%w: the file does not hold a JSON object", ErrNotCloudTrail)
 	}
+	s.pos++
 	sawRecords := false
 	rec := new(Record)
-	for dec.More() {
-		allow()
-		tok, err := dec.Token()
+	for first := true; ; first = false {
+		// A key, or the end of the object.
+		c, err := s.next()
 		if err != nil {
+			return st, fail(ueof(err), "the top-level object")
+		}
+		if c == '}' {
+			s.pos++
+			break
+		}
+		if !first {
+			if c != ',' {
+				return st, fail(s.syntax("invalid character %s after object key:value pair", quoteChar(c)), "the top-level object")
+			}
+			s.pos++
+		}
+		var key string
+		if err := s.unit(func(p *parser) error {
+			k, err := p.objectKey()
+			key = k
+			return err
+		}); err != nil {
 			return st, fail(err, "a top-level key")
 		}
-		key, _ := tok.(string)
 		if key != "Records" {
-			allow()
-			if err := dec.Decode(new(skipValue)); err != nil {
+			if err := s.unit(func(p *parser) error { return p.skip() }); err != nil {
 				return st, fail(err, fmt.Sprintf("the value of %q", key))
 			}
 			continue
 		}
 		sawRecords = true
-		allow()
-		tok, err = dec.Token()
-		if err != nil {
-			return st, fail(err, "the Records array")
+		if c, err = s.next(); err != nil {
+			return st, fail(ueof(err), "the Records array")
 		}
-		if d, ok := tok.(json.Delim); !ok || d != '[' {
+		if c != '[' {
+			if err := s.unit(func(p *parser) error { return p.skip() }); err != nil {
+				return st, fail(err, "the Records value")
+			}
 			return st, fmt.Errorf("%w: Records is not an array", ErrNotCloudTrail)
 		}
-		for dec.More() {
-			allow()
-			*rec = Record{}
-			err := dec.Decode(rec)
-			st.Records++
+		s.pos++
+		for n := 0; ; n++ {
+			c, err := s.next()
 			if err != nil {
-				var te *json.UnmarshalTypeError
-				if !errors.As(err, &te) || br.err != nil {
-					st.Records--
-					return st, fail(err, fmt.Sprintf("record %d", st.Records+1))
+				return st, fail(ueof(err), fmt.Sprintf("record %d", st.Records+1))
+			}
+			if c == ']' {
+				s.pos++
+				break
+			}
+			if n > 0 {
+				if c != ',' {
+					return st, fail(s.syntax("invalid character %s after array element", quoteChar(c)), fmt.Sprintf("record %d", st.Records+1))
 				}
+				s.pos++
+			}
+			mistyped := 0
+			if err := s.unit(func(p *parser) error {
+				*rec = Record{}
+				p.mistyped = 0
+				err := p.record(rec)
+				mistyped = p.mistyped
+				return err
+			}); err != nil {
+				return st, fail(err, fmt.Sprintf("record %d", st.Records+1))
+			}
+			st.Records++
+			if mistyped > 0 {
 				st.Mistyped++
 			}
 			if !rec.Valid() {
@@ -163,19 +166,10 @@ func ParseRecords(r io.Reader, maxRecord int, fn func(*Record) error) (ParseStat
 				return st, err
 			}
 		}
-		allow()
-		if _, err := dec.Token(); err != nil {
-			return st, fail(err, "the end of the Records array")
-		}
-	}
-	allow()
-	if _, err := dec.Token(); err != nil {
-		return st, fail(err, "the end of the file")
 	}
 	// Read to the end: gzip checks its CRC only there, and anything after
 	// the closing brace means the file is not what it claims to be.
-	allow()
-	if _, err := dec.Token(); err != io.EOF || br.err != nil {
+	if _, err := s.next(); err != io.EOF || s.rerr != nil {
 		if err == nil {
 			return st, fmt.Errorf("%w: unexpected data after the end of the log", ErrMalformed)
 		}
@@ -185,4 +179,13 @@ func ParseRecords(r io.Reader, maxRecord int, fn func(*Record) error) (ParseStat
 		return st, fmt.Errorf("%w: the object has no Records array", ErrNotCloudTrail)
 	}
 	return st, nil
+}
+
+// ueof turns the end of input in the middle of the document into a
+// truncation error.
+func ueof(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }

@@ -46,15 +46,21 @@ type UserIdentity struct {
 // SessionContext describes temporary credentials: the role (or user) that
 // issued them and whether MFA was used.
 type SessionContext struct {
-	SessionIssuer struct {
-		Type     string `json:"type"`
-		ARN      string `json:"arn"`
-		UserName string `json:"userName"`
-	} `json:"sessionIssuer"`
-	Attributes struct {
-		CreationDate     string `json:"creationDate"`
-		MFAAuthenticated string `json:"mfaAuthenticated"`
-	} `json:"attributes"`
+	SessionIssuer SessionIssuer     `json:"sessionIssuer"`
+	Attributes    SessionAttributes `json:"attributes"`
+}
+
+// SessionIssuer is the role or user that issued temporary credentials.
+type SessionIssuer struct {
+	Type     string `json:"type"`
+	ARN      string `json:"arn"`
+	UserName string `json:"userName"`
+}
+
+// SessionAttributes says when the session began and whether MFA was used.
+type SessionAttributes struct {
+	CreationDate     string `json:"creationDate"`
+	MFAAuthenticated string `json:"mfaAuthenticated"`
 }
 
 // RequestParameters holds the request fields the answers need: the S3 bucket
