@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg" // logos may be JPEG
@@ -78,11 +79,24 @@ type placed struct {
 }
 
 type pdfDoc struct {
-	f      *gofpdf.Fpdf
-	doc    document
-	faces  map[string]*face
+	f *gofpdf.Fpdf
+	// measure holds the same fonts and never gets a page: measuring text
+	// through it selects fonts without writing a font change into the page
+	// for every cell that is only being measured.
+	measure *gofpdf.Fpdf
+	doc     document
+	faces   map[string]*face
+	// cur and sizePt are the font text is measured and drawn with; text()
+	// hands them to gofpdf, which writes a change only when there is one.
 	cur    *face
 	sizePt float64
+	// applied and appliedSize are the font gofpdf last wrote into the page.
+	applied     *face
+	appliedSize float64
+	// fill is the page's current fill colour, which PDF also uses for
+	// text: keeping text and fill the same spares gofpdf wrapping every
+	// line in a save/colour/restore sequence.
+	fill   rgb
 	y      float64
 	placed []placed
 }
@@ -119,7 +133,7 @@ func newPDFDoc(r app.Report) (*pdfDoc, error) {
 	f.SetModificationDate(r.GeneratedAt.UTC())
 	f.SetAutoPageBreak(false, 0)
 	f.SetMargins(marginX, contentTop, marginX)
-	d := &pdfDoc{f: f, doc: buildDocument(r), faces: map[string]*face{}}
+	d := &pdfDoc{f: f, measure: gofpdf.New("P", "mm", "A4", ""), doc: buildDocument(r), faces: map[string]*face{}, fill: noColor}
 	fonts := []struct {
 		family, style string
 		ttf           []byte
@@ -136,6 +150,7 @@ func newPDFDoc(r app.Report) (*pdfDoc, error) {
 		// copy: sharing the package's bytes made the second document of a
 		// process differ from the first.
 		f.AddUTF8FontFromBytes(ft.family, ft.style, bytes.Clone(ft.ttf))
+		d.measure.AddUTF8FontFromBytes(ft.family, ft.style, bytes.Clone(ft.ttf))
 		d.faces[ft.family+ft.style] = &face{family: ft.family, style: ft.style, cmap: parsed, widths: map[rune]int{}, has: map[rune]bool{}}
 	}
 	f.SetTitle("Post-incident report: "+d.doc.title, true)
@@ -146,7 +161,7 @@ func newPDFDoc(r app.Report) (*pdfDoc, error) {
 			return nil, err
 		}
 	}
-	if err := f.Error(); err != nil {
+	if err := errors.Join(f.Error(), d.measure.Error()); err != nil {
 		return nil, fmt.Errorf("prepare PDF: %w", err)
 	}
 	return d, nil
@@ -195,14 +210,29 @@ func (d *pdfDoc) render() {
 	}
 	d.contentsPage()
 	d.decorate()
+	// The model is no longer needed; let it go before gofpdf assembles
+	// the file, the moment memory use peaks.
+	d.doc.sections = nil
 }
 
 // ---------------------------------------------------------------- fonts and text
 
+// setFont chooses the font for measuring and for the next text drawn.
 func (d *pdfDoc) setFont(family, style string, size float64) {
-	d.f.SetFont(family, style, size)
 	d.cur = d.faces[family+style]
 	d.sizePt = size
+}
+
+// applyFont hands the chosen font to gofpdf before drawing. gofpdf writes
+// a font change into the page on every SetFont, even to the same font, so
+// the font last applied is remembered here. AddPage carries the font over
+// to the new page, which keeps this memory true across page breaks.
+func (d *pdfDoc) applyFont() {
+	if d.applied == d.cur && d.appliedSize == d.sizePt {
+		return
+	}
+	d.f.SetFont(d.cur.family, d.cur.style, d.sizePt)
+	d.applied, d.appliedSize = d.cur, d.sizePt
 }
 
 // forceFont selects a font and writes the selection into the page even if
@@ -210,10 +240,32 @@ func (d *pdfDoc) setFont(family, style string, size float64) {
 // have ended with another font.
 func (d *pdfDoc) forceFont(family, style string, size float64) {
 	d.setFont(family, style, size)
-	d.f.SetFontSize(size)
+	d.f.SetFont(family, style, size)
+	d.applied, d.appliedSize = d.cur, size
 }
 
-func (d *pdfDoc) color(c rgb) { d.f.SetTextColor(c.r, c.g, c.b) }
+// noColor is never a real colour: it forces the next colour change out.
+var noColor = rgb{-1, -1, -1}
+
+// color sets the text colour (and the fill colour with it).
+func (d *pdfDoc) color(c rgb) {
+	d.f.SetTextColor(c.r, c.g, c.b)
+	d.setFill(c)
+}
+
+func (d *pdfDoc) setFill(c rgb) {
+	if d.fill != c {
+		d.f.SetFillColor(c.r, c.g, c.b)
+		d.fill = c
+	}
+}
+
+// fillRect paints a rectangle; the text colour is restored by the next
+// call to color.
+func (d *pdfDoc) fillRect(c rgb, x, y, w, h float64) {
+	d.setFill(c)
+	d.f.Rect(x, y, w, h, "F")
+}
 
 func (d *pdfDoc) toneFont(t tone, size float64) {
 	switch t {
@@ -238,7 +290,8 @@ func (d *pdfDoc) runeWidth(r rune) int {
 	if w, ok := d.cur.widths[r]; ok {
 		return w
 	}
-	w := d.f.GetStringSymbolWidth(string(r))
+	d.measure.SetFont(d.cur.family, d.cur.style, 10)
+	w := d.measure.GetStringSymbolWidth(string(r))
 	d.cur.widths[r] = w
 	return w
 }
@@ -402,6 +455,7 @@ func (d *pdfDoc) breakWord(word string, first, limit int) []string {
 
 // text draws one line with its top at y.
 func (d *pdfDoc) text(x, y float64, s string) {
+	d.applyFont()
 	size := d.sizePt * ptToMM
 	d.f.Text(x, y+size*0.85, s)
 }
@@ -437,6 +491,7 @@ func (d *pdfDoc) sectionTitle(title string) {
 	d.placed = append(d.placed, placed{title: title, page: d.f.PageNo(), y: d.y, link: link})
 	d.setFont(sans, "B", sizeSection)
 	d.color(colAccent)
+	d.applyFont()
 	d.f.Bookmark(d.clean(title), 0, d.y)
 	lines := d.wrap(title, contentW)
 	lh := sizeSection * ptToMM * 1.3
@@ -555,10 +610,10 @@ func (d *pdfDoc) table(t table) {
 		if t.keyValue {
 			return
 		}
-		d.f.SetFillColor(colHeadBg.r, colHeadBg.g, colHeadBg.b)
+		d.setFill(colHeadBg)
 		d.f.SetDrawColor(colRule.r, colRule.g, colRule.b)
 		d.f.SetLineWidth(0.1)
-		d.f.Rect(marginX, d.y, contentW, headerH, "FD")
+		d.f.Rect(marginX, d.y, contentW, headerH, "F")
 		d.setFont(sans, "B", sizeTable)
 		d.color(colText)
 		for i := range t.cols {
@@ -568,6 +623,10 @@ func (d *pdfDoc) table(t table) {
 		}
 		d.y += headerH
 	}
+	// Rules keep one colour and width for the whole table; gofpdf carries
+	// both over to new pages.
+	d.f.SetDrawColor(colRule.r, colRule.g, colRule.b)
+	d.f.SetLineWidth(0.1)
 	fullPage := int((contentLimit - contentTop - headerH - 2*cellPadY) / tableLH)
 	lines := make([][]string, n)
 	// The header is drawn with the first piece of a row below it, so it is
@@ -602,18 +661,20 @@ func (d *pdfDoc) table(t table) {
 			}
 			take := min(max(avail, 1), remaining)
 			h := float64(take)*tableLH + 2*cellPadY
-			d.f.SetDrawColor(colRule.r, colRule.g, colRule.b)
-			d.f.SetLineWidth(0.1)
 			switch {
 			case t.keyValue:
-				d.f.SetFillColor(colZebra.r, colZebra.g, colZebra.b)
-				d.f.Rect(xs[0], d.y, ws[0], h, "F")
+				d.fillRect(colZebra, xs[0], d.y, ws[0], h)
 			case ri%2 == 1:
-				d.f.SetFillColor(colZebra.r, colZebra.g, colZebra.b)
-				d.f.Rect(marginX, d.y, contentW, h, "F")
+				d.fillRect(colZebra, marginX, d.y, contentW, h)
 			}
+			if t.keyValue && start == 0 && ri == 0 {
+				d.f.Line(marginX, d.y, marginX+contentW, d.y)
+			}
+			// One rule under each row: boxes around every cell would
+			// quadruple the drawing operators of a ten-thousand-row table
+			// for no gain in legibility.
+			d.f.Line(marginX, d.y+h, marginX+contentW, d.y+h)
 			for ci := 0; ci < n; ci++ {
-				d.f.Rect(xs[ci], d.y, ws[ci], h, "D")
 				if start >= len(lines[ci]) {
 					continue
 				}
@@ -684,6 +745,7 @@ func (d *pdfDoc) coverPage() {
 
 func (d *pdfDoc) contentsPage() {
 	d.f.SetPage(2)
+	d.fill = noColor
 	d.y = contentTop
 	d.forceFont(sans, "B", sizeSection)
 	d.color(colAccent)
@@ -743,10 +805,10 @@ func (d *pdfDoc) decorate() {
 	total := d.f.PageCount()
 	for p := 1; p <= total; p++ {
 		d.f.SetPage(p)
-		d.f.SetFillColor(colBanner.r, colBanner.g, colBanner.b)
-		d.f.Rect(marginX, 7, contentW, 6, "F")
+		d.fill = noColor // the page's stream ended with whatever it last used
+		d.fillRect(colBanner, marginX, 7, contentW, 6)
 		d.forceFont(sans, "B", 8.5)
-		d.f.SetTextColor(255, 255, 255)
+		d.color(rgb{255, 255, 255})
 		b := d.clean(d.doc.banner)
 		d.text(marginX+(contentW-d.width(b))/2, 8.2, b)
 		d.f.SetDrawColor(colRule.r, colRule.g, colRule.b)
@@ -791,8 +853,7 @@ func (d *pdfDoc) watermark() {
 	d.f.TransformRotate(55, pageW/2, pageH/2)
 	d.f.SetAlpha(0.12, "Normal")
 	d.forceFont(sans, "B", 110)
-	d.f.SetTextColor(colAlert.r, colAlert.g, colAlert.b)
-	d.f.SetFillColor(colAlert.r, colAlert.g, colAlert.b)
+	d.color(colAlert)
 	w := d.width(word)
 	d.f.Text(pageW/2-w/2, pageH/2+110*ptToMM*0.35, word)
 	d.f.SetAlpha(1, "Normal")

@@ -46,8 +46,7 @@ func (d *pdfDoc) chart(c phaseChart) {
 	for i, name := range rows {
 		y := top + float64(i)*rowH
 		if i%2 == 0 {
-			d.f.SetFillColor(colZebra.r, colZebra.g, colZebra.b)
-			d.f.Rect(marginX, y, contentW, rowH, "F")
+			d.fillRect(colZebra, marginX, y, contentW, rowH)
 		}
 		d.toneFont(toneNormal, sizeTable)
 		d.text(marginX+1, y+(rowH-sizeTable*ptToMM)/2-0.4, name)
@@ -70,8 +69,7 @@ func (d *pdfDoc) chart(c phaseChart) {
 				fill = col[1]
 			}
 			bx, bw := xOf(b.from), max(xOf(b.to)-xOf(b.from), 0.6)
-			d.f.SetFillColor(fill.r, fill.g, fill.b)
-			d.f.Rect(bx, by, bw, barH, "F")
+			d.fillRect(fill, bx, by, bw, barH)
 			label := fmtDuration(b.to.Sub(b.from))
 			if b.ongoing {
 				label = "ongoing, " + label + " so far"
@@ -84,7 +82,7 @@ func (d *pdfDoc) chart(c phaseChart) {
 				if b.ongoing {
 					d.color(colText)
 				} else {
-					d.f.SetTextColor(255, 255, 255)
+					d.color(rgb{255, 255, 255})
 				}
 				d.text(bx+1, ly, label)
 			case bx+bw+1+lw <= x0+plotW:
