@@ -19,9 +19,9 @@ func benchLog(b *testing.B, n, seed int) []byte {
 		switch k := (i + seed) % 20; {
 		case k < 12:
 			m = rec(b, getObjectJSON, map[string]any{
-				"eventTime": fmt.Sprintf("2026-03-%02dT%02d:%02d:%02dZ", 1+seed%28, i/3600%24, i/60%60, i%60),
+				"eventTime":                fmt.Sprintf("2026-03-%02dT%02d:%02d:%02dZ", 1+seed%28, i/3600%24, i/60%60, i%60),
 				"userIdentity.accessKeyId": fmt.Sprintf("AKIAEXAMPLEUSER%05d", i%7), "eventID": fmt.Sprintf("%08d-%d", i, seed),
-				"requestParameters.key": fmt.Sprintf("exports/2026/part-%06d.csv", (i*7919+seed)%50000),
+				"requestParameters.key":                   fmt.Sprintf("exports/2026/part-%06d.csv", (i*7919+seed)%50000),
 				"additionalEventData.bytesTransferredOut": float64(1000 + i%4096*1000),
 			})
 		case k < 17:

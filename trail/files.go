@@ -2,9 +2,9 @@ package trail
 
 import (
 	"bufio"
-	"github.com/klauspost/compress/gzip"
 	"errors"
 	"fmt"
+	"github.com/klauspost/compress/gzip"
 	"io"
 	"io/fs"
 	"os"
