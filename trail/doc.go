@@ -4,12 +4,13 @@
 // changed bucket or IAM access, and what was refused.
 //
 // The engine streams: each file is decompressed and its Records array walked
-// one record at a time with encoding/json's Decoder, so no file is ever held
-// whole in memory, and one record is capped in size. Files are spread over a
-// pool of workers (one per CPU); each worker aggregates into its own small
-// tables and folds them into the shared result as it goes. Every table of the
-// result has a documented bound, so peak memory stays flat whatever the size
-// of the input.
+// one record at a time by a small single-pass JSON scanner (see scan.go for
+// why not encoding/json's Decoder), so no file is ever held whole in memory,
+// and one record is capped in size. Files are spread over a pool of workers
+// (one per CPU), each decompressing and parsing its own files; each worker
+// aggregates into its own small tables and folds them into the shared result
+// as it goes. Every table of the result has a documented bound (Limits), so
+// peak memory stays flat whatever the size of the input.
 //
 // Bad input never stops a run: a truncated gzip stream, malformed JSON, a
 // file that is not a CloudTrail log or an oversized record is reported per
