@@ -1,0 +1,402 @@
+package exposure
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"s3responder/app"
+)
+
+// Access is the S3 console's label for a bucket's public access (the
+// "Access" column of the bucket list).
+type Access string
+
+// The four labels. The S3 console user guide ("Viewing access status")
+// defines them as: Public, everyone can list, write or read and write;
+// Objects can be public, the bucket is not public but someone with the
+// right permissions can make objects public; not public, no public access
+// at all; Only authorized users of this account, a policy grants public
+// access but access is limited to the account's own users and roles and
+// AWS service principals. The console user guide spells the third one
+// "Buckets and objects not public"; the console itself and our issue use
+// the singular, which we keep.
+const (
+	AccessPublic          Access = "Public"
+	AccessObjectsCanBe    Access = "Objects can be public"
+	AccessNotPublic       Access = "Bucket and objects not public"
+	AccessOnlyThisAccount Access = "Only authorized users of this account"
+)
+
+// Object Ownership settings (GetBucketOwnershipControls).
+const (
+	OwnershipEnforced  = "BucketOwnerEnforced"
+	OwnershipPreferred = "BucketOwnerPreferred"
+	OwnershipWriter    = "ObjectWriter"
+)
+
+// BlockPublicAccess is a PublicAccessBlockConfiguration, at bucket or
+// account level; the JSON names are AWS's.
+type BlockPublicAccess struct {
+	BlockPublicAcls       bool `json:"BlockPublicAcls"`
+	IgnorePublicAcls      bool `json:"IgnorePublicAcls"`
+	BlockPublicPolicy     bool `json:"BlockPublicPolicy"`
+	RestrictPublicBuckets bool `json:"RestrictPublicBuckets"`
+}
+
+// All reports whether all four settings are on.
+func (b BlockPublicAccess) All() bool {
+	return b.BlockPublicAcls && b.IgnorePublicAcls && b.BlockPublicPolicy && b.RestrictPublicBuckets
+}
+
+// ParseBlockPublicAccess reads a saved GetPublicAccessBlock response: the
+// CLI's {"PublicAccessBlockConfiguration": {...}} or the bare settings.
+// A setting that is left out is off, as in AWS.
+func ParseBlockPublicAccess(data []byte) (*BlockPublicAccess, error) {
+	const what = "Block Public Access configuration"
+	trimmed := bytes.TrimSpace(data)
+	var wrapper map[string]json.RawMessage
+	if err := json.Unmarshal(trimmed, &wrapper); err != nil {
+		return nil, jsonError(what, trimmed, err)
+	}
+	body := trimmed
+	if inner, ok := wrapper["PublicAccessBlockConfiguration"]; ok {
+		body = inner
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var b BlockPublicAccess
+	if err := dec.Decode(&b); err != nil {
+		return nil, jsonError(what, body, err)
+	}
+	return &b, nil
+}
+
+// ParseOwnership accepts an Object Ownership value in any case, or a saved
+// GetBucketOwnershipControls response.
+func ParseOwnership(s string) (string, error) {
+	t := strings.TrimSpace(s)
+	if strings.HasPrefix(t, "{") {
+		var resp struct {
+			OwnershipControls struct {
+				Rules []struct{ ObjectOwnership string }
+			}
+			Rules []struct{ ObjectOwnership string }
+		}
+		if err := json.Unmarshal([]byte(t), &resp); err != nil {
+			return "", jsonError("ownership controls", []byte(t), err)
+		}
+		rules := append(resp.OwnershipControls.Rules, resp.Rules...)
+		if len(rules) == 0 {
+			return "", fmt.Errorf("ownership controls list no rule: %w", app.ErrInvalid)
+		}
+		t = rules[0].ObjectOwnership
+	}
+	for _, v := range []string{OwnershipEnforced, OwnershipPreferred, OwnershipWriter} {
+		if strings.EqualFold(t, v) {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("object ownership %s is not one of %s, %s, %s: %w", quote(s), OwnershipEnforced, OwnershipPreferred, OwnershipWriter, app.ErrInvalid)
+}
+
+// Input is everything the verdict depends on, as read from AWS or from
+// saved evidence. Nil pointers mean "not configured" (AWS's
+// NoSuchBucketPolicy / NoSuchPublicAccessBlockConfiguration); what could
+// not be read at all goes in Unknown so the verdict can say so.
+type Input struct {
+	Bucket string
+	// OwnerAccount is the bucket owner's account id; without it every
+	// named account is reported as possibly external.
+	OwnerAccount string
+	// OwnerCanonicalID is the owner's canonical user id; when empty the
+	// ACL's Owner.ID is used.
+	OwnerCanonicalID string
+	// OwnerOrgID is the owner's AWS Organizations id, if known, so that
+	// aws:PrincipalOrgID of the own organisation is not called external.
+	OwnerOrgID string
+	// Policy is the bucket policy document; "" means no policy.
+	Policy     string
+	ACL        *ACL
+	BucketBPA  *BlockPublicAccess
+	AccountBPA *BlockPublicAccess
+	// Ownership is the Object Ownership setting; "" when not configured
+	// (buckets from before ownership controls behave as ObjectWriter).
+	Ownership string
+	// Unknown names inputs that could not be read, with why, for
+	// example "bucket ACL (AccessDenied)".
+	Unknown []string
+}
+
+// Result is the verdict on one bucket.
+type Result struct {
+	Bucket string `json:"bucket,omitempty"`
+	// Access is the console's label.
+	Access Access `json:"access"`
+	// Public: anyone can reach the bucket now (Access is "Public").
+	Public bool `json:"public"`
+	// Shared: other AWS accounts (or an organisation) have access now.
+	Shared bool `json:"shared"`
+	// PolicyPublic is S3's notion of a public policy before Block Public
+	// Access; it is what GetBucketPolicyStatus.IsPublic reports.
+	PolicyPublic bool `json:"policyPublic"`
+	// ACLPublic: the ACL has grants to AllUsers or AuthenticatedUsers,
+	// whether or not S3 applies them.
+	ACLPublic bool `json:"aclPublic"`
+	// ACLsDisabled: Object Ownership is BucketOwnerEnforced.
+	ACLsDisabled bool `json:"aclsDisabled"`
+	// BlockPublicAccess is the effective (most restrictive) combination of
+	// the bucket and account settings.
+	BlockPublicAccess BlockPublicAccess  `json:"blockPublicAccess"`
+	Statements        []StatementFinding `json:"statements,omitempty"`
+	Grants            []GrantFinding     `json:"grants,omitempty"`
+	// SharedWith lists the accounts, organisations and canonical users
+	// with external access now.
+	SharedWith []string `json:"sharedWith,omitempty"`
+	// Reasons are sentences for a person, the verdict first.
+	Reasons []string `json:"reasons"`
+}
+
+type owner struct {
+	account   string
+	canonical string
+	org       string
+}
+
+// PolicyResult is the verdict on a bucket policy alone.
+type PolicyResult struct {
+	Public     bool
+	Shared     bool
+	Statements []StatementFinding
+	SharedWith []string
+}
+
+// EvaluatePolicy parses and judges a bucket policy by S3's rule: a policy
+// is public unless every Allow grants only to fixed principals or is
+// limited by a fixed value of one of the restricting condition keys.
+// ownerAccount may be "" when unknown.
+func EvaluatePolicy(doc, ownerAccount string) (PolicyResult, error) {
+	return evaluatePolicy(doc, owner{account: ownerAccount})
+}
+
+func evaluatePolicy(doc string, o owner) (PolicyResult, error) {
+	var r PolicyResult
+	if strings.TrimSpace(doc) == "" {
+		return r, nil
+	}
+	p, err := ParsePolicy(doc)
+	if err != nil {
+		return r, err
+	}
+	var shared []string
+	for _, st := range p.Statements {
+		f := judgeStatement(st, o)
+		r.Public = r.Public || f.Public
+		if f.Shared {
+			r.Shared = true
+			shared = append(shared, f.SharedWith...)
+		}
+		r.Statements = append(r.Statements, f)
+	}
+	r.SharedWith = uniqueSorted(shared)
+	return r, nil
+}
+
+// Evaluate decides the console's verdict for a bucket. The only error is a
+// policy (or nothing else) that cannot be parsed; it names the position.
+//
+// The rules, in order (sources: S3 User Guide "Blocking public access to
+// your Amazon S3 storage", access-control-block-public-access.html, table
+// "Block public access settings"; S3 console user guide "Viewing access
+// status"; S3-FACTS.md):
+//
+//  1. The effective settings are the bucket's and the account's, each flag
+//     on if on at either level ("the most restrictive combination").
+//  2. "Public" when the policy is public and RestrictPublicBuckets is off,
+//     or when the ACL grants to AllUsers/AuthenticatedUsers, ACLs are not
+//     disabled by BucketOwnerEnforced and IgnorePublicAcls is off.
+//     BlockPublicAcls and BlockPublicPolicy do not matter here: they only
+//     reject new public ACLs or policies and leave existing ones working.
+//  3. "Only authorized users of this account" when the policy is public but
+//     RestrictPublicBuckets is on (and no ACL makes it public): S3 then lets
+//     in only AWS service principals and the owner account's users, and it
+//     also blocks every cross-account grant of that policy, even to named
+//     accounts.
+//  4. "Objects can be public" when nothing makes the bucket public now but
+//     one of the four settings is off, so someone with the permission can
+//     still make it or its objects public: BlockPublicAcls plus
+//     IgnorePublicAcls close the ACL way (new and existing, including
+//     object ACLs, which a bucket check does not read), BlockPublicPolicy
+//     plus RestrictPublicBuckets close the policy way. Like the console we
+//     look only at the four settings, not at Object Ownership, which can
+//     be switched back without touching Block Public Access.
+//  5. Otherwise "Bucket and objects not public".
+func Evaluate(in Input) (Result, error) {
+	o := owner{account: in.OwnerAccount, canonical: in.OwnerCanonicalID, org: in.OwnerOrgID}
+	if o.canonical == "" && in.ACL != nil && in.ACL.Owner != nil {
+		o.canonical = in.ACL.Owner.ID
+	}
+	res := Result{Bucket: in.Bucket}
+	pol, err := evaluatePolicy(in.Policy, o)
+	if err != nil {
+		return res, err
+	}
+	eff, from := effectiveBPA(in.BucketBPA, in.AccountBPA)
+	res.BlockPublicAccess = eff
+	res.PolicyPublic = pol.Public
+	res.Statements = pol.Statements
+	res.ACLsDisabled = in.Ownership == OwnershipEnforced
+
+	var aclPublicNow, aclShared bool
+	var aclSharedWith []string
+	if in.ACL != nil {
+		res.Grants = judgeGrants(in.ACL, o, res.ACLsDisabled, eff.IgnorePublicAcls)
+		for _, g := range res.Grants {
+			res.ACLPublic = res.ACLPublic || g.Public
+			aclPublicNow = aclPublicNow || (g.Public && g.Effective)
+			if g.Shared && g.Effective {
+				aclShared = true
+				aclSharedWith = append(aclSharedWith, g.Grantee)
+			}
+		}
+	}
+	policyPublicNow := pol.Public && !eff.RestrictPublicBuckets
+	// RestrictPublicBuckets on a public policy also cuts the policy's
+	// grants to named accounts (User Guide, RestrictPublicBuckets row).
+	policySharedNow := pol.Shared && !(pol.Public && eff.RestrictPublicBuckets)
+
+	switch {
+	case policyPublicNow || aclPublicNow:
+		res.Access = AccessPublic
+	case pol.Public:
+		res.Access = AccessOnlyThisAccount
+	case !(eff.BlockPublicAcls && eff.IgnorePublicAcls && eff.BlockPublicPolicy && eff.RestrictPublicBuckets):
+		res.Access = AccessObjectsCanBe
+	default:
+		res.Access = AccessNotPublic
+	}
+	res.Public = res.Access == AccessPublic
+	res.Shared = policySharedNow || aclShared
+	if policySharedNow {
+		res.SharedWith = append(res.SharedWith, pol.SharedWith...)
+	}
+	res.SharedWith = uniqueSorted(append(res.SharedWith, aclSharedWith...))
+	res.Reasons = reasons(res, pol, eff, from, policyPublicNow, aclPublicNow, in)
+	return res, nil
+}
+
+// effectiveBPA combines bucket and account settings and records where each
+// flag that is on comes from.
+func effectiveBPA(bucket, account *BlockPublicAccess) (BlockPublicAccess, map[string]string) {
+	var b, a BlockPublicAccess
+	if bucket != nil {
+		b = *bucket
+	}
+	if account != nil {
+		a = *account
+	}
+	from := map[string]string{}
+	level := func(name string, atBucket, atAccount bool) bool {
+		switch {
+		case atBucket && atAccount:
+			from[name] = "bucket and account"
+		case atBucket:
+			from[name] = "bucket"
+		case atAccount:
+			from[name] = "account"
+		}
+		return atBucket || atAccount
+	}
+	return BlockPublicAccess{
+		BlockPublicAcls:       level("BlockPublicAcls", b.BlockPublicAcls, a.BlockPublicAcls),
+		IgnorePublicAcls:      level("IgnorePublicAcls", b.IgnorePublicAcls, a.IgnorePublicAcls),
+		BlockPublicPolicy:     level("BlockPublicPolicy", b.BlockPublicPolicy, a.BlockPublicPolicy),
+		RestrictPublicBuckets: level("RestrictPublicBuckets", b.RestrictPublicBuckets, a.RestrictPublicBuckets),
+	}, from
+}
+
+var flagNames = []string{"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"}
+
+func flagOn(b BlockPublicAccess, name string) bool {
+	switch name {
+	case "BlockPublicAcls":
+		return b.BlockPublicAcls
+	case "IgnorePublicAcls":
+		return b.IgnorePublicAcls
+	case "BlockPublicPolicy":
+		return b.BlockPublicPolicy
+	}
+	return b.RestrictPublicBuckets
+}
+
+func reasons(res Result, pol PolicyResult, eff BlockPublicAccess, from map[string]string, policyPublicNow, aclPublicNow bool, in Input) []string {
+	var out []string
+	var off []string
+	for _, n := range flagNames {
+		if !flagOn(eff, n) {
+			off = append(off, n)
+		}
+	}
+	switch res.Access {
+	case AccessPublic:
+		var causes []string
+		if policyPublicNow {
+			causes = append(causes, "its bucket policy is public and RestrictPublicBuckets is off")
+		}
+		if aclPublicNow {
+			causes = append(causes, "its ACL grants access to everyone or to all AWS accounts and IgnorePublicAcls is off")
+		}
+		out = append(out, "Public: "+strings.Join(causes, ", and ")+".")
+	case AccessOnlyThisAccount:
+		out = append(out, fmt.Sprintf("Only authorized users of this account: the bucket policy is public, but RestrictPublicBuckets (%s level) limits access to AWS service principals and users of the owner's account; the policy's grants to other accounts are blocked too. Turning RestrictPublicBuckets off would expose the bucket again.", from["RestrictPublicBuckets"]))
+	case AccessObjectsCanBe:
+		out = append(out, fmt.Sprintf("Objects can be public: nothing makes the bucket public now, but %s %s off, so someone with the permission can still make the bucket or its objects public.", strings.Join(off, ", "), isAre(len(off))))
+	case AccessNotPublic:
+		out = append(out, "Bucket and objects not public: no public policy or ACL, and all four Block Public Access settings are on.")
+	}
+	if res.Shared {
+		out = append(out, fmt.Sprintf("Shared: %s can reach the bucket.", strings.Join(res.SharedWith, ", ")))
+	}
+	for _, f := range pol.Statements {
+		if f.Effect == "Allow" {
+			out = append(out, f.Reason)
+		}
+	}
+	if pol.Public {
+		for _, f := range pol.Statements {
+			if f.Effect == "Deny" {
+				out = append(out, fmt.Sprintf("%s is a Deny: it may narrow the access above, but by S3's rule a Deny never changes whether a policy is public; compare with S3's own check (GetBucketPolicyStatus) when online.", f.label()))
+			}
+		}
+	}
+	if strings.TrimSpace(in.Policy) == "" {
+		out = append(out, "There is no bucket policy.")
+	}
+	for _, g := range res.Grants {
+		if g.Public || g.Shared {
+			out = append(out, g.Reason)
+		}
+	}
+	var on []string
+	for _, n := range flagNames {
+		if flagOn(eff, n) {
+			on = append(on, fmt.Sprintf("%s (%s)", n, from[n]))
+		}
+	}
+	switch {
+	case len(on) == 0:
+		out = append(out, "Block Public Access: every setting is off at both bucket and account level.")
+	case len(off) == 0:
+		out = append(out, "Block Public Access: all four settings are on: "+strings.Join(on, ", ")+".")
+	default:
+		out = append(out, fmt.Sprintf("Block Public Access: on: %s; off: %s.", strings.Join(on, ", "), strings.Join(off, ", ")))
+	}
+	if res.ACLsDisabled {
+		out = append(out, "Object Ownership is BucketOwnerEnforced: ACLs are disabled and grant nothing.")
+	}
+	for _, u := range in.Unknown {
+		out = append(out, fmt.Sprintf("Could not read %s: the verdict treats it as not configured and may be wrong.", u))
+	}
+	return out
+}
