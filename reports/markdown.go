@@ -63,7 +63,7 @@ func (m mdWriter) document(d document) {
 				m.line("### " + mdEscape(b.text))
 				m.line("")
 			case paragraph:
-				m.line(styled(cell{text: b.text, tone: b.tone}, false))
+				m.line(styled(cell(b), false))
 				m.line("")
 			case bulletList:
 				for _, it := range b.items {

@@ -1,0 +1,302 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"s3responder/app"
+	"s3responder/reports"
+)
+
+func reportUsage() string {
+	return `Usage: s3responder report ID --out FILE [FLAGS]
+
+Writes the incident's post-incident report. The format follows the file's
+extension (.pdf, .md, .json, .csv) unless --format says otherwise; --out -
+writes to standard output (give --format then).
+
+  pdf    the post-mortem document: cover, contents, executive summary,
+         metrics, timeline chart and full timeline, resources, findings,
+         actions, evidence and custody, playbook completion,
+         communications, lessons, action items, appendix
+  md     the same content in Markdown
+  json   the whole incident, as 'import' reads it back
+  csv    the timeline, one entry a row, with its hashes
+
+Flags:
+  --out FILE           where to write (required)
+  --format FORMAT      pdf, md, json or csv
+  --sections LIST      only these sections (pdf and md; comma-separated):
+                       ` + strings.Join(app.ReportSections, ", ") + `
+  --logo FILE          a PNG or JPEG for the cover (pdf)
+`
+}
+
+func exportUsage() string {
+	return `Usage: s3responder export ID --out FILE.zip
+
+Writes an evidence bundle: the incident as JSON, every evidence file under
+evidence/<sha256>, the PDF report, and manifest.json with the SHA-256 of
+each file. 'import' checks all of it before it accepts the bundle. Each
+evidence item's chain of custody records the export and the bundle's hash.
+The incident's timeline and evidence must verify.
+
+  --out FILE.zip    where to write (required)
+`
+}
+
+func importUsage() string {
+	return `Usage: s3responder import FILE
+
+Takes in an incident exported elsewhere: an evidence bundle (.zip) from
+'export', or the JSON from 'report --format json' (an incident with evidence
+needs the bundle, which carries the evidence files). Nothing is written
+unless every check passes: each file against the bundle's manifest, the
+timeline's hash chain, and every evidence file against its SHA-256. A
+refused bundle is reported with the name of the file that failed.
+`
+}
+
+// reportFormats maps file extensions to report formats.
+var reportFormats = map[string]string{".pdf": "pdf", ".md": "md", ".markdown": "md", ".json": "json", ".csv": "csv"}
+
+func runReport(ctx context.Context, args []string, d Deps) int {
+	a, code, ok := parse(d, args, Spec{Values: []string{"out", "format", "sections", "logo"}}, 1, 1, reportUsage)
+	if !ok {
+		return code
+	}
+	id, out := a.Pos[0], a.Value("out", "")
+	if out == "" {
+		return usageError(d, errors.New("--out is required"), reportUsage)
+	}
+	format := strings.ToLower(strings.TrimPrefix(a.Value("format", ""), "."))
+	if format == "markdown" {
+		format = "md"
+	}
+	if format == "" {
+		if out == "-" {
+			return usageError(d, errors.New("--out - needs --format"), reportUsage)
+		}
+		format = reportFormats[strings.ToLower(filepath.Ext(out))]
+		if format == "" {
+			return usageError(d, fmt.Errorf("cannot tell the format from %q: use --format pdf, md, json or csv", out), reportUsage)
+		}
+	}
+	if !slices.Contains([]string{"pdf", "md", "json", "csv"}, format) {
+		return usageError(d, fmt.Errorf("unknown format %q: use pdf, md, json or csv", format), reportUsage)
+	}
+	sections := splitList(a.Values("sections"))
+	for _, s := range sections {
+		if !slices.Contains(app.ReportSections, s) {
+			return usageError(d, fmt.Errorf("unknown section %q: use %s", s, strings.Join(app.ReportSections, ", ")), reportUsage)
+		}
+	}
+	if len(sections) > 0 && format != "pdf" && format != "md" {
+		return usageError(d, fmt.Errorf("--sections applies to pdf and md, not %s", format), reportUsage)
+	}
+	var logo []byte
+	if file := a.Value("logo", ""); file != "" {
+		if format != "pdf" {
+			return usageError(d, fmt.Errorf("--logo applies to pdf, not %s", format), reportUsage)
+		}
+		var err error
+		if logo, err = os.ReadFile(file); err != nil {
+			return fail(d, fmt.Errorf("read logo: %w", err))
+		}
+	}
+	return withService(d, func(svc *app.Service) int {
+		render, err := reportRenderer(ctx, svc, id, format, sections, logo)
+		if err != nil {
+			return fail(d, err)
+		}
+		n, _, err := writeOutput(d, out, render)
+		if err != nil {
+			return fail(d, fmt.Errorf("write %s report of %s: %w", format, id, err))
+		}
+		if out != "-" {
+			fmt.Fprintf(d.Stdout, "wrote the %s report of %s to %s (%d bytes)\n", format, id, out, n)
+		}
+		return exitOK
+	})
+}
+
+// reportRenderer gathers the data first, so that nothing is written when
+// the incident cannot be read.
+func reportRenderer(ctx context.Context, svc *app.Service, id, format string, sections []string, logo []byte) (func(io.Writer) error, error) {
+	if format == "json" {
+		// The JSON is the re-importable incident: it comes from the same
+		// verified export as a bundle, custom playbook text included.
+		b, _, err := svc.ExportBundle(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return func(w io.Writer) error { return reports.JSON(w, b) }, nil
+	}
+	r, err := svc.BuildReport(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r.Sections, r.Logo = sections, logo
+	switch format {
+	case "md":
+		return func(w io.Writer) error { return reports.Markdown(w, r) }, nil
+	case "csv":
+		return func(w io.Writer) error { return reports.CSV(w, r.Timeline) }, nil
+	}
+	// Render the PDF before opening the file, so a bad logo leaves no
+	// half-written report behind.
+	var buf bytes.Buffer
+	if err := reports.PDF(&buf, r); err != nil {
+		return nil, err
+	}
+	return func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }, nil
+}
+
+// writeOutput writes to standard output for "-", or else to a temporary
+// file beside the target that is renamed over it once complete: a report
+// or bundle is never left half-written under its real name. It returns the
+// size and SHA-256 of what was written.
+func writeOutput(d Deps, path string, render func(io.Writer) error) (int64, string, error) {
+	h := sha256.New()
+	if path == "-" {
+		cw := &countingWriter{w: io.MultiWriter(d.Stdout, h)}
+		err := render(cw)
+		return cw.n, hex.EncodeToString(h.Sum(nil)), err
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return 0, "", err
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, 1<<16)
+	cw := &countingWriter{w: io.MultiWriter(bw, h)}
+	if err := render(cw); err != nil {
+		return 0, "", err
+	}
+	if err := bw.Flush(); err != nil {
+		return 0, "", err
+	}
+	if err := tmp.Sync(); err != nil {
+		return 0, "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return 0, "", err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		done = true
+		return 0, "", err
+	}
+	done = true
+	return cw.n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func runExport(ctx context.Context, args []string, d Deps) int {
+	a, code, ok := parse(d, args, Spec{Values: []string{"out"}}, 1, 1, exportUsage)
+	if !ok {
+		return code
+	}
+	id, out := a.Pos[0], a.Value("out", "")
+	if out == "" || out == "-" {
+		return usageError(d, errors.New("--out FILE.zip is required"), exportUsage)
+	}
+	return withService(d, func(svc *app.Service) int {
+		b, contents, err := svc.ExportBundle(ctx, id)
+		if err != nil {
+			return fail(d, err)
+		}
+		r, err := svc.BuildReport(ctx, id)
+		if err != nil {
+			return fail(d, err)
+		}
+		var pdf bytes.Buffer
+		if err := reports.PDF(&pdf, r); err != nil {
+			return fail(d, fmt.Errorf("export %s: %w", id, err))
+		}
+		n, sum, err := writeOutput(d, out, func(w io.Writer) error { return reports.WriteBundle(w, b, contents, pdf.Bytes()) })
+		if err != nil {
+			return fail(d, fmt.Errorf("write bundle of %s: %w", id, err))
+		}
+		if err := svc.RecordExport(ctx, id, fmt.Sprintf("evidence bundle %s, sha256 %s", filepath.Base(out), sum)); err != nil {
+			return fail(d, fmt.Errorf("the bundle is written but its export is not recorded in the chain of custody: %w", err))
+		}
+		fmt.Fprintf(d.Stdout, "exported %s to %s: %d timeline entries, %d evidence items, %d bytes, sha256 %s\n",
+			id, out, len(b.Timeline), len(b.Evidence), n, sum)
+		return exitOK
+	})
+}
+
+func runImport(ctx context.Context, args []string, d Deps) int {
+	a, code, ok := parse(d, args, Spec{}, 1, 1, importUsage)
+	if !ok {
+		return code
+	}
+	file := a.Pos[0]
+	b, contents, err := readImport(file)
+	if err != nil {
+		return fail(d, fmt.Errorf("import %s: %w", file, err))
+	}
+	return withService(d, func(svc *app.Service) int {
+		if err := svc.ImportBundle(ctx, b, contents); err != nil {
+			return fail(d, fmt.Errorf("import %s: %w", file, err))
+		}
+		inc := b.Case.Incident
+		fmt.Fprintf(d.Stdout, "imported %s %q: %d timeline entries (hash chain verified), %d evidence items (SHA-256 verified)\n",
+			inc.ID, inc.Title, len(b.Timeline), len(b.Evidence))
+		return exitOK
+	})
+}
+
+// readImport reads a zip bundle, or the JSON of 'report --format json'.
+func readImport(file string) (app.Bundle, map[string][]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return app.Bundle{}, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return app.Bundle{}, nil, err
+	}
+	head := make([]byte, 1)
+	if _, err := f.ReadAt(head, 0); err != nil {
+		return app.Bundle{}, nil, fmt.Errorf("%w: the file is empty", app.ErrInvalid)
+	}
+	if strings.EqualFold(filepath.Ext(file), ".json") || head[0] == '{' {
+		b, err := reports.ReadJSON(bufio.NewReader(f))
+		return b, map[string][]byte{}, err
+	}
+	b, contents, _, err := reports.ReadBundle(f, st.Size())
+	return b, contents, err
+}
