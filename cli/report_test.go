@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	_ "time/tzdata" // the tests use Europe/Warsaw whatever the machine has
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

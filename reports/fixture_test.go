@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // the tests use Europe/Warsaw whatever the machine has
 
 	"github.com/stretchr/testify/require"
 
