@@ -145,10 +145,10 @@ func newPDFDoc(r app.Report) (*pdfDoc, error) {
 		if err != nil {
 			return nil, fmt.Errorf("parse embedded font %s%s: %w", ft.family, ft.style, err)
 		}
-		// gofpdf rewrites parts of the font it is given while subsetting
-		// (composite glyph references), so each document gets its own
-		// copy: sharing the package's bytes made the second document of a
-		// process differ from the first.
+		// gofpdf writes into the font bytes it is given while it subsets
+		// the font, so each document gets its own copy: sharing the
+		// package's bytes made the second document of a process differ
+		// from the first.
 		f.AddUTF8FontFromBytes(ft.family, ft.style, bytes.Clone(ft.ttf))
 		d.measure.AddUTF8FontFromBytes(ft.family, ft.style, bytes.Clone(ft.ttf))
 		d.faces[ft.family+ft.style] = &face{family: ft.family, style: ft.style, cmap: parsed, widths: map[rune]int{}, has: map[rune]bool{}}

@@ -320,19 +320,19 @@ func (b builder) timeline() []block {
 			title = fmt.Sprintf("Part %d: %s", n, b.r.Playbook.Parts[n-1].Title)
 		}
 		blocks = append(blocks, heading{fmt.Sprintf("%s (%s)", title, plural(len(entries), "entry", "entries"))})
-		t := table{cols: []column{{title: "#", width: 1.3, mono: true}, {title: "When", width: 3.1}, {title: "Actor", width: 1.9},
-			{title: "Kind", width: 1.4}, {title: "Entry", width: 8.3}}}
+		t := table{cols: []column{{title: "#", width: 1.3, mono: true}, {title: "When", width: 3.1}, {title: "Who and kind", width: 2.3},
+			{title: "Entry", width: 9.3}}}
 		t.rows = make([][]cell, 0, len(entries))
 		for _, e := range entries {
 			text := e.Text
 			if refs := e.Refs; len(refs) > 0 {
-				text += "\n[" + strings.Join(refs, ", ") + "]"
+				text += " [" + strings.Join(refs, ", ") + "]"
 			}
 			hash := e.Hash
 			if len(hash) > 8 {
 				hash = hash[:8]
 			}
-			t.rows = append(t.rows, []cell{plain(fmt.Sprintf("%d\n%s", e.Seq, hash)), b.whenCell(e), plain(e.Actor), plain(string(e.Kind)), plain(text)})
+			t.rows = append(t.rows, []cell{plain(fmt.Sprintf("%d\n%s", e.Seq, hash)), b.whenCell(e), plain(e.Actor + "\n" + string(e.Kind)), plain(text)})
 		}
 		blocks = append(blocks, t)
 	}
