@@ -121,6 +121,9 @@ func commands() map[string]entry {
 		"verify":   {runVerify, "check the timeline's hash chain"},
 		"playbook": {runPlaybook, "show, validate and import playbooks"},
 		"trail":    {runTrail, "analyse and verify CloudTrail log files offline"},
+		"report":   {runReport, "write the post-incident report (pdf, md, json, csv)"},
+		"export":   {runExport, "write an evidence bundle (zip) of an incident"},
+		"import":   {runImport, "take in an incident exported elsewhere (zip or json)"},
 	}
 }
 
