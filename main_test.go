@@ -377,6 +377,7 @@ func TestFlagsHelpAndValidation(t *testing.T) {
 			{"playbook", "--help"}, {"playbook", "show", "--help"}, {"playbook", "list", "--help"},
 			{"playbook", "validate", "--help"}, {"playbook", "import", "-h"},
 			{"trail", "--help"}, {"trail", "analyze", "--help"}, {"trail", "verify", "--help"},
+			{"report", "--help"}, {"export", "--help"}, {"import", "--help"},
 		} {
 			t.Run(strings.Join(args, " "), func(t *testing.T) {
 				r := e.run(args...)
