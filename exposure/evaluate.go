@@ -127,6 +127,11 @@ type Input struct {
 	// Unknown names inputs that could not be read, with why, for
 	// example "bucket ACL (AccessDenied)".
 	Unknown []string
+	// S3PolicyPublic is S3's own verdict (GetBucketPolicyStatus.IsPublic)
+	// when online, nil offline. When S3 calls the policy public and this
+	// evaluator does not, the verdict follows S3: S3 is the authority,
+	// and a missed exposure costs more than a false alarm.
+	S3PolicyPublic *bool
 }
 
 // Result is the verdict on one bucket.
@@ -154,6 +159,11 @@ type Result struct {
 	// SharedWith lists the accounts, organisations and canonical users
 	// with external access now.
 	SharedWith []string `json:"sharedWith,omitempty"`
+	// S3PolicyPublic repeats S3's own verdict when it was asked.
+	S3PolicyPublic *bool `json:"s3PolicyPublic,omitempty"`
+	// Disagreement, when not empty, says how S3's verdict and this
+	// evaluator's differ; the UI should show it prominently.
+	Disagreement string `json:"disagreement,omitempty"`
 	// Reasons are sentences for a person, the verdict first.
 	Reasons []string `json:"reasons"`
 }
@@ -244,6 +254,15 @@ func Evaluate(in Input) (Result, error) {
 	}
 	eff, from := effectiveBPA(in.BucketBPA, in.AccountBPA)
 	res.BlockPublicAccess = eff
+	res.S3PolicyPublic = in.S3PolicyPublic
+	if s3 := in.S3PolicyPublic; s3 != nil && *s3 != pol.Public {
+		if *s3 {
+			res.Disagreement = "S3 says the bucket policy is public, but no statement looks public to S3 Responder's evaluator. The verdict follows S3; review the policy statement by statement."
+			pol.Public = true
+		} else {
+			res.Disagreement = "S3 says the bucket policy is not public, but S3 Responder's evaluator calls it public (see the statement reasons). S3 may credit a Deny or a condition that the stricter offline rule does not; the verdict stays public until a person has checked."
+		}
+	}
 	res.PolicyPublic = pol.Public
 	res.Statements = pol.Statements
 	res.ACLsDisabled = in.Ownership == OwnershipEnforced
@@ -354,6 +373,9 @@ func reasons(res Result, pol PolicyResult, eff BlockPublicAccess, from map[strin
 		out = append(out, fmt.Sprintf("Objects can be public: nothing makes the bucket public now, but %s %s off, so someone with the permission can still make the bucket or its objects public.", strings.Join(off, ", "), isAre(len(off))))
 	case AccessNotPublic:
 		out = append(out, "Bucket and objects not public: no public policy or ACL, and all four Block Public Access settings are on.")
+	}
+	if res.Disagreement != "" {
+		out = append(out, res.Disagreement)
 	}
 	if res.Shared {
 		out = append(out, fmt.Sprintf("Shared: %s can reach the bucket.", strings.Join(res.SharedWith, ", ")))

@@ -24,6 +24,8 @@ var (
 	all4          = &BlockPublicAccess{true, true, true, true}
 )
 
+func ptr[T any](v T) *T { return &v }
+
 func aclWith(grants ...Grant) *ACL {
 	owner := Grant{Grantee: Grantee{Type: "CanonicalUser", ID: ownCanonical, DisplayName: "owner"}, Permission: "FULL_CONTROL"}
 	return &ACL{Owner: &Owner{ID: ownCanonical, DisplayName: "owner"}, Grants: append([]Grant{owner}, grants...)}
@@ -43,6 +45,7 @@ func TestEvaluateVerdicts(t *testing.T) {
 		sharedWith []string
 		policyPub  bool
 		aclPub     bool
+		disagree   bool
 		why        []string
 	}{
 		// ACL grants, one per permission.
@@ -114,6 +117,15 @@ func TestEvaluateVerdicts(t *testing.T) {
 		{name: "AWS example with RestrictPublicBuckets: cross-account cut too", in: Input{Policy: awsExample, BucketBPA: &BlockPublicAccess{RestrictPublicBuckets: true}},
 			access: AccessOnlyThisAccount, policyPub: true, why: []string{"the policy's grants to other accounts are blocked too"}},
 
+		// S3's own verdict.
+		{name: "S3 agrees", in: Input{Policy: publicPolicy, S3PolicyPublic: ptr(true)}, access: AccessPublic, public: true, policyPub: true},
+		{name: "S3 says public, evaluator not: follow S3", in: Input{Policy: privatePolicy, S3PolicyPublic: ptr(true)}, access: AccessPublic, public: true, policyPub: true, disagree: true,
+			why: []string{"S3 says the bucket policy is public, but no statement looks public"}},
+		{name: "S3 says public under RestrictPublicBuckets", in: Input{Policy: privatePolicy, S3PolicyPublic: ptr(true), AccountBPA: all4}, access: AccessOnlyThisAccount, policyPub: true, disagree: true},
+		{name: "S3 says not public, evaluator does: stay public", in: Input{Policy: doc(allow(`"*"`, `"s3:GetObject"`, ""), `{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"aws:SourceVpc":"vpc-1"}}}`), S3PolicyPublic: ptr(false)},
+			access: AccessPublic, public: true, policyPub: true, disagree: true, why: []string{"S3 says the bucket policy is not public, but S3 Responder's evaluator calls it public"}},
+		{name: "no policy, S3 says not public", in: Input{S3PolicyPublic: ptr(false), BucketBPA: all4}, access: AccessNotPublic},
+
 		// Inputs that could not be read.
 		{name: "unknown inputs are said", in: Input{Unknown: []string{"bucket ACL (AccessDenied)"}}, access: AccessObjectsCanBe,
 			why: []string{"Could not read bucket ACL (AccessDenied): the verdict treats it as not configured and may be wrong."}},
@@ -135,6 +147,7 @@ func TestEvaluateVerdicts(t *testing.T) {
 			if tc.sharedWith != nil {
 				assert.Equal(t, tc.sharedWith, r.SharedWith)
 			}
+			assert.Equal(t, tc.disagree, r.Disagreement != "", "disagreement %q", r.Disagreement)
 			require.NotEmpty(t, r.Reasons)
 			assert.True(t, strings.HasPrefix(r.Reasons[0], string(r.Access)+":"), "verdict first: %q", r.Reasons[0])
 			text := strings.Join(r.Reasons, "\n")
