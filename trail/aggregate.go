@@ -7,36 +7,71 @@ import (
 )
 
 // counter counts strings, keeping at most a fixed number of distinct ones.
+// Most counters hold one or two names (a principal's address, an object's
+// reader), so it starts as a short list and becomes a map only when long.
 type counter struct {
+	small   []NameCount
 	m       map[string]int64
 	dropped int64
 }
 
-func (c *counter) add(s string, n int64, limit int) {
-	if v, ok := c.m[s]; ok {
-		c.m[s] = v + n
-		return
+// counterSmall is the length at which a counter's list becomes a map.
+const counterSmall = 8
+
+// add counts n more of s; in interns s when it becomes a new entry and
+// returns the bytes that entry costs.
+func (c *counter) add(s string, n int64, limit int, in func(string) string) int64 {
+	if c.m != nil {
+		if v, ok := c.m[s]; ok {
+			c.m[s] = v + n
+			return 0
+		}
+		if len(c.m) >= limit {
+			c.dropped += n
+			return 0
+		}
+		c.m[in(s)] = n
+		return 48 + int64(len(s))
 	}
-	if len(c.m) >= limit {
+	for i := range c.small {
+		if c.small[i].Name == s {
+			c.small[i].Count += n
+			return 0
+		}
+	}
+	if len(c.small) >= limit {
 		c.dropped += n
-		return
+		return 0
 	}
-	if c.m == nil {
-		c.m = make(map[string]int64, 4)
+	if len(c.small) < counterSmall {
+		c.small = append(c.small, NameCount{in(s), n})
+		return 32 + int64(len(s))
 	}
-	c.m[s] = n
+	c.m = make(map[string]int64, 2*counterSmall)
+	for _, e := range c.small {
+		c.m[e.Name] = e.Count
+	}
+	c.small = nil
+	c.m[in(s)] = n
+	return 48*counterSmall + 48 + int64(len(s))
 }
 
-func (c *counter) merge(o *counter, limit int, in func(string) string) {
+func (c *counter) merge(o *counter, limit int, in func(string) string) int64 {
+	var grew int64
+	for _, e := range o.small {
+		grew += c.add(e.Name, e.Count, limit, in)
+	}
 	for k, v := range o.m {
-		c.add(in(k), v, limit)
+		grew += c.add(k, v, limit, in)
 	}
 	c.dropped += o.dropped
+	return grew
 }
 
 // sorted returns the counted names, most frequent first.
 func (c *counter) sorted() []NameCount {
-	out := make([]NameCount, 0, len(c.m))
+	out := make([]NameCount, 0, len(c.small)+len(c.m))
+	out = append(out, c.small...)
 	for k, v := range c.m {
 		out = append(out, NameCount{k, v})
 	}
@@ -125,11 +160,26 @@ type deniedAgg struct {
 
 type histAgg struct{ events, reads, denied, bytes int64 }
 
+// Estimated bytes of one table entry beyond its strings: the struct, its
+// map slot and its small slices. They need not be exact, only keep the sum
+// honest enough for the memory budget.
+const (
+	costPrincipal = 400
+	costObject    = 200
+	costBucket    = 120
+	costRead      = 250
+	costChange    = 250
+	costDenied    = 250
+	costString    = 48
+)
+
 // aggregate holds the bounded tables of an analysis. Workers fill small
 // local ones and merge them into the shared one; the same code does both.
 type aggregate struct {
 	lim  *Limits
 	strs map[string]string
+	// size estimates the bytes held; no entry is added past lim.MaxBytes.
+	size int64
 
 	matched    int64
 	when       span
@@ -153,6 +203,7 @@ func newAggregate(lim *Limits) *aggregate {
 
 func (a *aggregate) reset() {
 	a.strs = map[string]string{}
+	a.size = 0
 	a.matched = 0
 	a.when = span{}
 	a.principals = map[principalKey]*principalAgg{}
@@ -168,20 +219,35 @@ func (a *aggregate) reset() {
 }
 
 // in interns the short, much repeated strings (names, addresses, agents)
-// so a table holds one copy of each.
+// so a table holds one copy of each. Only strings that go into a table are
+// interned, so the intern map is bounded by the tables.
 func (a *aggregate) in(s string) string {
 	if v, ok := a.strs[s]; ok {
 		return v
 	}
 	a.strs[s] = s
+	a.size += costString + int64(len(s))
 	return s
 }
+
+// room reports whether an entry of n bytes fits the budget, and counts it.
+func (a *aggregate) room(n int) bool {
+	if a.size+int64(n) > a.lim.MaxBytes {
+		return false
+	}
+	a.size += int64(n)
+	return true
+}
+
+// localBudget is the size at which a worker merges its local tables into
+// the shared ones.
+const localBudget = 4 << 20
 
 // big reports whether a local aggregate should be merged now, to keep
 // worker memory small.
 func (a *aggregate) big() bool {
-	return len(a.principals) > 512 || len(a.objects) > 4096 || len(a.reads) > 256 ||
-		len(a.changes) > 1024 || len(a.denied) > 512 || len(a.strs) > 8192
+	return a.size > localBudget || len(a.principals) > 512 || len(a.objects) > 4096 || len(a.reads) > 256 ||
+		len(a.changes) > 1024 || len(a.denied) > 512
 }
 
 // objectHash identifies an object for distinct counts. It is FNV-1a with a
@@ -206,16 +272,82 @@ func objectHash(bucket, key string) uint64 {
 	return h
 }
 
-func (a *aggregate) principal(k principalKey) *principalAgg {
-	p := a.principals[k]
-	if p == nil {
-		if len(a.principals) >= a.lim.Principals {
-			return nil
-		}
-		p = &principalAgg{}
-		a.principals[principalKey{a.in(k.accessKey), a.in(k.name)}] = p
+// principal returns the entry for k, creating it if the limits allow; nil
+// when they do not. arn and the rest describe the principal on creation.
+func (a *aggregate) principal(k principalKey, arn, typ, account, role string) *principalAgg {
+	if p := a.principals[k]; p != nil {
+		return p
 	}
+	if len(a.principals) >= a.lim.Principals || !a.room(costPrincipal) {
+		return nil
+	}
+	p := &principalAgg{arn: a.in(arn), typ: a.in(typ), account: a.in(account), role: a.in(role)}
+	a.principals[principalKey{a.in(k.accessKey), a.in(k.name)}] = p
 	return p
+}
+
+func (a *aggregate) bucket(name string) *bucketAgg {
+	if b := a.buckets[name]; b != nil {
+		return b
+	}
+	if len(a.buckets) >= a.lim.Buckets || !a.room(costBucket) {
+		return nil
+	}
+	b := &bucketAgg{}
+	a.buckets[a.in(name)] = b
+	return b
+}
+
+func (a *aggregate) object(k objectKey) *objectAgg {
+	if o := a.objects[k]; o != nil {
+		return o
+	}
+	if len(a.objects) >= a.lim.Objects || !a.room(costObject+len(k.key)) {
+		return nil
+	}
+	o := &objectAgg{}
+	a.objects[objectKey{a.in(k.bucket), k.key}] = o
+	return o
+}
+
+func (a *aggregate) read(k readKey) *readAgg {
+	if g := a.reads[k]; g != nil {
+		return g
+	}
+	if len(a.reads) >= a.lim.ReadGroups || !a.room(costRead) {
+		return nil
+	}
+	g := &readAgg{}
+	a.reads[readKey{principalKey{a.in(k.accessKey), a.in(k.name)}, a.in(k.bucket)}] = g
+	return g
+}
+
+func (a *aggregate) deniedGroup(k deniedKey) *deniedAgg {
+	if d := a.denied[k]; d != nil {
+		return d
+	}
+	if len(a.denied) >= a.lim.DeniedGroups || !a.room(costDenied) {
+		return nil
+	}
+	d := &deniedAgg{}
+	a.denied[deniedKey{principalKey{a.in(k.accessKey), a.in(k.name)}, a.in(k.event), a.in(k.code), a.in(k.bucket)}] = d
+	return d
+}
+
+// change keeps a configuration change if the limits allow.
+func (a *aggregate) change(c ConfigChange) {
+	if len(a.changes) >= a.lim.ConfigChanges || !a.room(costChange+len(c.Target)+len(c.EventID)) {
+		a.trunc.ConfigChanges++
+		return
+	}
+	c.EventName, c.EventSource, c.Bucket, c.Principal = a.in(c.EventName), a.in(c.EventSource), a.in(c.Bucket), a.in(c.Principal)
+	c.AccessKeyID, c.SourceIP, c.UserAgent, c.ErrorCode, c.Region = a.in(c.AccessKeyID), a.in(c.SourceIP), a.in(c.UserAgent), a.in(c.ErrorCode), a.in(c.Region)
+	a.changes = append(a.changes, c)
+}
+
+// grow counts the change in size of a distinct counter.
+func (a *aggregate) grow(d *distinct, before int64) {
+	a.size += d.size() - before
 }
 
 // add counts one matched record; t is its parsed eventTime.
@@ -229,10 +361,7 @@ func (a *aggregate) add(r *Record, t time.Time) {
 	denied := r.Denied()
 	lim := a.lim
 
-	if p := a.principal(pk); p != nil {
-		if p.events == 0 {
-			p.arn, p.typ, p.account, p.role = a.in(u.ARN), a.in(u.Type), a.in(u.AccountID), a.in(r.Role())
-		}
+	if p := a.principal(pk, u.ARN, u.Type, u.AccountID, r.Role()); p != nil {
 		p.events++
 		p.bytesOut += bytes
 		if read {
@@ -241,57 +370,48 @@ func (a *aggregate) add(r *Record, t time.Time) {
 		if denied {
 			p.denied++
 		}
-		p.ips.add(a.in(r.SourceIPAddress), 1, lim.IPsPerPrincipal)
+		a.size += p.ips.add(r.SourceIPAddress, 1, lim.IPsPerPrincipal, a.in)
 		if r.UserAgent != "" {
-			p.agents.add(a.in(r.UserAgent), 1, lim.AgentsPerPrincipal)
+			a.size += p.agents.add(r.UserAgent, 1, lim.AgentsPerPrincipal, a.in)
 		}
-		p.names.add(a.in(r.EventName), 1, lim.EventsPerPrincipal)
+		a.size += p.names.add(r.EventName, 1, lim.EventsPerPrincipal, a.in)
 		p.see(t)
 	} else {
 		a.trunc.PrincipalEvents++
 	}
 
 	if read {
-		bucket, key := a.in(r.Bucket()), r.Key()
+		bucket, key := r.Bucket(), r.Key()
 		h := objectHash(bucket, key)
-		reader := pk.accessKey
-		if reader == "" {
-			reader = pk.name
-		}
-		reader = a.in(reader)
 		if b := a.bucket(bucket); b != nil {
 			b.reads++
 			b.bytes += bytes
+			before := b.objects.size()
 			b.objects.add(h)
+			a.grow(&b.objects, before)
 		} else {
 			a.trunc.BucketReads++
 		}
-		ok := objectKey{bucket, key}
-		o := a.objects[ok]
-		if o == nil && len(a.objects) < lim.Objects {
-			o = &objectAgg{}
-			a.objects[ok] = o
-		}
-		if o != nil {
+		if o := a.object(objectKey{bucket, key}); o != nil {
 			o.reads++
 			o.bytes += bytes
-			o.readers.add(reader, 1, lim.ReadersPerObject)
+			reader := pk.accessKey
+			if reader == "" {
+				reader = pk.name
+			}
+			a.size += o.readers.add(reader, 1, lim.ReadersPerObject, a.in)
 			o.see(t)
 		} else {
 			a.trunc.ObjectReads++
 			a.trunc.ObjectBytes += bytes
 		}
-		rk := readKey{principalKey{a.in(pk.accessKey), a.in(pk.name)}, bucket}
-		g := a.reads[rk]
-		if g == nil && len(a.reads) < lim.ReadGroups {
-			g = &readAgg{}
-			a.reads[rk] = g
-		}
-		if g != nil {
+		if g := a.read(readKey{pk, bucket}); g != nil {
 			g.reads++
 			g.bytes += bytes
+			before := g.objects.size()
 			g.objects.add(h)
-			g.ips.add(a.in(r.SourceIPAddress), 1, lim.IPsPerPrincipal)
+			a.grow(&g.objects, before)
+			a.size += g.ips.add(r.SourceIPAddress, 1, lim.IPsPerPrincipal, a.in)
 			g.see(t)
 		} else {
 			a.trunc.ReadGroups++
@@ -299,30 +419,19 @@ func (a *aggregate) add(r *Record, t time.Time) {
 	}
 
 	if r.IsConfigChange() {
-		if len(a.changes) < lim.ConfigChanges {
-			a.changes = append(a.changes, ConfigChange{
-				EventTime: t, EventName: a.in(r.EventName), EventSource: a.in(r.EventSource),
-				Bucket: a.in(r.Bucket()), Target: r.target(), Principal: a.in(pk.name),
-				AccessKeyID: a.in(pk.accessKey), SourceIP: a.in(r.SourceIPAddress), UserAgent: a.in(r.UserAgent),
-				ErrorCode: a.in(r.ErrorCode), Region: a.in(r.AWSRegion), EventID: r.EventID,
-			})
-		} else {
-			a.trunc.ConfigChanges++
-		}
+		a.change(ConfigChange{
+			EventTime: t, EventName: r.EventName, EventSource: r.EventSource,
+			Bucket: r.Bucket(), Target: r.target(), Principal: pk.name,
+			AccessKeyID: pk.accessKey, SourceIP: r.SourceIPAddress, UserAgent: r.UserAgent,
+			ErrorCode: r.ErrorCode, Region: r.AWSRegion, EventID: r.EventID,
+		})
 	}
 
 	if denied {
 		a.deniedN++
-		dk := deniedKey{pk, r.EventName, r.ErrorCode, r.Bucket()}
-		d := a.denied[dk]
-		if d == nil && len(a.denied) < lim.DeniedGroups {
-			d = &deniedAgg{}
-			dk = deniedKey{principalKey{a.in(pk.accessKey), a.in(pk.name)}, a.in(dk.event), a.in(dk.code), a.in(dk.bucket)}
-			a.denied[dk] = d
-		}
-		if d != nil {
+		if d := a.deniedGroup(deniedKey{pk, r.EventName, r.ErrorCode, r.Bucket()}); d != nil {
 			d.count++
-			d.ips.add(a.in(r.SourceIPAddress), 1, lim.IPsPerPrincipal)
+			a.size += d.ips.add(r.SourceIPAddress, 1, lim.IPsPerPrincipal, a.in)
 			d.see(t)
 		} else {
 			a.trunc.DeniedEvents++
@@ -335,6 +444,7 @@ func (a *aggregate) add(r *Record, t time.Time) {
 		if b == nil {
 			b = &histAgg{}
 			a.hist[hour] = b
+			a.size += 64
 		}
 		b.events++
 		b.bytes += bytes
@@ -345,16 +455,7 @@ func (a *aggregate) add(r *Record, t time.Time) {
 			b.denied++
 		}
 	}
-	a.events.add(a.in(r.EventName), 1, lim.EventNames)
-}
-
-func (a *aggregate) bucket(name string) *bucketAgg {
-	b := a.buckets[name]
-	if b == nil && len(a.buckets) < a.lim.Buckets {
-		b = &bucketAgg{}
-		a.buckets[name] = b
-	}
-	return b
+	a.size += a.events.add(r.EventName, 1, lim.EventNames, a.in)
 }
 
 // merge folds o into a. Both must share limits.
@@ -363,87 +464,70 @@ func (a *aggregate) merge(o *aggregate) {
 	a.matched += o.matched
 	a.when.merge(o.when)
 	for k, op := range o.principals {
-		p := a.principal(k)
+		p := a.principal(k, op.arn, op.typ, op.account, op.role)
 		if p == nil {
 			a.trunc.PrincipalEvents += op.events
 			continue
-		}
-		if p.events == 0 {
-			p.arn, p.typ, p.account, p.role = a.in(op.arn), a.in(op.typ), a.in(op.account), a.in(op.role)
 		}
 		p.events += op.events
 		p.getObject += op.getObject
 		p.bytesOut += op.bytesOut
 		p.denied += op.denied
-		p.ips.merge(&op.ips, lim.IPsPerPrincipal, a.in)
-		p.agents.merge(&op.agents, lim.AgentsPerPrincipal, a.in)
-		p.names.merge(&op.names, lim.EventsPerPrincipal, a.in)
+		a.size += p.ips.merge(&op.ips, lim.IPsPerPrincipal, a.in)
+		a.size += p.agents.merge(&op.agents, lim.AgentsPerPrincipal, a.in)
+		a.size += p.names.merge(&op.names, lim.EventsPerPrincipal, a.in)
 		p.span.merge(op.span)
 	}
 	for k, ob := range o.buckets {
-		b := a.bucket(a.in(k))
+		b := a.bucket(k)
 		if b == nil {
 			a.trunc.BucketReads += ob.reads
 			continue
 		}
 		b.reads += ob.reads
 		b.bytes += ob.bytes
+		before := b.objects.size()
 		b.objects.merge(&ob.objects)
+		a.grow(&b.objects, before)
 	}
 	for k, oo := range o.objects {
-		x := a.objects[k]
+		x := a.object(k)
 		if x == nil {
-			if len(a.objects) >= lim.Objects {
-				a.trunc.ObjectReads += oo.reads
-				a.trunc.ObjectBytes += oo.bytes
-				continue
-			}
-			x = &objectAgg{}
-			a.objects[objectKey{a.in(k.bucket), k.key}] = x
+			a.trunc.ObjectReads += oo.reads
+			a.trunc.ObjectBytes += oo.bytes
+			continue
 		}
 		x.reads += oo.reads
 		x.bytes += oo.bytes
-		x.readers.merge(&oo.readers, lim.ReadersPerObject, a.in)
+		a.size += x.readers.merge(&oo.readers, lim.ReadersPerObject, a.in)
 		x.span.merge(oo.span)
 	}
 	for k, og := range o.reads {
-		g := a.reads[k]
+		g := a.read(k)
 		if g == nil {
-			if len(a.reads) >= lim.ReadGroups {
-				a.trunc.ReadGroups += og.reads
-				continue
-			}
-			g = &readAgg{}
-			a.reads[readKey{principalKey{a.in(k.accessKey), a.in(k.name)}, a.in(k.bucket)}] = g
+			a.trunc.ReadGroups += og.reads
+			continue
 		}
 		g.reads += og.reads
 		g.bytes += og.bytes
+		before := g.objects.size()
 		g.objects.merge(&og.objects)
-		g.ips.merge(&og.ips, lim.IPsPerPrincipal, a.in)
+		a.grow(&g.objects, before)
+		a.size += g.ips.merge(&og.ips, lim.IPsPerPrincipal, a.in)
 		g.span.merge(og.span)
 	}
 	for _, c := range o.changes {
-		if len(a.changes) >= lim.ConfigChanges {
-			a.trunc.ConfigChanges++
-			continue
-		}
-		c.EventName, c.EventSource, c.Bucket, c.Principal = a.in(c.EventName), a.in(c.EventSource), a.in(c.Bucket), a.in(c.Principal)
-		c.AccessKeyID, c.SourceIP, c.UserAgent, c.ErrorCode, c.Region = a.in(c.AccessKeyID), a.in(c.SourceIP), a.in(c.UserAgent), a.in(c.ErrorCode), a.in(c.Region)
-		a.changes = append(a.changes, c)
+		a.change(c)
 	}
 	a.deniedN += o.deniedN
 	for k, od := range o.denied {
-		d := a.denied[k]
+		d := a.deniedGroup(k)
 		if d == nil {
-			if len(a.denied) >= lim.DeniedGroups {
-				a.trunc.DeniedEvents += od.count
-				continue
-			}
-			d = &deniedAgg{}
-			a.denied[deniedKey{principalKey{a.in(k.accessKey), a.in(k.name)}, a.in(k.event), a.in(k.code), a.in(k.bucket)}] = d
+			a.trunc.DeniedEvents += od.count
+			continue
 		}
 		d.count += od.count
-		d.ips.merge(&od.ips, lim.IPsPerPrincipal, a.in)
+		a.size += d.ips.merge(&od.ips, lim.IPsPerPrincipal, a.in)
 		d.span.merge(od.span)
 	}
 	for h, ob := range o.hist {
@@ -451,13 +535,14 @@ func (a *aggregate) merge(o *aggregate) {
 		if b == nil {
 			b = &histAgg{}
 			a.hist[h] = b
+			a.size += 64
 		}
 		b.events += ob.events
 		b.reads += ob.reads
 		b.denied += ob.denied
 		b.bytes += ob.bytes
 	}
-	a.events.merge(&o.events, lim.EventNames, a.in)
+	a.size += a.events.merge(&o.events, lim.EventNames, a.in)
 	t := &a.trunc
 	t.PrincipalEvents += o.trunc.PrincipalEvents
 	t.ObjectReads += o.trunc.ObjectReads

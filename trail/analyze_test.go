@@ -340,6 +340,31 @@ func TestAnalyzeLimitsKeepTotalsExact(t *testing.T) {
 	assert.Contains(t, strings.Join(res.Summary, "\n"), "reached their size limit")
 }
 
+func TestAnalyzeMemoryBudget(t *testing.T) {
+	// Objects with long keys fill the byte budget long before the entry
+	// limit; the totals stay exact.
+	dir := t.TempDir()
+	long := strings.Repeat("k", 1000)
+	var recs []map[string]any
+	for i := range 300 {
+		recs = append(recs, rec(t, getObjectJSON, map[string]any{"requestParameters.key": fmt.Sprintf("%s/%03d", long, i), "resources": nil}))
+	}
+	writeFile(t, filepath.Join(dir, "long.json"), logJSON(t, recs...))
+	res, err := Analyze(context.Background(), []string{dir}, Options{Workers: 1, Limits: Limits{MaxBytes: 100_000}})
+	require.NoError(t, err)
+	assert.Equal(t, int64(300), res.Matched)
+	assert.Less(t, len(res.ObjectsRead), 100, "about 100 kB holds fewer than 100 such objects")
+	assert.NotEmpty(t, res.ObjectsRead)
+	var reads int64
+	for _, o := range res.ObjectsRead {
+		reads += o.Reads
+	}
+	assert.Equal(t, int64(300), reads+res.Truncated.ObjectReads)
+	require.Len(t, res.BucketsRead, 1)
+	assert.Equal(t, int64(300), res.BucketsRead[0].Reads)
+	assert.Equal(t, int64(64<<20), DefaultLimits().MaxBytes)
+}
+
 func TestAnalyzeManyObjectsFlushesAndEstimates(t *testing.T) {
 	// 6,000 distinct objects read by one key in one file: the worker's
 	// local tables are merged mid-file, and the distinct count switches

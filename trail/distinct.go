@@ -9,7 +9,7 @@ import (
 // switches to a HyperLogLog sketch. Small answers ("read 1,204 objects")
 // stay exact; a principal that read millions of objects costs 4 KiB and is
 // reported as an estimate, typically within 2%.
-const exactLimit = 1024
+const exactLimit = 512
 
 const hllP = 12
 const hllM = 1 << hllP
@@ -57,6 +57,14 @@ func (d *distinct) merge(o *distinct) {
 	for h := range o.exact {
 		d.add(h)
 	}
+}
+
+// size estimates the bytes the counter holds, for the memory budget.
+func (d *distinct) size() int64 {
+	if d.hll != nil {
+		return hllM
+	}
+	return int64(len(d.exact)) * 20
 }
 
 // count returns the number of distinct hashes seen and whether it is an

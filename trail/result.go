@@ -217,10 +217,13 @@ type Limits struct {
 	ConfigChanges      int `json:"configChanges"`
 	DeniedGroups       int `json:"deniedGroups"`
 	EventNames         int `json:"eventNames"`
+	// MaxBytes caps the estimated memory of all tables together: long
+	// names (S3 keys run to 1,024 bytes) fill it before the counts do.
+	MaxBytes int64 `json:"maxBytes"`
 }
 
-// DefaultLimits keeps the shared tables under roughly 130 MB in the worst
-// case (every table full of long names) and far less in practice.
+// DefaultLimits keeps the shared tables to about 64 MB, whatever the input;
+// real incidents fill a small part of it.
 func DefaultLimits() Limits {
 	return Limits{
 		Principals:         20000,
@@ -229,11 +232,12 @@ func DefaultLimits() Limits {
 		EventsPerPrincipal: 50,
 		Objects:            100000,
 		ReadersPerObject:   10,
-		Buckets:            1000,
-		ReadGroups:         2000,
-		ConfigChanges:      20000,
+		Buckets:            500,
+		ReadGroups:         1000,
+		ConfigChanges:      10000,
 		DeniedGroups:       10000,
 		EventNames:         2000,
+		MaxBytes:           64 << 20,
 	}
 }
 
@@ -255,5 +259,8 @@ func (l Limits) withDefaults() Limits {
 	set(&l.ConfigChanges, d.ConfigChanges)
 	set(&l.DeniedGroups, d.DeniedGroups)
 	set(&l.EventNames, d.EventNames)
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = d.MaxBytes
+	}
 	return l
 }
