@@ -76,10 +76,10 @@ echo
 echo "data: $nfiles files, $((gzbytes / 1000000)) MB gzip'd, $((rawbytes / 1000000)) MB uncompressed; key $key has $want events"
 echo "machine: $(nproc) CPUs; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 jqfilter='.Records[] | select(.userIdentity.accessKeyId == $k and .eventSource == "s3.amazonaws.com" and .eventCategory == "Data") | .eventID'
-timed ours sh -c "'$bin' trail analyze '$data' --access-key '$key' --json >'$work/ours.json'"
+timed ours sh -c "'$bin' trail analyze '$data' --access-key '$key' --json >'$work/ours.json' 2>>'$work/stderr'"
 timed jq sh -c "xargs -a '$work/files' zcat | jq -r --arg k '$key' '$jqfilter' >'$work/jq.txt'"
 timed floor sh -c "xargs -a '$work/files' zcat >/dev/null"
-timed all sh -c "'$bin' trail analyze '$data' --json >'$work/all.json'"
+timed all sh -c "'$bin' trail analyze '$data' --json >'$work/all.json' 2>>'$work/stderr'"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 ours_n=$(jq '[.principals[] | select(.accessKeyId == "'"$key"'") | .getObject] | add' "$work/ours.json")
