@@ -18,16 +18,23 @@ type memStore struct {
 	timelines map[string][]app.Entry
 	heads     map[string]app.Head
 	playbooks map[string][]byte
+	evidence  map[string][]app.Evidence
+	blobs     map[string][]byte
 
 	// failUpdate, when set, makes every Update fail with it.
 	failUpdate error
+	// failEvidence, when set, makes AddEvidence fail with it.
+	failEvidence error
 	// block, when set, makes Load wait until its context is cancelled.
 	block bool
 	// cancelled counts calls that gave up because their context ended.
 	cancelled int
 }
 
-var _ app.Store = (*memStore)(nil)
+var (
+	_ app.Store         = (*memStore)(nil)
+	_ app.EvidenceStore = (*memStore)(nil)
+)
 
 func newMemStore() *memStore {
 	return &memStore{
@@ -35,6 +42,8 @@ func newMemStore() *memStore {
 		timelines: map[string][]app.Entry{},
 		heads:     map[string]app.Head{},
 		playbooks: map[string][]byte{},
+		evidence:  map[string][]app.Evidence{},
+		blobs:     map[string][]byte{},
 	}
 }
 
@@ -170,4 +179,69 @@ func (m *memStore) setFailUpdate(err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.failUpdate = err
+}
+
+func (m *memStore) AddEvidence(ctx context.Context, id string, ev app.Evidence, content []byte, entries []app.Entry) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failEvidence != nil {
+		return m.failEvidence
+	}
+	if _, ok := m.cases[id]; !ok {
+		return fmt.Errorf("incident %s: %w", id, app.ErrNotFound)
+	}
+	m.evidence[id] = append(m.evidence[id], ev)
+	m.blobs[ev.SHA256] = append([]byte(nil), content...)
+	m.append(id, entries)
+	return nil
+}
+
+func (m *memStore) Evidence(ctx context.Context, id string) ([]app.Evidence, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.cases[id]; !ok {
+		return nil, fmt.Errorf("incident %s: %w", id, app.ErrNotFound)
+	}
+	// A JSON round trip, so callers never share custody slices.
+	b, err := json.Marshal(m.evidence[id])
+	if err != nil {
+		return nil, err
+	}
+	out := []app.Evidence{}
+	return out, json.Unmarshal(b, &out)
+}
+
+func (m *memStore) EvidenceContent(ctx context.Context, sha string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.blobs[sha]
+	if !ok {
+		return nil, fmt.Errorf("content %s: %w", sha, app.ErrNotFound)
+	}
+	return append([]byte{}, b...), nil
+}
+
+func (m *memStore) AddCustody(ctx context.Context, id, evidenceID string, ce app.CustodyEvent) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, ev := range m.evidence[id] {
+		if ev.ID == evidenceID {
+			m.evidence[id][i].Custody = append(m.evidence[id][i].Custody, ce)
+			return nil
+		}
+	}
+	return fmt.Errorf("evidence %s: %w", evidenceID, app.ErrNotFound)
+}
+
+// tamperBlob changes stored evidence content behind its hash's back.
+func (m *memStore) tamperBlob(sha string, content []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.blobs[sha] = content
+}
+
+func (m *memStore) setFailEvidence(err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.failEvidence = err
 }

@@ -25,6 +25,7 @@ type timelinePane struct {
 	count   *widget.Label
 	list    *fyne.Container
 	note    *widget.Entry
+	when    *widget.Entry
 	add     *widget.Button
 	verify  *widget.Button
 	verdict *widget.Label
@@ -40,6 +41,10 @@ func newTimelinePane(ws *workspace) *timelinePane {
 	t.note.Wrapping = fyne.TextWrapWord
 	t.note.SetMinRowsVisible(2)
 	t.add = widget.NewButtonWithIcon("Add note", theme.ContentAddIcon(), t.onAdd)
+	// Things are often learned late ("the key was used at 02:10"): the
+	// note may carry the time it happened, in the incident's zone.
+	t.when = widget.NewEntry()
+	t.when.SetPlaceHolder("When it happened (blank = now)")
 	t.verify = widget.NewButtonWithIcon("Verify timeline", theme.ConfirmIcon(), t.onVerify)
 	t.verdict = widget.NewLabel("")
 	t.verdict.Wrapping = fyne.TextWrapWord
@@ -49,7 +54,7 @@ func newTimelinePane(ws *workspace) *timelinePane {
 		container.NewBorder(nil, nil, nil, t.verify, t.count),
 		t.verdict,
 	)
-	bottom := container.NewVBox(widget.NewSeparator(), t.note, container.NewHBox(t.add))
+	bottom := container.NewVBox(widget.NewSeparator(), t.note, container.NewBorder(nil, nil, nil, t.add, t.when))
 	t.root = container.NewBorder(top, bottom, nil, nil, container.NewVScroll(t.list))
 	return t
 }
@@ -120,14 +125,29 @@ func (t *timelinePane) onAdd() {
 		t.ws.u.showError("Could not add the note", fmt.Errorf("%w: the note is empty", app.ErrInvalid))
 		return
 	}
+	var at time.Time
+	when := t.when.Text
+	if strings.TrimSpace(when) != "" {
+		var err error
+		loc := t.ws.c.Incident.Location()
+		if at, err = parseWhen(when, loc); err != nil {
+			t.ws.u.showError("Could not add the note", err)
+			return
+		}
+		if at.After(t.ws.u.clock().Add(time.Minute)) {
+			t.ws.u.showError("Could not add the note", fmt.Errorf("%w: %s is in the future: a note records what has happened", app.ErrInvalid, formatWhenZone(at, loc)))
+			return
+		}
+	}
 	id := t.ws.id
 	t.add.Disable()
 	t.ws.save("Could not add the note", func(ctx context.Context, svc *app.Service) (app.Case, error) {
-		return svc.AddNote(ctx, id, text, time.Time{})
+		return svc.AddNote(ctx, id, text, at)
 	}, func(err error) {
 		t.add.Enable()
-		if err == nil && t.note.Text == text {
+		if err == nil && t.note.Text == text && t.when.Text == when {
 			t.note.SetText("")
+			t.when.SetText("")
 		}
 	})
 }

@@ -7,6 +7,7 @@ package ui
 
 import (
 	"context"
+	"io"
 	"sync"
 	"time"
 
@@ -67,6 +68,40 @@ type UI struct {
 	// lastErr is the last error shown to the user, for tests.
 	lastErr   error
 	closeOnce sync.Once
+
+	// writeReport renders reports for the Report pane. ui may not import
+	// the renderers (ui depends on app only), so main hands them in.
+	writeReport ReportWriter
+	// now is the clock of countdowns and overdue marks; nil means
+	// time.Now. Tests fix it.
+	now func() time.Time
+	// tick is how often live countdowns refresh; zero means every 30 s.
+	tick time.Duration
+}
+
+// ReportWriter renders report r in format ("pdf", "md", "json" or "csv")
+// to w. It should stop early when ctx ends: the user can cancel a save.
+type ReportWriter func(ctx context.Context, r app.Report, format string, w io.Writer) error
+
+// SetReportWriter gives the Report pane its renderers. Call it before the
+// window shows; without it the pane says reports are not available.
+func (u *UI) SetReportWriter(fn ReportWriter) { u.writeReport = fn }
+
+// clock returns the current time for countdowns and overdue marks.
+func (u *UI) clock() time.Time {
+	if u.now != nil {
+		return u.now()
+	}
+	return time.Now()
+}
+
+// countdownEvery is how often deadline countdowns are redrawn: often
+// enough that a minute display is never more than half a minute stale.
+func (u *UI) countdownEvery() time.Duration {
+	if u.tick > 0 {
+		return u.tick
+	}
+	return 30 * time.Second
 }
 
 // New builds the user interface in w over the service and shows the list of

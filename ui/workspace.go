@@ -38,6 +38,10 @@ type paneDef struct {
 func workspacePanes() []paneDef {
 	return []paneDef{
 		{title: "Playbook", icon: theme.ListIcon(), build: newPlaybookPane},
+		{title: "Details", icon: theme.DocumentCreateIcon(), build: newDetailsPane},
+		{title: "Evidence", icon: theme.StorageIcon(), build: newEvidencePane},
+		{title: "Review", icon: theme.HistoryIcon(), build: newReviewPane},
+		{title: "Report", icon: theme.DocumentPrintIcon(), build: newReportPane},
 	}
 }
 
