@@ -71,7 +71,9 @@ func newEvidencePane(ws *workspace) pane {
 	top := container.NewVBox(bar, p.busy, p.status, widget.NewSeparator())
 	detail := container.NewVScroll(container.NewPadded(container.NewVBox(
 		p.detail, sectionLabel("Chain of custody"), p.custody)))
-	split := container.NewVSplit(container.NewStack(p.list, container.NewCenter(p.empty)), detail)
+	// The hint spans the list's width: a wrapped label in a Center
+	// container has no width to wrap to and grows one word per line.
+	split := container.NewVSplit(container.NewStack(p.list, container.NewVBox(p.empty)), detail)
 	split.Offset = 0.55
 	p.root = container.NewBorder(top, nil, nil, nil, split)
 	return p

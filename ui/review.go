@@ -285,7 +285,7 @@ type actionItems struct {
 var itemStatuses = []string{"open", "in progress", "done"}
 
 // itemColumns is the layout of the action item table.
-var itemColumns = columns{weights: []float32{0.5, 3, 1.3, 1.6, 1.5, 2, 0}}
+var itemColumns = columns{weights: []float32{0.45, 2.6, 1.2, 1.3, 1.9, 1.2, 0}}
 
 // itemRow is one line of the action item table.
 type itemRow struct {
@@ -423,14 +423,14 @@ func (a *actionItems) updateRow(i int, r *itemRow) {
 	r.notes.SetText(orDash(it.Notes))
 	due := "no due date"
 	if !it.Due.IsZero() {
-		due = formatWhen(it.Due, loc)
+		due = formatDue(it.Due, loc)
 	}
 	style, imp := fyne.TextStyle{}, widget.MediumImportance
 	status := it.Status
 	switch {
 	case it.Overdue(a.p.ws.u.clock()):
 		style, imp = fyne.TextStyle{Bold: true}, widget.DangerImportance
-		status = "OVERDUE (" + it.Status + ")"
+		status = "OVERDUE · " + it.Status
 	case it.Status == "done":
 		imp = widget.SuccessImportance
 	}
@@ -461,7 +461,7 @@ func (a *actionItems) edit(i int) {
 	a.save.SetIcon(theme.DocumentSaveIcon())
 	a.desc.SetText(it.Description)
 	a.owner.SetText(it.Owner)
-	a.due.SetText(formatWhen(it.Due, a.p.ws.c.Incident.Location()))
+	a.due.SetText(formatDue(it.Due, a.p.ws.c.Incident.Location()))
 	a.status.SetSelected(it.Status)
 	a.notes.SetText(it.Notes)
 }

@@ -86,7 +86,9 @@ func newClockSection(p *reviewPane) *clockSection {
 		utc.SizeName = theme.SizeNameCaptionText
 		s.keyEntry[name], s.keySet[name], s.keyUTC[name] = e, set, utc
 		keys.Add(widget.NewLabel(keyTimeTitle(name)))
-		keys.Add(container.New(columns{weights: []float32{1.2, 1, 0}}, e, utc, set))
+		// A time fits a fixed width; the UTC reading sits beside it.
+		sized := container.NewGridWrap(fyne.NewSize(11*theme.TextSize(), e.MinSize().Height), e)
+		keys.Add(container.NewHBox(sized, set, container.NewCenter(utc)))
 	}
 	s.durations = container.New(layout.NewFormLayout())
 
@@ -106,14 +108,16 @@ func newClockSection(p *reviewPane) *clockSection {
 	s.dlHours.SetPlaceHolder("Hours")
 	s.addDl = widget.NewButtonWithIcon("Start", theme.ContentAddIcon(), s.onAddDeadline)
 
+	// Deadlines first: a running regulator clock is what people come
+	// here to see.
 	body := container.NewVBox(
-		sectionLabel("Key times"), s.zone, keys,
-		sectionLabel("What they measure"), s.durations,
-		widget.NewSeparator(),
 		sectionLabel("Deadlines"),
 		container.New(deadlineColumns, boldCell("Deadline"), boldCell("Due"), boldCell("Time left")),
 		s.dlRows, s.dlEmpty,
 		container.New(columns{weights: []float32{1.9, 2, 1.3, 0.6, 0}}, s.preset, s.dlName, s.dlStart, s.dlHours, s.addDl),
+		widget.NewSeparator(),
+		sectionLabel("Key times"), s.zone, keys,
+		sectionLabel("What they measure"), s.durations,
 	)
 	s.root = container.NewVScroll(container.NewPadded(body))
 	return s

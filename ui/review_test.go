@@ -173,11 +173,11 @@ func TestActionItems(t *testing.T) {
 		overdue                 bool
 		wantDue, wantStatus     string
 	}{
-		{"past due", "Rotate the leaked key", "2020-01-15", "open", true, "2020-01-15 23:59", "OVERDUE (open)"},
-		{"past due with time", "Review bucket policies", "2021-06-01 09:30", "in progress", true, "2021-06-01 09:30", "OVERDUE (in progress)"},
-		{"future", "Train the team", "2099-01-01", "open", false, "2099-01-01 23:59", "open"},
+		{"past due", "Rotate the leaked key", "2020-01-15", "open", true, "2020-01-15", "OVERDUE · open"},
+		{"past due with time", "Review bucket policies", "2021-06-01 09:30", "in progress", true, "2021-06-01 09:30", "OVERDUE · in progress"},
+		{"future", "Train the team", "2099-01-01", "open", false, "2099-01-01", "open"},
 		{"no due date", "Write a runbook", "", "open", false, "no due date", "open"},
-		{"done late", "Enable BPA", "2020-01-01", "done", false, "2020-01-01 23:59", "done"},
+		{"done late", "Enable BPA", "2020-01-01", "done", false, "2020-01-01", "done"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -211,6 +211,7 @@ func TestActionItems(t *testing.T) {
 	// Edit the first item to done: it is no longer overdue.
 	test.Tap(a.rowList[0].edit)
 	assert.Equal(t, "Rotate the leaked key", a.desc.Text)
+	assert.Equal(t, "2020-01-15", a.due.Text, "the due date is shown as it was typed")
 	assert.Equal(t, "Save A1", a.save.Text)
 	a.status.SetSelected("done")
 	test.Tap(a.save)

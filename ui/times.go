@@ -62,6 +62,19 @@ func formatWhen(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format(wallFormat)
 }
 
+// formatDue shows a due time as parseDue reads it back: a bare date for
+// the end of a day, the date and time otherwise.
+func formatDue(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	l := t.In(loc)
+	if l.Hour() == 23 && l.Minute() == 59 {
+		return l.Format(time.DateOnly)
+	}
+	return l.Format(wallFormat)
+}
+
 // formatWhenZone is formatWhen with the zone abbreviation, for read-only text.
 func formatWhenZone(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
