@@ -10,6 +10,7 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -49,6 +50,8 @@ type Session struct {
 	S3      *s3.Client
 	Control *s3control.Client
 	STS     *sts.Client
+	// CloudTrail searches management events (LookupEvents).
+	CloudTrail *cloudtrail.Client
 	// CustomEndpoint is true when AWS_ENDPOINT_URL(_S3) or a profile's
 	// endpoint_url points S3 somewhere else (an S3-compatible store or a
 	// test server); path-style addressing is then used.
@@ -124,6 +127,7 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 	})
 	s.Control = s3control.NewFromConfig(cfg)
 	s.STS = sts.NewFromConfig(cfg)
+	s.CloudTrail = cloudtrail.NewFromConfig(cfg)
 	return s, nil
 }
 

@@ -219,6 +219,11 @@ func (x *ExposureChecker) check(ctx context.Context, bucket, region, ownerCanoni
 		in.S3PolicyPublic = &f
 	}
 
+	// GetBucketAcl returns the ACL S3 enforces: with IgnorePublicAcls on,
+	// public grants are left out of the answer even though they are still
+	// stored (S3 User Guide, Block public access settings, "Important").
+	// The verdict is the same either way, but turning the setting off
+	// would bring back grants this answer cannot show.
 	acl, err := x.S3.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: b}, opt)
 	it, p = x.record("acl", bucket, region, "GetBucketAcl", acl, err)
 	add(it, p)
