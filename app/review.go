@@ -158,34 +158,20 @@ type ReviewText struct {
 func (s *Service) SaveReviewText(ctx context.Context, id string, t ReviewText) (Case, error) {
 	return s.update(ctx, id, func(c *Case, pb *Playbook) ([]Entry, error) {
 		r := &c.Incident.Review
-		var changed []string
-		set := func(name string, dst *string, v string) {
-			v = strings.TrimSpace(v)
-			if *dst != v {
-				changed = append(changed, name)
-				*dst = v
-			}
-		}
-		setList := func(name string, dst *[]string, v []string) {
-			v = cleanList(v)
-			if !slices.Equal(*dst, v) {
-				changed = append(changed, name)
-				*dst = v
-			}
-		}
-		set("lessons learned", &r.Lessons, t.Lessons)
-		set("information that would have helped", &r.Information, t.Information)
-		set("detection that would have alerted sooner", &r.Detection, t.Detection)
-		set("configuration that would have prevented it", &r.Configuration, t.Configuration)
-		set("automation that would have helped", &r.Automation, t.Automation)
-		set("root cause", &r.RootCause, t.RootCause)
-		set("risk register updates", &r.RiskUpdates, t.RiskUpdates)
-		setList("attack vectors", &r.AttackVectors, t.AttackVectors)
-		setList("misconfigurations", &r.Misconfigurations, t.Misconfigurations)
-		if len(changed) == 0 {
+		var ch changes
+		ch.text("lessons learned", &r.Lessons, t.Lessons)
+		ch.text("information that would have helped", &r.Information, t.Information)
+		ch.text("detection that would have alerted sooner", &r.Detection, t.Detection)
+		ch.text("configuration that would have prevented it", &r.Configuration, t.Configuration)
+		ch.text("automation that would have helped", &r.Automation, t.Automation)
+		ch.text("root cause", &r.RootCause, t.RootCause)
+		ch.text("risk register updates", &r.RiskUpdates, t.RiskUpdates)
+		ch.list("attack vectors", &r.AttackVectors, t.AttackVectors)
+		ch.list("misconfigurations", &r.Misconfigurations, t.Misconfigurations)
+		if len(ch) == 0 {
 			return nil, nil
 		}
-		return []Entry{s.entry(KindNote, "Post-incident review updated: "+strings.Join(changed, ", "), time.Time{})}, nil
+		return []Entry{s.entry(KindNote, "Post-incident review updated: "+strings.Join(ch.names(), ", "), time.Time{})}, nil
 	})
 }
 

@@ -144,6 +144,36 @@ func newID(now time.Time) string {
 	return "INC-" + now.Format("20060102") + "-" + string(b[:])
 }
 
+// changes collects what an edit changed, as "field: old → new" lines for
+// the timeline; text and list apply a new value only when it differs.
+type changes []string
+
+func (c *changes) text(name string, dst *string, v string) {
+	v = strings.TrimSpace(v)
+	if *dst != v {
+		*c = append(*c, fmt.Sprintf("%s: %q → %q", name, *dst, v))
+		*dst = v
+	}
+}
+
+func (c *changes) list(name string, dst *[]string, v []string) {
+	v = cleanList(v)
+	if !slices.Equal(*dst, v) {
+		*c = append(*c, fmt.Sprintf("%s: %s → %s", name, strings.Join(*dst, ", "), strings.Join(v, ", ")))
+		*dst = v
+	}
+}
+
+// names returns the changed fields' names, for long texts whose old and new
+// values do not belong in a timeline line.
+func (c changes) names() []string {
+	out := make([]string, len(c))
+	for i, line := range c {
+		out[i] = line[:strings.Index(line, ":")]
+	}
+	return out
+}
+
 // cleanList trims, drops empties and duplicates, keeping order.
 func cleanList(in []string) []string {
 	var out []string
@@ -414,37 +444,22 @@ func (s *Service) Edit(ctx context.Context, id string, d Details) (Case, error) 
 	}
 	return s.update(ctx, id, func(c *Case, pb *Playbook) ([]Entry, error) {
 		inc := &c.Incident
-		var changes []string
-		set := func(name string, dst *string, v string) {
-			v = strings.TrimSpace(v)
-			if *dst != v {
-				changes = append(changes, fmt.Sprintf("%s: %q → %q", name, *dst, v))
-				*dst = v
-			}
-		}
-		setList := func(name string, dst *[]string, v []string) {
-			v = cleanList(v)
-			if !slices.Equal(*dst, v) {
-				changes = append(changes, fmt.Sprintf("%s: %s → %s", name, strings.Join(*dst, ", "), strings.Join(v, ", ")))
-				*dst = v
-			}
-		}
-		set("title", &inc.Title, d.Title)
-		set("ticket", &inc.Ticket, d.Ticket)
-		if inc.Severity != sev {
-			changes = append(changes, fmt.Sprintf("severity: %s → %s", inc.Severity, sev))
-			inc.Severity = sev
-		}
-		set("classification", &inc.Classification, d.Classification)
-		setList("accounts", &inc.Accounts, d.Accounts)
-		setList("buckets", &inc.Buckets, d.Buckets)
-		setList("principals", &inc.Principals, d.Principals)
-		set("application", &inc.Application, d.Application)
-		set("time zone", &inc.TimeZone, d.TimeZone)
-		if len(changes) == 0 {
+		var ch changes
+		ch.text("title", &inc.Title, d.Title)
+		ch.text("ticket", &inc.Ticket, d.Ticket)
+		sevText := string(inc.Severity)
+		ch.text("severity", &sevText, string(sev))
+		inc.Severity = Severity(sevText)
+		ch.text("classification", &inc.Classification, d.Classification)
+		ch.list("accounts", &inc.Accounts, d.Accounts)
+		ch.list("buckets", &inc.Buckets, d.Buckets)
+		ch.list("principals", &inc.Principals, d.Principals)
+		ch.text("application", &inc.Application, d.Application)
+		ch.text("time zone", &inc.TimeZone, d.TimeZone)
+		if len(ch) == 0 {
 			return nil, nil
 		}
-		return []Entry{s.entry(KindEdit, "Details changed: "+strings.Join(changes, "; "), time.Time{})}, nil
+		return []Entry{s.entry(KindEdit, "Details changed: "+strings.Join(ch, "; "), time.Time{})}, nil
 	})
 }
 
