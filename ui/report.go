@@ -67,9 +67,9 @@ type reportPane struct {
 	status   *widget.Label
 	root     fyne.CanvasObject
 
-	logo     []byte
-	running  context.CancelFunc
-	lastPath string
+	logo []byte
+	// running cancels the save in progress; nil when idle.
+	running context.CancelFunc
 }
 
 func newReportPane(ws *workspace) pane {
@@ -324,7 +324,6 @@ func (p *reportPane) saveTo(wc fyne.URIWriteCloser) {
 				p.say(widget.WarningImportance, explain("Could not save the report", err).Error())
 				ws.u.showError("Could not save the report", err)
 			default:
-				p.lastPath = wc.URI().Path()
 				p.say(widget.SuccessImportance, fmt.Sprintf("Saved %s (%s).", wc.URI().Path(), byteSize(n)))
 			}
 		}

@@ -390,11 +390,8 @@ func (a *actionItems) fill() {
 	for i, r := range a.rowList {
 		a.updateRow(i, r)
 	}
-	if len(a.items) == 0 {
-		a.empty.Show()
-	} else {
-		a.empty.Hide()
-	}
+	showIf(a.empty, len(a.items) == 0)
+	showIf(a.summary, len(a.items) > 0)
 	counts := map[string]int{}
 	for _, it := range a.items {
 		counts[it.Status]++
