@@ -32,6 +32,8 @@ type Service struct {
 	playbooks map[string]*Playbook
 	now       func() time.Time
 	actor     string
+	// conn holds the open cloud connections (cloud.go).
+	conn connections
 }
 
 // NewService wires the store and the built-in playbook. actor names the
