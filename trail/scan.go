@@ -87,7 +87,12 @@ func (s *scanner) fill(keep int) error {
 		copy(nb, s.buf[:s.end])
 		s.buf = nb
 	}
-	for {
+	// Fill the buffer rather than taking the first short read: a unit that
+	// spans the end is parsed again after each fill, so fewer, fuller
+	// fills keep that work linear even when the reader hands out bytes a
+	// few at a time.
+	start := s.end
+	for s.end < len(s.buf) {
 		n, err := s.r.Read(s.buf[s.end:])
 		s.end += n
 		if err != nil {
@@ -95,18 +100,16 @@ func (s *scanner) fill(keep int) error {
 			if err != io.EOF {
 				s.rerr = err
 			}
-			if n > 0 {
-				return nil
-			}
-			if s.rerr != nil {
-				return s.rerr
-			}
-			return io.EOF
-		}
-		if n > 0 {
-			return nil
+			break
 		}
 	}
+	if s.end > start {
+		return nil
+	}
+	if s.rerr != nil {
+		return s.rerr
+	}
+	return io.EOF
 }
 
 // next skips whitespace, dropping it, and returns the next byte without
