@@ -46,7 +46,7 @@ func Summarize(r *Result) []string {
 			out = append(out, fmt.Sprintf("… and %s more principal/bucket pairs with reads.", Count(int64(len(r.Reads)-summaryReads))))
 			break
 		}
-		out = append(out, readLine(g))
+		out = append(out, g.Sentence())
 	}
 	if len(r.Reads) == 0 {
 		out = append(out, "No successful GetObject event matched: no object content was read (or the trail did not log S3 data events).")
@@ -69,7 +69,7 @@ func Summarize(r *Result) []string {
 				out = append(out, fmt.Sprintf("  … and %s more, in the change table.", Count(n-summaryChanges)))
 				break
 			}
-			out = append(out, "  "+changeLine(c))
+			out = append(out, "  "+c.Sentence())
 		}
 	}
 
@@ -110,7 +110,9 @@ func Summarize(r *Result) []string {
 	return out
 }
 
-func readLine(g ReadGroup) string {
+// Sentence states what the principal read from the bucket, for the summary
+// and for a timeline entry.
+func (g ReadGroup) Sentence() string {
 	objects := Count(g.Objects)
 	if g.Estimated {
 		objects = "about " + objects
@@ -135,7 +137,8 @@ func readLine(g ReadGroup) string {
 	return l + "."
 }
 
-func changeLine(c ConfigChange) string {
+// Sentence states the change: when, what, on what, by whom, from where.
+func (c ConfigChange) Sentence() string {
 	l := When(c.EventTime) + " " + c.EventName
 	switch {
 	case c.Target != "":
