@@ -78,12 +78,14 @@ func newHarness(t *testing.T, st app.Store, pb *app.Playbook) *harness {
 }
 
 // eventually polls cond, running the UI updates jobs posted in between.
+// The limit is generous: under the race detector on a busy two-core
+// machine, building a workspace with all its panes takes seconds.
 func (h *harness) eventually(cond func() bool, msg string, args ...any) {
 	h.t.Helper()
 	require.Eventually(h.t, func() bool {
 		h.loop.drain()
 		return cond()
-	}, 10*time.Second, 5*time.Millisecond, append([]any{msg}, args...)...)
+	}, 30*time.Second, 5*time.Millisecond, append([]any{msg}, args...)...)
 }
 
 // list returns the incident list screen, nil when another screen shows.
