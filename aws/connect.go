@@ -95,7 +95,7 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 		ao.TokenProvider = func() (string, error) {
 			code, err := prompt(profile, serial)
 			if err != nil {
-				return "", fmt.Errorf("MFA code for %s: %w", serial, err)
+				return "", &mfaPromptError{serial: serial, err: err}
 			}
 			return strings.TrimSpace(code), nil
 		}
@@ -130,6 +130,18 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 	s.CloudTrail = cloudtrail.NewFromConfig(cfg)
 	return s, nil
 }
+
+// mfaPromptError is a prompt that gave no code (the person closed it, or
+// the terminal's input ended). The SDK wraps it in credential errors that
+// Explain would otherwise call missing credentials.
+type mfaPromptError struct {
+	serial string
+	err    error
+}
+
+func (e *mfaPromptError) Error() string { return fmt.Sprintf("MFA code for %s: %v", e.serial, e.err) }
+
+func (e *mfaPromptError) Unwrap() error { return e.err }
 
 // stsEndpointFromEnv returns the STS endpoint set by the standard
 // variables, the service-specific one first.

@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -82,6 +83,16 @@ region = us-east-1
 		var e *Error
 		require.ErrorAs(t, err, &e)
 		assert.Equal(t, KindCanceled, e.Kind, e.Message)
+	})
+	t.Run("prompt gave no code", func(t *testing.T) {
+		s, err := Connect(context.Background(), Options{Profile: "responder", HTTPClient: loopbackClient(t),
+			MFA: func(string, string) (string, error) { return "", io.ErrUnexpectedEOF }})
+		require.NoError(t, err)
+		_, err = WhoAmI(context.Background(), s.STS, "responder")
+		var e *Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, KindMFA, e.Kind, e.Message)
+		assert.Equal(t, `The AWS profile "responder" needs an MFA code for arn:aws:iam::123456789012:mfa/alice, and none was given (unexpected EOF). Nothing was sent to AWS; try again and type the code.`, e.Message)
 	})
 	t.Run("no prompt given", func(t *testing.T) {
 		_, err := Connect(context.Background(), Options{Profile: "responder", HTTPClient: loopbackClient(t)})

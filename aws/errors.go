@@ -133,6 +133,7 @@ func Explain(err error, profile string) error {
 	var sendErr *smithyhttp.RequestSendError
 	var netErr net.Error
 	var mfa config.AssumeRoleTokenProviderNotSetError
+	var noCode *mfaPromptError
 	switch {
 	case errors.Is(err, context.Canceled):
 		e.Kind, e.Message = KindCanceled, what+" was cancelled."
@@ -141,6 +142,9 @@ func Explain(err error, profile string) error {
 	case errors.As(err, &sso) || strings.Contains(err.Error(), "cached SSO token") || strings.Contains(err.Error(), "SSO session has expired"):
 		e.Kind = KindExpired
 		e.Message = fmt.Sprintf("The AWS SSO sign-in for %s is missing or has expired. Run `aws sso login%s` and try again.", prof, profileFlag(profile))
+	case errors.As(err, &noCode):
+		e.Kind = KindMFA
+		e.Message = fmt.Sprintf("%s needs an MFA code for %s, and none was given (%v). Nothing was sent to AWS; try again and type the code.", upperFirst(prof), noCode.serial, noCode.err)
 	case errors.As(err, &mfa):
 		e.Kind = KindMFA
 		e.Message = fmt.Sprintf("%s assumes a role that needs an MFA code, and no way to ask for one was given.", upperFirst(prof))
