@@ -114,7 +114,8 @@ func TestMigrateFromV1(t *testing.T) {
 	require.NoError(t, db.Close())
 
 	raw(t, path, func(tx *bbolt.Tx) error {
-		assert.Equal(t, "3", string(tx.Bucket([]byte("meta")).Get([]byte("version"))), "1 to 2 to 3 in one open")
+		assert.Equal(t, "4", string(tx.Bucket([]byte("meta")).Get([]byte("version"))), "1 to 2 to 3 to 4 in one open")
+		assert.NotNil(t, tx.Bucket([]byte("journal")))
 		assert.NotNil(t, tx.Bucket([]byte("heads")))
 		assert.NotNil(t, tx.Bucket([]byte("evidence")))
 		assert.NotNil(t, tx.Bucket([]byte("blobs")))
@@ -219,7 +220,8 @@ func TestMigrateFromV2(t *testing.T) {
 	require.NoError(t, db.Close())
 
 	raw(t, path, func(tx *bbolt.Tx) error {
-		assert.Equal(t, "3", string(tx.Bucket([]byte("meta")).Get([]byte("version"))))
+		assert.Equal(t, "4", string(tx.Bucket([]byte("meta")).Get([]byte("version"))))
+		assert.NotNil(t, tx.Bucket([]byte("journal")))
 		assert.NotNil(t, tx.Bucket([]byte("evidence")))
 		assert.NotNil(t, tx.Bucket([]byte("blobs")))
 		return nil

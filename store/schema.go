@@ -13,7 +13,7 @@ import (
 
 // currentVersion is the schema this build reads and writes. Raising it
 // means adding a case to migrate and a section to SCHEMA.md.
-const currentVersion = 3
+const currentVersion = 4
 
 // errNewer is the refusal to open a file from a later build: migrating
 // backwards would lose whatever the newer schema added.
@@ -45,7 +45,7 @@ func (db *DB) upgrade() error {
 				return fmt.Errorf("migrate schema %d to %d: %w", from, from+1, err)
 			}
 		}
-		for _, name := range [][]byte{bucketMeta, bucketIncidents, bucketSteps, bucketTimeline, bucketHeads, bucketPlaybooks, bucketEvidence, bucketBlobs} {
+		for _, name := range [][]byte{bucketMeta, bucketIncidents, bucketSteps, bucketTimeline, bucketHeads, bucketPlaybooks, bucketEvidence, bucketBlobs, bucketJournal} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
@@ -80,6 +80,8 @@ func migrate(tx *bbolt.Tx, from int) error {
 		return migrate1to2(tx)
 	case 2:
 		return migrate2to3(tx)
+	case 3:
+		return migrate3to4(tx)
 	}
 	return fmt.Errorf("no migration from schema %d", from)
 }
@@ -170,6 +172,15 @@ func migrate2to3(tx *bbolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
+	}
+	return nil
+}
+
+// migrate3to4 adds the change journal. Schema 3 changed no account, so
+// there is nothing to move.
+func migrate3to4(tx *bbolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketJournal); err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketJournal, err)
 	}
 	return nil
 }

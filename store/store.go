@@ -1,6 +1,7 @@
 // Package store keeps S3 Responder's incidents, step states, timelines,
-// evidence and custom playbooks in one bbolt file. It implements app.Store,
-// app.EvidenceStore and app.Importer; the bucket layout, its versions and
+// evidence, change journals and custom playbooks in one bbolt file. It
+// implements app.Store, app.EvidenceStore, app.JournalStore and
+// app.Importer; the bucket layout, its versions and
 // the migrations between them are described in SCHEMA.md next to this file.
 package store
 
