@@ -147,7 +147,7 @@ func fixture() (app.Incident, map[string]app.StepState, []app.Entry, app.Evidenc
 		MediaType: "application/json", FileName: "acme-exports-policy.json", Size: int64(len(content)), SHA256: hexSum(content),
 		Source:      app.Source{Account: "444455556666", Region: "eu-central-1", API: "GetBucketPolicy", Params: map[string]string{"Bucket": "acme-exports"}},
 		CollectedAt: at, CollectedBy: "arn:aws:sts::444455556666:assumed-role/IR/kim",
-		Custody:     []app.CustodyEvent{{At: at, Actor: "kim", Action: "collected", Note: "sha256 " + hexSum(content)}},
+		Custody: []app.CustodyEvent{{At: at, Actor: "kim", Action: "collected", Note: "sha256 " + hexSum(content)}},
 	}
 	entry := func(at time.Time, actor string, kind app.Kind, text string, refs ...string) app.Entry {
 		return app.Entry{EventTime: at, RecordedAt: at.Add(time.Second), Actor: actor, Kind: kind, Text: text, Refs: refs}
