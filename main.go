@@ -11,6 +11,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"os/user"
@@ -28,6 +29,7 @@ import (
 	"s3responder/app"
 	"s3responder/assets"
 	"s3responder/cli"
+	"s3responder/reports"
 	"s3responder/store"
 	"s3responder/ui"
 )
@@ -155,6 +157,7 @@ func runGUI(ctx context.Context, path string, open func(string) (*app.Service, f
 	w.Resize(fyne.NewSize(1200, 800))
 	w.SetMaster()
 	u := ui.New(w, svc)
+	u.SetReportWriter(writeReport)
 
 	done := make(chan struct{})
 	defer close(done)
@@ -199,4 +202,20 @@ func showStartError(a fyne.App, path string, err error) {
 	w.Resize(fyne.NewSize(520, 240))
 	w.CenterOnScreen()
 	w.ShowAndRun()
+}
+
+// writeReport renders a report in the format the Report pane asks for; the
+// GUI reaches the reports package only through this function.
+func writeReport(_ context.Context, r app.Report, format string, w io.Writer) error {
+	switch format {
+	case "pdf":
+		return reports.PDF(w, r)
+	case "md":
+		return reports.Markdown(w, r)
+	case "csv":
+		return reports.CSV(w, r.Timeline)
+	case "json":
+		return reports.JSON(w, r.Bundle())
+	}
+	return fmt.Errorf("%w: report format %q", app.ErrInvalid, format)
 }

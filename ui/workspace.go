@@ -40,6 +40,7 @@ func workspacePanes() []paneDef {
 		{title: "Playbook", icon: theme.ListIcon(), build: newPlaybookPane},
 		{title: "Details", icon: theme.DocumentCreateIcon(), build: newDetailsPane},
 		{title: "Evidence", icon: theme.StorageIcon(), build: newEvidencePane},
+		{title: "CloudTrail logs", icon: theme.SearchIcon(), build: newTrailPane},
 		{title: "Review", icon: theme.HistoryIcon(), build: newReviewPane},
 		{title: "Report", icon: theme.DocumentPrintIcon(), build: newReportPane},
 	}
