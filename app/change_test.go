@@ -138,7 +138,7 @@ func (f *fakeAccount) PlanChange(ctx context.Context, req app.ChangeRequest, by 
 			Steps: []app.ChangeStep{{Resource: r, Before: json.RawMessage(before),
 				After: json.RawMessage(`{"BlockPublicAcls":true,"IgnorePublicAcls":true,"BlockPublicPolicy":true,"RestrictPublicBuckets":true}`),
 				Call:  "PutPublicAccessBlock", UndoCall: "DeletePublicAccessBlock",
-				CLI:   "aws s3api put-public-access-block --bucket " + b + " --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true", UndoCLI: "aws s3api delete-public-access-block --bucket " + b}}}, nil
+				CLI: "aws s3api put-public-access-block --bucket " + b + " --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true", UndoCLI: "aws s3api delete-public-access-block --bucket " + b}}}, nil
 	}
 	return app.Plan{}, fmt.Errorf("fake cannot plan %s", req.Action)
 }
