@@ -703,3 +703,17 @@ func (r *histRenderer) Objects() []fyne.CanvasObject {
 }
 
 func (r *histRenderer) Destroy() {}
+
+// dropLogs hands dropped paths to the workspace's CloudTrail logs pane and
+// selects its tab.
+func (ws *workspace) dropLogs(paths []string) {
+	for i, p := range ws.panes {
+		tp, ok := p.(*trailPane)
+		if !ok {
+			continue
+		}
+		tp.addPaths(paths...)
+		ws.tabs.SelectIndex(i)
+		return
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -143,4 +144,29 @@ func TestTrailPaneFilter(t *testing.T) {
 	// Cancel with nothing running does nothing.
 	p.onCancel()
 	assert.False(t, p.runBtn.Disabled())
+}
+
+// Files dropped on the window go to the CloudTrail logs pane of the open
+// incident, which comes to the front; on the incident list they are refused
+// with a reason.
+func TestDropLogsOnWindow(t *testing.T) {
+	h := newHarness(t, newMemStore(), testPlaybook(t))
+	dir := trailTestDir(t)
+	h.u.dropped(fyne.NewPos(10, 10), []fyne.URI{storage.NewFileURI(dir)})
+	require.Error(t, h.u.lastErr)
+	assert.Contains(t, h.u.lastErr.Error(), "open an incident first")
+
+	ws := h.createIncident("Logs handed over on a drive", false)
+	h.u.lastErr = nil
+	h.u.dropped(fyne.NewPos(10, 10), []fyne.URI{storage.NewFileURI(dir)})
+	require.NoError(t, h.u.lastErr)
+	var tp *trailPane
+	for _, p := range ws.panes {
+		if x, ok := p.(*trailPane); ok {
+			tp = x
+		}
+	}
+	require.NotNil(t, tp)
+	assert.Equal(t, []string{dir}, tp.paths)
+	assert.Equal(t, "CloudTrail logs", ws.tabs.Selected().Text)
 }

@@ -7,6 +7,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"sync"
 	"time"
@@ -115,8 +116,30 @@ func newUI(w fyne.Window, svc *app.Service, do func(func())) *UI {
 	ctx, cancel := context.WithCancel(context.Background())
 	u := &UI{w: w, svc: svc, ctx: ctx, cancel: cancel, do: do}
 	w.SetOnClosed(u.Close)
+	w.SetOnDropped(u.dropped)
 	u.show(routeIncidents, "")
 	return u
+}
+
+// dropped takes files and folders dragged onto the window. Inside an
+// incident they go to the CloudTrail logs pane, which is brought forward;
+// elsewhere the user is told where to drop them.
+func (u *UI) dropped(_ fyne.Position, uris []fyne.URI) {
+	var paths []string
+	for _, uri := range uris {
+		if uri.Scheme() == "file" {
+			paths = append(paths, uri.Path())
+		}
+	}
+	if len(paths) == 0 {
+		return
+	}
+	ws, ok := u.current.(*workspace)
+	if !ok {
+		u.showError("Dropped files were not used", fmt.Errorf("%w: open an incident first, then drop CloudTrail log files or folders on its window", app.ErrInvalid))
+		return
+	}
+	ws.dropLogs(paths)
 }
 
 // Close cancels every job the screens started and waits a moment for them
