@@ -28,6 +28,7 @@ import (
 
 	"s3responder/app"
 	"s3responder/assets"
+	"s3responder/aws"
 	"s3responder/cli"
 	"s3responder/reports"
 	"s3responder/store"
@@ -121,6 +122,8 @@ func openService(builtin *app.Playbook, actor string) func(path string) (*app.Se
 			return nil, nil, err
 		}
 		svc := app.NewService(db, builtin, actor)
+		// Each window or command asks for MFA codes its own way (app.Profile.MFA).
+		svc.SetConnector(aws.Connector(aws.Options{}))
 		if err := svc.LoadCustomPlaybooks(context.Background()); err != nil {
 			if !errors.Is(err, app.ErrInvalid) {
 				_ = db.Close() // the load error is the one to report
