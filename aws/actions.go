@@ -1,0 +1,607 @@
+package aws
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"s3responder/app"
+	"s3responder/exposure"
+)
+
+const (
+	// revokePolicyName is the inline policy name the IAM console itself
+	// uses to revoke a role's sessions.
+	revokePolicyName = "AWSRevokeOlderSessions"
+	// lockSid marks the statement that locks a bucket's control plane, so
+	// that locking twice replaces it instead of piling up copies.
+	lockSid = "S3ResponderLockControlPlane"
+	// revokeValidity is how long a revocation plan may wait: sessions
+	// issued between the plan's cut-off time and the apply survive, so the
+	// cut-off must be recent.
+	revokeValidity = 15 * time.Minute
+	// maxBucketPolicy is S3's limit on a bucket policy's size.
+	maxBucketPolicy = 20 * 1024
+)
+
+// lockActions are the IAM actions that change who can reach a bucket. S3
+// has no separate actions for deleting Block Public Access or Object
+// Ownership: DeletePublicAccessBlock needs s3:PutBucketPublicAccessBlock
+// and DeleteBucketOwnershipControls s3:PutBucketOwnershipControls, and
+// S3 (and versitygw) reject a policy naming an action that does not exist.
+var lockActions = []string{
+	"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketAcl",
+	"s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls",
+}
+
+// allBlocked is Block Public Access with every flag on.
+var allBlocked = json.RawMessage(`{"BlockPublicAcls":true,"IgnorePublicAcls":true,"BlockPublicPolicy":true,"RestrictPublicBuckets":true}`)
+
+// PlanChange reads the current state and works out one of the containment
+// actions listed by app.ChangeActions. It changes nothing.
+func (c *Changer) PlanChange(ctx context.Context, req app.ChangeRequest, by app.Identity) (app.Plan, error) {
+	p := func(name string) string { return strings.TrimSpace(req.Params[name]) }
+	switch req.Action {
+	case "s3.block-public-access.bucket":
+		return c.planBlockPublicAccess(ctx, p("bucket"))
+	case "s3.remove-policy-statements":
+		return c.planRemoveStatements(ctx, p("bucket"), p("statements"), by)
+	case "s3.lock-control-plane":
+		return c.planLock(ctx, p("bucket"), p("responders"), by)
+	case "iam.deactivate-access-key":
+		return c.planDeactivateKeys(ctx, p("userName"), p("accessKeyId"))
+	case "iam.revoke-role-sessions":
+		return c.planRevoke(ctx, app.ResourceRoleInlinePolicy, p("roleName"))
+	case "iam.revoke-user-sessions":
+		return c.planRevoke(ctx, app.ResourceUserInlinePolicy, p("userName"))
+	}
+	return app.Plan{}, fmt.Errorf("%w: the aws package cannot plan %s", app.ErrInvalid, req.Action)
+}
+
+// shellSafe are arguments the shell takes as they are.
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+// shellQuote quotes an argument for a POSIX shell: single quotes, with
+// each single quote inside written as '\''.
+func shellQuote(s string) string {
+	if shellSafe.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// command renders an AWS CLI command line, with the region for regional
+// services and the profile the app works as, so it can be pasted as is.
+func (c *Changer) command(region string, args ...string) string {
+	parts := []string{"aws"}
+	for _, a := range args {
+		parts = append(parts, shellQuote(a))
+	}
+	if region != "" {
+		parts = append(parts, "--region", shellQuote(region))
+	}
+	if c.Profile != "" {
+		parts = append(parts, "--profile", shellQuote(c.Profile))
+	}
+	return strings.Join(parts, " ")
+}
+
+// setCall names the AWS call and the CLI command that set r to state.
+func (c *Changer) setCall(r app.Resource, region string, state json.RawMessage) (string, string) {
+	absent := string(state) == nullState
+	id := r.ID
+	switch r.Kind {
+	case app.ResourceBucketPolicy:
+		if absent {
+			return "DeleteBucketPolicy", c.command(region, "s3api", "delete-bucket-policy", "--bucket", id["bucket"])
+		}
+		return "PutBucketPolicy", c.command(region, "s3api", "put-bucket-policy", "--bucket", id["bucket"], "--policy", string(state))
+	case app.ResourceBucketBPA:
+		if absent {
+			return "DeletePublicAccessBlock", c.command(region, "s3api", "delete-public-access-block", "--bucket", id["bucket"])
+		}
+		var v bpaJSON
+		_ = json.Unmarshal(state, &v) // states come from bpaJSON
+		cfg := fmt.Sprintf("BlockPublicAcls=%t,IgnorePublicAcls=%t,BlockPublicPolicy=%t,RestrictPublicBuckets=%t",
+			v.BlockPublicAcls, v.IgnorePublicAcls, v.BlockPublicPolicy, v.RestrictPublicBuckets)
+		return "PutPublicAccessBlock", c.command(region, "s3api", "put-public-access-block", "--bucket", id["bucket"], "--public-access-block-configuration", cfg)
+	case app.ResourceAccessKeyStatus:
+		var status string
+		_ = json.Unmarshal(state, &status)
+		return "UpdateAccessKey", c.command("", "iam", "update-access-key", "--user-name", id["userName"], "--access-key-id", id["accessKeyId"], "--status", status)
+	case app.ResourceRoleInlinePolicy:
+		if absent {
+			return "DeleteRolePolicy", c.command("", "iam", "delete-role-policy", "--role-name", id["roleName"], "--policy-name", id["policyName"])
+		}
+		return "PutRolePolicy", c.command("", "iam", "put-role-policy", "--role-name", id["roleName"], "--policy-name", id["policyName"], "--policy-document", string(state))
+	case app.ResourceUserInlinePolicy:
+		if absent {
+			return "DeleteUserPolicy", c.command("", "iam", "delete-user-policy", "--user-name", id["userName"], "--policy-name", id["policyName"])
+		}
+		return "PutUserPolicy", c.command("", "iam", "put-user-policy", "--user-name", id["userName"], "--policy-name", id["policyName"], "--policy-document", string(state))
+	}
+	return "", ""
+}
+
+// step builds a reversible step with its calls and commands both ways.
+func (c *Changer) step(r app.Resource, region string, before, after json.RawMessage) app.ChangeStep {
+	before, after = compactJSON(before), compactJSON(after)
+	call, cli := c.setCall(r, region, after)
+	undoCall, undoCLI := c.setCall(r, region, before)
+	return app.ChangeStep{Resource: r, Before: before, After: after, Call: call, CLI: cli, UndoCall: undoCall, UndoCLI: undoCLI}
+}
+
+func bucketPolicyResource(bucket string) app.Resource {
+	return app.Resource{Kind: app.ResourceBucketPolicy, ID: map[string]string{"bucket": bucket}, Name: "bucket policy of " + bucket}
+}
+
+func bucketBPAResource(bucket string) app.Resource {
+	return app.Resource{Kind: app.ResourceBucketBPA, ID: map[string]string{"bucket": bucket}, Name: "Block Public Access of bucket " + bucket}
+}
+
+func needBucket(bucket string) error {
+	if bucket == "" {
+		return fmt.Errorf("%w: name the bucket", app.ErrInvalid)
+	}
+	return nil
+}
+
+func (c *Changer) planBlockPublicAccess(ctx context.Context, bucket string) (app.Plan, error) {
+	if err := needBucket(bucket); err != nil {
+		return app.Plan{}, err
+	}
+	region, err := c.bucketRegion(ctx, bucket)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	r := bucketBPAResource(bucket)
+	before, err := c.ReadState(ctx, r)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	if sameJSON(before, allBlocked) {
+		return app.Plan{}, fmt.Errorf("bucket %s already blocks all public access: %w", bucket, app.ErrNoChange)
+	}
+	return app.Plan{
+		Action: "s3.block-public-access.bucket", Title: "Block all public access to bucket " + bucket,
+		Target: "bucket " + bucket, Region: region, Broad: true, ConfirmWord: bucket, Reversible: true,
+		Steps: []app.ChangeStep{c.step(r, region, before, allBlocked)},
+		Impact: []string{
+			"Every object of " + bucket + " stops being reachable through public ACLs or a public bucket policy: anonymous readers lose access, legitimate ones too (a public website, downloads by URL, a CDN that fetches without its own identity).",
+			"Grants to other accounts in a public policy stop working as well (RestrictPublicBuckets); grants to specific principals of this account keep working.",
+			"New public ACLs and public policies are refused from now on, including by deployment tools.",
+		},
+		Notes:    []string{"The policy and the ACLs themselves are not edited: switching the flags off brings every public grant back. Remove the grants too (s3.remove-policy-statements)."},
+		UndoNote: "Undo puts the earlier flags back (or removes the setting): every public grant still in the policy or ACLs works again.",
+	}, nil
+}
+
+// sameJSON compares two small JSON values by meaning.
+func sameJSON(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return bytes.Equal(a, b)
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return bytes.Equal(xa, ya)
+}
+
+// policyDoc is a policy as its top-level members in their order, with the
+// statements kept as written, so that an edit leaves every statement it
+// does not touch exactly as it was.
+type policyDoc struct {
+	keys       []string
+	members    map[string]json.RawMessage
+	statements []json.RawMessage
+}
+
+func parsePolicyDoc(raw json.RawMessage) (*policyDoc, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("%w: the policy is not a JSON object", app.ErrInvalid)
+	}
+	p := &policyDoc{members: map[string]json.RawMessage{}}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("%w: read the policy: %v", app.ErrInvalid, err)
+		}
+		key, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("%w: read the policy's %s: %v", app.ErrInvalid, key, err)
+		}
+		if key == "Statement" {
+			switch strings.TrimSpace(string(v))[0] {
+			case '[':
+				if err := json.Unmarshal(v, &p.statements); err != nil {
+					return nil, fmt.Errorf("%w: read the policy's statements: %v", app.ErrInvalid, err)
+				}
+			default:
+				p.statements = []json.RawMessage{v}
+			}
+		}
+		if _, dup := p.members[key]; !dup {
+			p.keys = append(p.keys, key)
+		}
+		p.members[key] = v
+	}
+	if _, ok := p.members["Statement"]; !ok {
+		return nil, fmt.Errorf("%w: the policy has no Statement", app.ErrInvalid)
+	}
+	return p, nil
+}
+
+// encode writes the policy back, members in their first order; an empty
+// statement list makes the policy absent (JSON null), as S3 refuses a
+// policy without statements.
+func (p *policyDoc) encode() json.RawMessage {
+	if len(p.statements) == 0 {
+		return json.RawMessage(nullState)
+	}
+	var b bytes.Buffer
+	b.WriteString("{")
+	for i, k := range p.keys {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		name, _ := json.Marshal(k)
+		b.Write(name)
+		b.WriteString(":")
+		if k == "Statement" {
+			b.WriteString("[")
+			for j, st := range p.statements {
+				if j > 0 {
+					b.WriteString(",")
+				}
+				b.Write(compactJSON(st))
+			}
+			b.WriteString("]")
+			continue
+		}
+		b.Write(compactJSON(p.members[k]))
+	}
+	b.WriteString("}")
+	return b.Bytes()
+}
+
+func statementSid(st json.RawMessage) string {
+	var v struct{ Sid string }
+	_ = json.Unmarshal(st, &v)
+	return v.Sid
+}
+
+func (c *Changer) planRemoveStatements(ctx context.Context, bucket, which string, by app.Identity) (app.Plan, error) {
+	if err := needBucket(bucket); err != nil {
+		return app.Plan{}, err
+	}
+	region, err := c.bucketRegion(ctx, bucket)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	r := bucketPolicyResource(bucket)
+	before, err := c.ReadState(ctx, r)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	if string(before) == nullState {
+		return app.Plan{}, fmt.Errorf("bucket %s has no policy: %w", bucket, app.ErrNoChange)
+	}
+	verdict, err := exposure.EvaluatePolicy(string(before), by.Account)
+	if err != nil {
+		return app.Plan{}, fmt.Errorf("judge the policy of %s: %w", bucket, err)
+	}
+	doc, err := parsePolicyDoc(before)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	if len(doc.statements) != len(verdict.Statements) {
+		return app.Plan{}, fmt.Errorf("%w: the policy of %s has %d statements but %d were judged", app.ErrInvalid, bucket, len(doc.statements), len(verdict.Statements))
+	}
+	drop := map[int]bool{}
+	if which == "" {
+		for _, f := range verdict.Statements {
+			if f.Effect == "Allow" && (f.Public || f.Shared) {
+				drop[f.Index] = true
+			}
+		}
+		if len(drop) == 0 {
+			return app.Plan{}, fmt.Errorf("no statement of the policy of %s makes it public or shares it with another account: %w", bucket, app.ErrNoChange)
+		}
+	} else {
+		for _, w := range strings.Split(which, ",") {
+			w = strings.TrimSpace(w)
+			i, err := strconv.Atoi(w)
+			if err != nil {
+				i = -1
+				for _, f := range verdict.Statements {
+					if f.Sid == w {
+						i = f.Index
+					}
+				}
+			}
+			if i < 0 || i >= len(doc.statements) {
+				return app.Plan{}, fmt.Errorf("%w: the policy of %s has no statement %q (give a Sid or a position from 0 to %d)", app.ErrInvalid, bucket, w, len(doc.statements)-1)
+			}
+			drop[i] = true
+		}
+	}
+	var kept []json.RawMessage
+	var impact []string
+	for i, st := range doc.statements {
+		if !drop[i] {
+			kept = append(kept, st)
+			continue
+		}
+		f := verdict.Statements[i]
+		label := fmt.Sprintf("statement %d", i)
+		if f.Sid != "" {
+			label = fmt.Sprintf("statement %d (%s)", i, f.Sid)
+		}
+		who := "everyone it lets in"
+		if len(f.SharedWith) > 0 && !f.Public {
+			who = strings.Join(f.SharedWith, ", ")
+		}
+		impact = append(impact, fmt.Sprintf("Removes %s: %s. Access through it ends for %s, legitimate uses included.", label, strings.TrimSuffix(f.Reason, "."), who))
+	}
+	doc.statements = kept
+	after := doc.encode()
+	call := "rewritten without them"
+	if string(after) == nullState {
+		call = "deleted, as no statement is left"
+	}
+	notes := []string{fmt.Sprintf("Every other statement is kept exactly as written; the policy is %s.", call)}
+	return app.Plan{
+		Action: "s3.remove-policy-statements", Title: fmt.Sprintf("Remove %d statement(s) from the policy of bucket %s", len(drop), bucket),
+		Target: "bucket " + bucket, Region: region, Broad: true, ConfirmWord: bucket, Reversible: true,
+		Steps:  []app.ChangeStep{c.step(r, region, before, after)},
+		Impact: impact, Notes: notes,
+		UndoNote: "Undo puts the removed statements back. If BlockPublicPolicy is on by then, S3 refuses a public policy and the undo fails until that flag is off.",
+	}, nil
+}
+
+// principalPatterns turns the caller's ARN into the aws:PrincipalArn
+// values that match it. A role session's aws:PrincipalArn is the role's
+// ARN, with its path, which the session ARN does not show: both the
+// pathless ARN and any path are matched (role names are unique in an
+// account whatever their path).
+func principalPatterns(arn string) ([]string, error) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return nil, fmt.Errorf("%w: %q is not an ARN", app.ErrInvalid, arn)
+	}
+	partition, service, account, resource := parts[1], parts[2], parts[4], parts[5]
+	if service == "sts" && strings.HasPrefix(resource, "assumed-role/") {
+		role := strings.SplitN(strings.TrimPrefix(resource, "assumed-role/"), "/", 2)[0]
+		base := fmt.Sprintf("arn:%s:iam::%s:role/", partition, account)
+		return []string{base + role, base + "*/" + role}, nil
+	}
+	return []string{arn}, nil
+}
+
+func (c *Changer) planLock(ctx context.Context, bucket, extra string, by app.Identity) (app.Plan, error) {
+	if err := needBucket(bucket); err != nil {
+		return app.Plan{}, err
+	}
+	responders, err := principalPatterns(by.ARN)
+	if err != nil {
+		return app.Plan{}, fmt.Errorf("lock bucket %s: who the connection acts as: %w", bucket, err)
+	}
+	for _, a := range strings.Split(extra, ",") {
+		if a = strings.TrimSpace(a); a != "" && !slices.Contains(responders, a) {
+			if !strings.HasPrefix(a, "arn:") {
+				return app.Plan{}, fmt.Errorf("%w: responder %q is not an ARN", app.ErrInvalid, a)
+			}
+			responders = append(responders, a)
+		}
+	}
+	partition := strings.SplitN(by.ARN, ":", 3)[1]
+	region, err := c.bucketRegion(ctx, bucket)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	r := bucketPolicyResource(bucket)
+	before, err := c.ReadState(ctx, r)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	lock, err := json.Marshal(map[string]any{
+		"Sid": lockSid, "Effect": "Deny", "Principal": "*", "Action": lockActions,
+		"Resource":  fmt.Sprintf("arn:%s:s3:::%s", partition, bucket),
+		"Condition": map[string]any{"StringNotLike": map[string]any{"aws:PrincipalArn": responders}},
+	})
+	if err != nil {
+		return app.Plan{}, fmt.Errorf("encode the lock statement: %w", err)
+	}
+	doc := &policyDoc{keys: []string{"Version", "Statement"}, members: map[string]json.RawMessage{"Version": json.RawMessage(`"2012-10-17"`), "Statement": nil}}
+	if string(before) != nullState {
+		if doc, err = parsePolicyDoc(before); err != nil {
+			return app.Plan{}, err
+		}
+	}
+	replaced := false
+	for i, st := range doc.statements {
+		if statementSid(st) == lockSid {
+			doc.statements[i], replaced = lock, true
+		}
+	}
+	if !replaced {
+		doc.statements = append(doc.statements, lock)
+	}
+	after := doc.encode()
+	if sameJSON(before, after) {
+		return app.Plan{}, fmt.Errorf("bucket %s is already locked for the same principals: %w", bucket, app.ErrNoChange)
+	}
+	if len(after) > maxBucketPolicy {
+		return app.Plan{}, fmt.Errorf("%w: with the lock the policy of %s would be %d bytes, over S3's limit of %d", app.ErrInvalid, bucket, len(after), maxBucketPolicy)
+	}
+	notes := []string{
+		"S3 checks s3:PutBucketPublicAccessBlock for deleting Block Public Access too, and s3:PutBucketOwnershipControls for deleting Object Ownership: the statement covers both.",
+	}
+	if len(responders) > 1 && strings.Contains(by.ARN, ":assumed-role/") {
+		notes = append(notes, "You act through a role session; the exception names the role, so every session of that role keeps control.")
+	}
+	return app.Plan{
+		Action: "s3.lock-control-plane", Title: "Lock the access settings of bucket " + bucket,
+		Target: "bucket " + bucket, Region: region, Broad: true, ConfirmWord: bucket, Reversible: true,
+		Steps: []app.ChangeStep{c.step(r, region, before, after)},
+		Impact: []string{
+			fmt.Sprintf("Nobody but %s can change the policy, the ACL, Block Public Access or Object Ownership of %s while the statement is in place: deployment pipelines, infrastructure-as-code and other administrators that manage the bucket fail with AccessDenied.", strings.Join(responders, ", "), bucket),
+			"Reading and writing objects is not affected.",
+			"Should the principals above become unusable, only the account's root user can still delete the bucket policy.",
+		},
+		Notes:    notes,
+		UndoNote: "Undo restores the policy as it was before the lock, which also gives the bucket's control back to everyone the policy and IAM allow.",
+	}, nil
+}
+
+func accessKeyResource(user, key string) app.Resource {
+	return app.Resource{Kind: app.ResourceAccessKeyStatus, ID: map[string]string{"userName": user, "accessKeyId": key},
+		Name: fmt.Sprintf("access key %s of user %s", key, user)}
+}
+
+func (c *Changer) planDeactivateKeys(ctx context.Context, user, key string) (app.Plan, error) {
+	switch {
+	case strings.HasPrefix(key, "ASIA"):
+		return app.Plan{}, fmt.Errorf("%w: %s is a temporary key of a session; it cannot be deactivated: revoke the sessions of the role or user that issued it (iam.revoke-role-sessions, iam.revoke-user-sessions)", app.ErrInvalid, key)
+	case user == "" && key == "":
+		return app.Plan{}, fmt.Errorf("%w: name the user (userName), the key (accessKeyId) or both", app.ErrInvalid)
+	}
+	if user == "" {
+		out, err := c.IAM.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: &key})
+		if err != nil {
+			return app.Plan{}, fmt.Errorf("find the user of access key %s: %w", key, Explain(err, c.Profile))
+		}
+		if user = sdkaws.ToString(out.UserName); user == "" {
+			return app.Plan{}, fmt.Errorf("access key %s %w in this account", key, app.ErrNotFound)
+		}
+	}
+	keys, err := c.listKeys(ctx, user)
+	if err != nil {
+		return app.Plan{}, fmt.Errorf("list the access keys of %s: %w", user, err)
+	}
+	var steps []app.ChangeStep
+	var impact []string
+	found := false
+	for _, k := range keys {
+		id := sdkaws.ToString(k.AccessKeyId)
+		if key != "" && id != key {
+			continue
+		}
+		found = true
+		if k.Status != "Active" {
+			continue
+		}
+		steps = append(steps, c.step(accessKeyResource(user, id), "", json.RawMessage(`"Active"`), json.RawMessage(`"Inactive"`)))
+		impact = append(impact, fmt.Sprintf("Every request signed with %s is refused from now on: %s.", id, c.lastUse(ctx, id)))
+	}
+	switch {
+	case key != "" && !found:
+		return app.Plan{}, fmt.Errorf("user %s has no access key %s: %w", user, key, app.ErrNotFound)
+	case len(steps) == 0:
+		return app.Plan{}, fmt.Errorf("user %s has no active access key to deactivate: %w", user, app.ErrNoChange)
+	}
+	impact = append(impact, "Programs and people that legitimately use these keys fail too until they get new ones.")
+	title := fmt.Sprintf("Deactivate access key %s of user %s", steps[0].Resource.ID["accessKeyId"], user)
+	if len(steps) > 1 {
+		title = fmt.Sprintf("Deactivate all %d active access keys of user %s", len(steps), user)
+	}
+	return app.Plan{
+		Action: "iam.deactivate-access-key", Title: title, Target: "user " + user, Region: c.Region,
+		Broad: len(steps) > 1, ConfirmWord: user, Reversible: true, Steps: steps, Impact: impact,
+		Notes: []string{"Sessions obtained earlier with these keys (GetSessionToken, AssumeRole) keep working until they expire: revoke them too (iam.revoke-user-sessions, iam.revoke-role-sessions)."},
+		UndoNote: "Undo makes the keys active again: whoever holds them, the attacker included, can sign with them again.",
+	}, nil
+}
+
+// lastUse says when and where a key was last used, for the impact: a key
+// used yesterday by a production service is a warning worth reading.
+func (c *Changer) lastUse(ctx context.Context, key string) string {
+	out, err := c.IAM.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: &key})
+	if err != nil || out.AccessKeyLastUsed == nil {
+		return "its last use could not be read"
+	}
+	u := out.AccessKeyLastUsed
+	if u.LastUsedDate == nil {
+		return "AWS has no record of its use"
+	}
+	return fmt.Sprintf("it was last used %s with %s in %s", u.LastUsedDate.UTC().Format(time.RFC3339), sdkaws.ToString(u.ServiceName), sdkaws.ToString(u.Region))
+}
+
+// RevokePolicy is the inline policy that denies everything to sessions
+// issued before cutoff (aws:TokenIssueTime), the document the IAM console
+// writes when it revokes a role's sessions.
+func RevokePolicy(cutoff time.Time) json.RawMessage {
+	return json.RawMessage(fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"%s"}}}]}`,
+		cutoff.UTC().Format("2006-01-02T15:04:05Z")))
+}
+
+func (c *Changer) planRevoke(ctx context.Context, kind, name string) (app.Plan, error) {
+	var r app.Resource
+	var impact []string
+	var target, action string
+	// The cut-off is the next whole second: every session issued up to
+	// the moment of planning falls before it.
+	cutoff := c.now().Truncate(time.Second).Add(time.Second)
+	when := cutoff.Format(time.RFC3339)
+	switch kind {
+	case app.ResourceRoleInlinePolicy:
+		if name == "" {
+			return app.Plan{}, fmt.Errorf("%w: name the role (roleName)", app.ErrInvalid)
+		}
+		out, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
+		if err != nil {
+			return app.Plan{}, fmt.Errorf("read role %s: %w", name, Explain(err, c.Profile))
+		}
+		if out.Role != nil && strings.HasPrefix(sdkaws.ToString(out.Role.Path), "/aws-service-role/") {
+			return app.Plan{}, fmt.Errorf("%w: %s is a service-linked role; AWS does not let its sessions be revoked", app.ErrInvalid, name)
+		}
+		action, target = "iam.revoke-role-sessions", "role "+name
+		r = app.Resource{Kind: kind, ID: map[string]string{"roleName": name, "policyName": revokePolicyName}, Name: revokePolicyName + " policy of role " + name}
+		impact = []string{
+			fmt.Sprintf("Every session of role %s issued before %s is denied every action, whoever holds it: applications, instances, functions and people using the role lose access until they get new credentials, legitimate ones too.", name, when),
+			"Services that fetch the role's credentials by themselves (EC2 instance profiles, ECS tasks, Lambda) get new ones within minutes, and so does an attacker who controls such an instance: deal with the instance too.",
+			fmt.Sprintf("Sessions issued after %s keep working.", when),
+		}
+	default:
+		if name == "" {
+			return app.Plan{}, fmt.Errorf("%w: name the user (userName)", app.ErrInvalid)
+		}
+		if _, err := c.IAM.GetUser(ctx, &iam.GetUserInput{UserName: &name}); err != nil {
+			return app.Plan{}, fmt.Errorf("read user %s: %w", name, Explain(err, c.Profile))
+		}
+		action, target = "iam.revoke-user-sessions", "user "+name
+		r = app.Resource{Kind: kind, ID: map[string]string{"userName": name, "policyName": revokePolicyName}, Name: revokePolicyName + " policy of user " + name}
+		impact = []string{
+			fmt.Sprintf("Temporary credentials that user %s obtained before %s (GetSessionToken, GetFederationToken) are denied every action, legitimate ones too.", name, when),
+			"The user's access keys themselves keep working: deactivate them too (iam.deactivate-access-key).",
+		}
+	}
+	before, err := c.ReadState(ctx, r)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	after := RevokePolicy(cutoff)
+	return app.Plan{
+		Action: action, Title: fmt.Sprintf("Revoke the sessions of %s issued before %s", target, when), Target: target,
+		Broad: true, ConfirmWord: name, Reversible: true, ValidFor: revokeValidity,
+		Steps:  []app.ChangeStep{c.step(r, "", before, after)},
+		Impact: impact,
+		Notes: []string{
+			"Apply within 15 minutes: sessions issued between the cut-off and the apply survive, so an older plan is refused.",
+			"An existing " + revokePolicyName + " policy is replaced by this one, whose cut-off is later.",
+		},
+		UndoNote: fmt.Sprintf("Undo lets sessions issued before %s work again, the attacker's included.", when),
+	}, nil
+}
