@@ -71,7 +71,7 @@ func (c *Changer) PlanChange(ctx context.Context, req app.ChangeRequest, by app.
 var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
 
 // shellQuote quotes an argument for a POSIX shell: single quotes, with
-// each single quote inside written as '\''.
+// each single quote inside written as '\”.
 func shellQuote(s string) string {
 	if shellSafe.MatchString(s) {
 		return s
@@ -520,7 +520,7 @@ func (c *Changer) planDeactivateKeys(ctx context.Context, user, key string) (app
 	return app.Plan{
 		Action: "iam.deactivate-access-key", Title: title, Target: "user " + user, Region: c.Region,
 		Broad: len(steps) > 1, ConfirmWord: user, Reversible: true, Steps: steps, Impact: impact,
-		Notes: []string{"Sessions obtained earlier with these keys (GetSessionToken, AssumeRole) keep working until they expire: revoke them too (iam.revoke-user-sessions, iam.revoke-role-sessions)."},
+		Notes:    []string{"Sessions obtained earlier with these keys (GetSessionToken, AssumeRole) keep working until they expire: revoke them too (iam.revoke-user-sessions, iam.revoke-role-sessions)."},
 		UndoNote: "Undo makes the keys active again: whoever holds them, the attacker included, can sign with them again.",
 	}, nil
 }
