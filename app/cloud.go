@@ -275,6 +275,43 @@ func (s *Service) CheckConnection(ctx context.Context, incidentID string, p Prof
 	return conn.id, nil
 }
 
+// PermissionCheck is one permission the investigation relies on, tried.
+type PermissionCheck struct {
+	// Permission is the IAM action, such as s3:GetBucketPolicy.
+	Permission string `json:"permission"`
+	// Purpose says what the wizard uses it for.
+	Purpose string `json:"purpose"`
+	OK      bool   `json:"ok"`
+	// Problem says, when not OK, what was refused and what will be missed.
+	Problem string `json:"problem,omitempty"`
+}
+
+// Preflighter is a Cloud that can try, without changing anything, the
+// calls the investigation makes. It is optional: a simulated account
+// has nothing to refuse.
+type Preflighter interface {
+	Preflight(ctx context.Context, bucket string) ([]PermissionCheck, error)
+}
+
+// CheckPermissions tries the calls the investigation makes (with bucket,
+// if given, for the bucket reads) and reports which the profile may not
+// make, in words. Nothing is recorded.
+func (s *Service) CheckPermissions(ctx context.Context, incidentID string, p Profile, bucket string) ([]PermissionCheck, error) {
+	conn, err := s.cloudFor(ctx, incidentID, p, false)
+	if err != nil {
+		return nil, err
+	}
+	pf, ok := conn.cloud.(Preflighter)
+	if !ok {
+		return nil, fmt.Errorf("%w: the account of %s cannot check permissions", ErrInvalid, p)
+	}
+	checks, err := pf.Preflight(ctx, strings.TrimSpace(bucket))
+	if err != nil {
+		return nil, fmt.Errorf("check the permissions of %s: %w", p, err)
+	}
+	return checks, nil
+}
+
 // Saved is what a collection added to the incident.
 type Saved struct {
 	// By is the identity the calls were made as.

@@ -507,3 +507,38 @@ func TestCollectAccessChangesAtTheirOwnTime(t *testing.T) {
 	_, err = f.svc.Verify(ctx, id)
 	require.NoError(t, err)
 }
+
+// preflightCloud is a fakeCloud that can also try permissions.
+type preflightCloud struct {
+	*fakeCloud
+	bucket string
+}
+
+func (p *preflightCloud) Preflight(_ context.Context, bucket string) ([]app.PermissionCheck, error) {
+	p.bucket = bucket
+	return []app.PermissionCheck{
+		{Permission: "s3:ListAllMyBuckets", Purpose: "list the account's buckets", OK: true},
+		{Permission: "s3:GetBucketAcl", Purpose: "judge the exposure", Problem: "refused"},
+	}, nil
+}
+
+func TestCheckPermissions(t *testing.T) {
+	ctx := context.Background()
+	f := newCloudFixture(t)
+	id := f.incident(t, false)
+	_, err := f.svc.CheckPermissions(ctx, id, app.Profile{Name: "prod"}, "customer-data")
+	require.ErrorIs(t, err, app.ErrInvalid, "a cloud that cannot try permissions says so")
+	assert.Contains(t, err.Error(), `the account of profile "prod" cannot check permissions`)
+
+	pc := &preflightCloud{fakeCloud: f.cloud}
+	f.svc.SetConnector(func(context.Context, app.Profile) (app.Cloud, error) { return pc, nil })
+	checks, err := f.svc.CheckPermissions(ctx, id, app.Profile{Name: "prod"}, " customer-data ")
+	require.NoError(t, err)
+	assert.Equal(t, "customer-data", pc.bucket)
+	require.Len(t, checks, 2)
+	assert.False(t, checks[1].OK)
+
+	ex := f.incident(t, true)
+	_, err = f.svc.CheckPermissions(ctx, ex, app.Profile{Name: "prod"}, "")
+	require.ErrorIs(t, err, app.ErrInvalid, "the exercise guard holds here too")
+}

@@ -150,7 +150,8 @@ func printReport(w io.Writer, r app.BucketReport, brief bool) {
 // runAWS handles "aws whoami".
 func runAWS(ctx context.Context, args []string, d Deps) int {
 	return sub(ctx, args, d, "aws", map[string]Command{
-		"whoami": runWhoAmI,
+		"whoami":    runWhoAmI,
+		"preflight": runPreflight,
 	}, awsUsage)
 }
 
@@ -158,7 +159,8 @@ func awsUsage() string {
 	return `Usage: s3responder aws SUBCOMMAND [FLAGS]
 
 Subcommands:
-  whoami   check the connection to AWS and say who you are
+  whoami      check the connection to AWS and say who you are
+  preflight   try the reads the investigation makes and say which are refused
 
 The investigation commands that save evidence are 'exposure', 'snapshot'
 and 'changes'; 'scan' looks at an account without saving anything.
@@ -192,6 +194,71 @@ func runWhoAmI(ctx context.Context, args []string, d Deps) int {
 			return writeJSON(d, id)
 		}
 		fmt.Fprintf(d.Stdout, "Account: %s\nARN:     %s\nUser id: %s\n", id.Account, id.ARN, id.UserID)
+		return exitOK
+	})
+}
+
+func preflightUsage() string {
+	return `Usage: s3responder aws preflight [--bucket B] [--profile P] [--region R] [--json]
+
+Tries, without changing anything, every read the investigation makes:
+listing buckets, the account's Block Public Access, CloudTrail's event
+history and, with --bucket, each configuration read of that bucket. Says
+which permissions are missing and what S3 Responder cannot do without them.
+A real call is the only sure test: IAM policies, SCPs, permission
+boundaries and bucket policies all take part.
+
+  --bucket B    also try the reads of bucket B
+` + awsFlagsHelp + `  --json        print the checks as JSON (permission, purpose, ok, problem)
+
+Exit status: 0 when every read works, 1 when one is refused or fails.
+`
+}
+
+func runPreflight(ctx context.Context, args []string, d Deps) int {
+	a, code, ok := parse(d, args, Spec{Bools: []string{"json"}, Values: append([]string{"bucket"}, awsFlags...)}, 0, 0, preflightUsage)
+	if !ok {
+		return code
+	}
+	d = awsDeps(d)
+	return withService(d, func(svc *app.Service) int {
+		p := profileOf(a, d)
+		id, err := svc.CheckConnection(ctx, "", p)
+		if err != nil {
+			return fail(d, err)
+		}
+		checks, err := svc.CheckPermissions(ctx, "", p, a.Value("bucket", ""))
+		if err != nil {
+			return fail(d, err)
+		}
+		missing := 0
+		for _, c := range checks {
+			if !c.OK {
+				missing++
+			}
+		}
+		if a.Bool("json") {
+			if code := writeJSON(d, checks); code != exitOK {
+				return code
+			}
+		} else {
+			fmt.Fprintf(d.Stdout, "As %s (account %s):\n", id.ARN, id.Account)
+			for _, c := range checks {
+				if c.OK {
+					fmt.Fprintf(d.Stdout, "  ok       %-38s %s\n", c.Permission, c.Purpose)
+				} else {
+					fmt.Fprintf(d.Stdout, "  MISSING  %-38s %s\n", c.Permission, c.Problem)
+				}
+			}
+			if missing == 0 {
+				fmt.Fprintf(d.Stdout, "All %d reads work.\n", len(checks))
+			} else {
+				fmt.Fprintf(d.Stdout, "%d of %d reads do not work.\n", missing, len(checks))
+			}
+		}
+		if missing > 0 {
+			return exitFail
+		}
 		return exitOK
 	})
 }

@@ -123,6 +123,9 @@ func trailFake(t *testing.T, bucket string, at time.Time) *httptest.Server {
 type s3Proxy struct {
 	*httptest.Server
 	requests atomic.Int64
+	// deny, when set, is a sub-resource (query key, such as "acl") that
+	// S3 refuses with AccessDenied.
+	deny atomic.Pointer[string]
 }
 
 func newS3Proxy(t *testing.T, target string) *s3Proxy {
@@ -136,6 +139,12 @@ func newS3Proxy(t *testing.T, target string) *s3Proxy {
 			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(http.StatusNotFound)
 			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>`)
+			return
+		}
+		if d := p.deny.Load(); d != nil && r.URL.Query().Has(*d) {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
 			return
 		}
 		rp.ServeHTTP(w, r)
@@ -287,7 +296,7 @@ func TestWhoAmI(t *testing.T) {
 		assert.Contains(t, out, `"arn": "arn:aws:`)
 		code, out, _ = e.call(runAWS, "", "--help")
 		assert.Equal(t, exitOK, code)
-		assert.Contains(t, out, "whoami   check the connection to AWS")
+		assert.Contains(t, out, "whoami      check the connection to AWS")
 		code, _, errOut = e.call(runAWS, "", "whoarewe")
 		assert.Equal(t, exitUsage, code)
 		assert.Contains(t, errOut, `unknown aws subcommand "whoarewe"`)
@@ -514,4 +523,25 @@ func TestExerciseIncidentNeverCallsAWS(t *testing.T) {
 	evs, _ := e.stored(id)
 	assert.Empty(t, evs)
 	assert.Equal(t, before, e.proxy.requests.Load(), "not one request reached S3")
+}
+
+func TestPreflightCommand(t *testing.T) {
+	e := newAWSEnv(t, defaultConfig)
+	b := e.bucket("pf", "")
+	code, out, errOut := e.call(runAWS, "", "preflight", "--bucket", b)
+	require.Equal(t, exitOK, code, out+errOut)
+	assert.Contains(t, out, "All 17 reads work.")
+
+	acl := "acl"
+	e.proxy.deny.Store(&acl)
+	code, out, _ = e.call(runAWS, "", "preflight", "--bucket", b)
+	assert.Equal(t, exitFail, code)
+	assert.Regexp(t, `MISSING  s3:GetBucketAcl +refused: without s3:GetBucketAcl S3 Responder cannot judge the exposure of bucket `+b+` \(acl\)\.`, out)
+	assert.Contains(t, out, "1 of 17 reads do not work.")
+
+	code, out, _ = e.call(runAWS, "", "preflight", "--json")
+	assert.Equal(t, exitOK, code, "without a bucket the ACL is not read")
+	var checks []app.PermissionCheck
+	require.NoError(t, json.Unmarshal([]byte(out), &checks))
+	assert.Len(t, checks, 3)
 }

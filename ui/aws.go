@@ -316,11 +316,20 @@ func savedText(s app.Saved) string {
 // show what was just saved.
 func (p *awsPane) refreshCase() { p.ws.load() }
 
+// onConnect connects afresh, says who the profile is, and tries the reads
+// the investigation makes (with the chosen bucket's), listing the ones
+// refused and what will be missed without them.
 func (p *awsPane) onConnect() {
 	prof := p.appProfile()
+	bucket := strings.TrimSpace(p.bucket.Text)
 	svc, id := p.ws.u.svc, p.ws.id
 	p.run("Connecting with "+prof.String(), func(ctx context.Context, _ app.Progress) func() {
 		who, err := svc.CheckConnection(ctx, id, prof)
+		var checks []app.PermissionCheck
+		var perr error
+		if err == nil {
+			checks, perr = svc.CheckPermissions(ctx, id, prof, bucket)
+		}
 		return func() {
 			if err != nil {
 				p.who.SetText("Not connected.")
@@ -328,9 +337,35 @@ func (p *awsPane) onConnect() {
 				return
 			}
 			p.who.SetText(fmt.Sprintf("Connected to account %s as %s.", who.Account, who.ARN))
-			p.say(widget.SuccessImportance, "Connected with "+prof.String()+".")
+			if perr != nil {
+				p.failed("Connected, but could not check the permissions", perr)
+				return
+			}
+			p.showChecks(checks)
 		}
 	})
+}
+
+// showChecks lists the permission checks, refused ones first.
+func (p *awsPane) showChecks(checks []app.PermissionCheck) {
+	var rows, ok []awsRow
+	for _, c := range checks {
+		if c.OK {
+			ok = append(ok, awsRow{title: "ok  ·  " + c.Permission, sub: c.Purpose, imp: widget.SuccessImportance,
+				detail: c.Permission + " works: S3 Responder can " + c.Purpose + "."})
+			continue
+		}
+		rows = append(rows, awsRow{title: "missing  ·  " + c.Permission, sub: c.Problem, imp: widget.WarningImportance,
+			detail: c.Permission + "\n\n" + c.Problem + "\n\nAsk for it to be granted (or use a profile that has it); the rest of the investigation still works."})
+	}
+	missing := len(rows)
+	p.setRows(append(rows, ok...))
+	p.disBanner.Hide()
+	if missing == 0 {
+		p.say(widget.SuccessImportance, fmt.Sprintf("Connected. All %d reads the investigation makes work.", len(checks)))
+		return
+	}
+	p.say(widget.WarningImportance, fmt.Sprintf("Connected, but %d of %d reads are refused: see the list. What they would show will be missing.", missing, len(checks)))
 }
 
 func (p *awsPane) onExposure() {

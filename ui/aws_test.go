@@ -63,6 +63,9 @@ type awsProxy struct {
 	// hold, when set, keeps every request waiting until it is closed or
 	// the request is abandoned.
 	hold atomic.Pointer[chan struct{}]
+	// deny, when set, is a sub-resource (such as "acl") refused with
+	// AccessDenied.
+	deny atomic.Pointer[string]
 	// statusPublic, when set, is what GetBucketPolicyStatus answers.
 	statusPublic atomic.Pointer[string]
 	requests     atomic.Int64
@@ -81,6 +84,12 @@ func newAWSProxy(t *testing.T, target string) *awsProxy {
 			case <-r.Context().Done():
 				return
 			}
+		}
+		if d := p.deny.Load(); d != nil && r.URL.Query().Has(*d) {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
+			return
 		}
 		if v := p.statusPublic.Load(); v != nil && r.URL.Query().Has("policyStatus") {
 			w.Header().Set("Content-Type", "application/xml")
@@ -210,6 +219,21 @@ func TestAWSPaneExposure(t *testing.T) {
 	f.idle("connect")
 	assert.Regexp(t, `^Connected to account \d{12} as arn:aws:`, p.who.Text)
 	assert.Equal(t, widget.SuccessImportance, p.status.Importance)
+	assert.Equal(t, "Connected. All 17 reads the investigation makes work.", p.status.Text)
+	require.Len(t, p.rows, 17)
+	assert.Equal(t, "ok  ·  s3:ListAllMyBuckets", p.rows[0].title)
+
+	t.Run("a refused read is listed first, in words", func(t *testing.T) {
+		acl := "acl"
+		f.proxy.deny.Store(&acl)
+		defer f.proxy.deny.Store(nil)
+		test.Tap(p.connect)
+		f.idle("connect with a refusal")
+		assert.Equal(t, widget.WarningImportance, p.status.Importance)
+		assert.Equal(t, "Connected, but 1 of 17 reads are refused: see the list. What they would show will be missing.", p.status.Text)
+		assert.Equal(t, "missing  ·  s3:GetBucketAcl", p.rows[0].title)
+		assert.Equal(t, "refused: without s3:GetBucketAcl S3 Responder cannot judge the exposure of bucket "+f.bucket+" (acl).", p.rows[0].sub)
+	})
 
 	test.Tap(p.exposure)
 	f.idle("check exposure")
