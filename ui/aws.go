@@ -485,9 +485,7 @@ func (p *awsPane) changeQuery() (app.ChangeQuery, error) {
 			return q, errors.New("until: " + explain("", err).msg)
 		}
 	}
-	for _, r := range strings.FieldsFunc(p.regions.Text, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
-		q.Regions = append(q.Regions, r)
-	}
+	q.Regions = strings.FieldsFunc(p.regions.Text, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })
 	return q, nil
 }
 
