@@ -635,10 +635,19 @@ func TestResumeAfterEveryKindOfInterruption(t *testing.T) {
 			for w, n := range counts {
 				assert.Equal(t, 1, n, "written twice: %s", w)
 			}
+			for _, s := range done[0].Steps {
+				assert.Equal(t, app.OutcomeApplied, s.Outcome, "step %d: every key was set by this change, even where the answer was lost", s.Step.N)
+			}
 			again, err := f.svc.ResumeChanges(ctx, id, prod)
 			require.NoError(t, err)
 			assert.Empty(t, again, "nothing left to resume")
 			assert.Len(t, f.acct.writeLog(), tc.writesAfter)
+			// So undo reverses all of them.
+			_, err = f.svc.UndoChange(ctx, id, prod, plan.ID, "bob")
+			require.NoError(t, err)
+			for _, r := range keys {
+				assert.Equal(t, `"Active"`, f.acct.get(r))
+			}
 			text := ""
 			for _, e := range f.timeline(t, id) {
 				text += e.Text + "\n"

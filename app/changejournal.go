@@ -30,7 +30,8 @@ const (
 
 // Step outcomes recorded in result records and shown by ChangeRun.
 const (
-	// OutcomeApplied: the call was made and AWS accepted it.
+	// OutcomeApplied: the call was made and AWS accepted it, or its answer
+	// was lost and re-reading showed it took effect.
 	OutcomeApplied = "applied"
 	// OutcomeAlready: re-reading showed the resource already held the
 	// planned state, so nothing was sent (a resumed step that had gone

@@ -350,7 +350,18 @@ func (s *Service) runSteps(ctx context.Context, js JournalStore, ch changer, run
 		if err != nil {
 			return run, fmt.Errorf("change %s step %d: re-read %s (nothing sent): %w", id, st.N, st.Resource.Name, err)
 		}
+		attempted := sr.Outcome == OutcomeFailed || sr.Outcome == OutcomeInDoubt
 		switch {
+		case sameState(cur, st.After) && attempted:
+			// Our own call went through before its answer was lost: the
+			// step is applied by this change (and undo must reverse it).
+			rec := JournalRecord{Change: id, Kind: JournalResult, Step: st.N, Outcome: OutcomeApplied, State: compactState(stateOrNull(cur))}
+			text := fmt.Sprintf("Change %s step %d/%d: re-reading shows that the %s sent before the interruption took effect on %s; not sent again. AWS CLI equivalent: %s",
+				id, st.N, total, st.Call, st.Resource.Name, st.CLI)
+			if err := s.journal(ctx, js, ch.inc.ID, rec, text); err != nil {
+				return run, err
+			}
+			sr.Outcome, sr.Error = OutcomeApplied, ""
 		case sameState(cur, st.After):
 			rec := JournalRecord{Change: id, Kind: JournalResult, Step: st.N, Outcome: OutcomeAlready, State: compactState(stateOrNull(cur))}
 			text := fmt.Sprintf("Change %s step %d/%d: %s already holds the planned state (re-read); %s not sent again.", id, st.N, total, st.Resource.Name, st.Call)
