@@ -124,6 +124,12 @@ func commands() map[string]entry {
 		"report":   {runReport, "write the post-incident report (pdf, md, json, csv)"},
 		"export":   {runExport, "write an evidence bundle (zip) of an incident"},
 		"import":   {runImport, "take in an incident exported elsewhere (zip or json)"},
+		"policy":   {runPolicy, "judge a bucket policy, ACL and Block Public Access offline"},
+		"aws":      {runAWS, "check the AWS connection (whoami) and permissions (preflight)"},
+		"scan":     {runScan, "check every bucket of an account for public and shared access"},
+		"exposure": {runExposure, "check buckets' exposure and save it as evidence of an incident"},
+		"snapshot": {runSnapshot, "save buckets' whole configuration as evidence"},
+		"changes":  {runChanges, "look up who changed bucket access (CloudTrail) into the timeline"},
 	}
 }
 

@@ -267,7 +267,8 @@ func TestAWSPaneExposure(t *testing.T) {
 		assert.Contains(t, p.detail.Text, "DISAGREEMENT: ")
 	})
 	t.Run("the pane fits the window", func(t *testing.T) {
-		// Until the pane is in workspacePanes, add it as a tab here.
+		// Show the pane this test drove as a tab of its own (the workspace has
+		// its own AWS pane, which the test did not fill).
 		f.ws.tabs.Append(container.NewTabItem("AWS", p.object()))
 		f.ws.tabs.SelectIndex(len(f.ws.tabs.Items) - 1)
 		img := capture(h)

@@ -41,6 +41,7 @@ func workspacePanes() []paneDef {
 		{title: "Details", icon: theme.DocumentCreateIcon(), build: newDetailsPane},
 		{title: "Evidence", icon: theme.StorageIcon(), build: newEvidencePane},
 		{title: "CloudTrail logs", icon: theme.SearchIcon(), build: newTrailPane},
+		{title: "AWS", icon: theme.VisibilityIcon(), build: newAWSPane},
 		{title: "Review", icon: theme.HistoryIcon(), build: newReviewPane},
 		{title: "Report", icon: theme.DocumentPrintIcon(), build: newReportPane},
 	}
