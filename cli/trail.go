@@ -8,20 +8,26 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
+	"s3responder/app"
 	"s3responder/trail"
 )
 
-// runTrail handles "trail analyze" and "trail verify". It reads log files
-// from disk only and never opens the incident database, so it works on a
-// machine that has nothing but the logs.
+// runTrail handles "trail analyze", "trail verify" and "trail download".
+// Analysing and verifying files on disk never opens the incident database,
+// so they work on a machine that has nothing but the logs; the database is
+// opened only to reach AWS (s3:// locations, download) with the connection
+// the other AWS commands use, and to record an analysis in an incident.
 func runTrail(ctx context.Context, args []string, d Deps) int {
 	return sub(ctx, args, d, "trail", map[string]Command{
-		"analyze": runTrailAnalyze,
-		"verify":  runTrailVerify,
+		"analyze":  runTrailAnalyze,
+		"verify":   runTrailVerify,
+		"download": runTrailDownload,
 	}, trailUsage)
 }
 
@@ -34,6 +40,7 @@ AWSLogs/ folder trees), for S3 data events that LookupEvents never shows.
 Subcommands:
   analyze   who read which objects, from where, what access changed, what was denied
   verify    check log files against CloudTrail digest files (hashes, chain, signatures)
+  download  copy a prefix of the log bucket to a local folder (resumable)
 
 Run 's3responder trail SUBCOMMAND --help' for details.
 `
@@ -46,6 +53,10 @@ Reads every log file under PATH (digest files are left out) and reports the
 principals, the objects read, changes to bucket access and IAM, denied calls,
 events over time and a plain-language summary. Files that cannot be read are
 listed with the reason; the rest are still analysed.
+
+A PATH of the form s3://BUCKET/PREFIX is first copied from the log bucket
+into the cache folder (what is already there with the right size is not
+fetched again; see 'trail download'), with --profile and --region.
 
 Filters (all given must match; repeat a flag or separate values by commas):
   --bucket NAME          events on this bucket
@@ -66,7 +77,15 @@ Output:
                          objectsRead, configChanges, ...)
   --top N                rows per table in the text report (default 20)
   --workers N            files read at once (default: one per CPU)
-`
+
+Incident:
+  --incident ID          also record the analysis in incident ID: the result
+                         (JSON) and the SHA-256 of every file read become
+                         evidence, the findings timeline entries at the time
+                         the events happened
+
+AWS (for s3:// paths):
+` + awsFlagsHelp
 }
 
 func trailVerifyUsage() string {
@@ -107,7 +126,7 @@ func trailList(values []string) []string {
 func runTrailAnalyze(ctx context.Context, args []string, d Deps) int {
 	a, code, ok := parse(d, args, Spec{
 		Bools:  []string{"json", "read-only", "write-only"},
-		Values: []string{"bucket", "key-prefix", "access-key", "principal", "source-ip", "event", "error-code", "since", "until", "top", "workers"},
+		Values: append([]string{"bucket", "key-prefix", "access-key", "principal", "source-ip", "event", "error-code", "since", "until", "top", "workers", "incident"}, awsFlags...),
 	}, 1, -1, trailAnalyzeUsage)
 	if !ok {
 		return code
@@ -160,6 +179,20 @@ func runTrailAnalyze(ctx context.Context, args []string, d Deps) int {
 		return usageError(d, err, trailAnalyzeUsage)
 	}
 
+	incident := strings.TrimSpace(a.Value("incident", ""))
+	if a.Has("incident") && incident == "" {
+		return usageError(d, errors.New("--incident needs an incident id"), trailAnalyzeUsage)
+	}
+	paths := a.Pos
+	if incident != "" || slices.ContainsFunc(paths, app.IsS3URL) {
+		// Before the analysis, which may take minutes: a mistyped incident
+		// or a bucket out of reach should fail first.
+		var code int
+		if paths, code = trailPrepare(ctx, a, awsDeps(d), incident); code != exitOK {
+			return code
+		}
+	}
+
 	// The analysis keeps its tables bounded, but Go's collector lets the
 	// heap grow to twice what is live before it runs. A soft limit makes it
 	// collect sooner instead, so the process stays well under 256 MB even
@@ -167,7 +200,7 @@ func runTrailAnalyze(ctx context.Context, args []string, d Deps) int {
 	if d.Getenv == nil || d.Getenv("GOMEMLIMIT") == "" {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(trailMemoryLimit))
 	}
-	res, err := trail.Analyze(ctx, a.Pos, trail.Options{Filter: f, Workers: workers})
+	res, err := trail.Analyze(ctx, paths, trail.Options{Filter: f, Workers: workers})
 	if err != nil {
 		return fail(d, fmt.Errorf("analyse CloudTrail logs: %w", err))
 	}
@@ -186,7 +219,171 @@ func runTrailAnalyze(ctx context.Context, args []string, d Deps) int {
 		fmt.Fprintln(d.Stderr, "s3responder: no log file could be read")
 		return exitFail
 	}
+	if incident != "" {
+		// With --json stdout holds one JSON object; what was added goes to
+		// stderr then.
+		w := d.Stdout
+		if a.Bool("json") {
+			w = d.Stderr
+		}
+		return withService(d, func(svc *app.Service) int {
+			added, err := trail.AddToIncident(ctx, svc, incident, res, f, paths)
+			if err != nil {
+				return fail(d, fmt.Errorf("add the analysis to incident %s: %w", incident, err))
+			}
+			printAdded(w, incident, added)
+			return exitOK
+		})
+	}
 	return exitOK
+}
+
+// printAdded says what an analysis added to an incident.
+func printAdded(w io.Writer, id string, a trail.Added) {
+	fmt.Fprintf(w, "\nAdded to incident %s:\n", id)
+	for _, ev := range []app.Evidence{a.Summary, a.Files} {
+		fmt.Fprintf(w, "  evidence %s  sha256 %s  %s\n", ev.ID, ev.SHA256, ev.Title)
+	}
+	fmt.Fprintf(w, "  %s on the timeline at the times the events happened", plural(a.Findings, "finding"))
+	if a.Omitted > 0 {
+		fmt.Fprintf(w, " (%d more in the evidence only)", a.Omitted)
+	}
+	fmt.Fprintln(w)
+	if a.Unreadable > 0 {
+		fmt.Fprintf(w, "  %s could not be read again to hash them (listed with a dashed hash)\n", plural(a.Unreadable, "file"))
+	}
+}
+
+// trailPrepare opens the database once before an analysis: it checks that
+// the incident exists and copies every s3:// path into the cache folder,
+// returning the local paths to analyse in its place.
+func trailPrepare(ctx context.Context, a Args, d Deps, incident string) ([]string, int) {
+	var paths []string
+	code := withService(d, func(svc *app.Service) int {
+		if incident != "" {
+			if _, err := svc.Load(ctx, incident); err != nil {
+				return fail(d, err)
+			}
+		}
+		for _, p := range a.Pos {
+			if !app.IsS3URL(p) {
+				paths = append(paths, p)
+				continue
+			}
+			bucket, prefix, err := app.ParseS3URL(p)
+			if err != nil {
+				return usageError(d, err, trailAnalyzeUsage)
+			}
+			dir, err := trail.CacheDir(bucket)
+			if err != nil {
+				return fail(d, err)
+			}
+			res, code := trailFetch(ctx, svc, a, d, incident, app.LogDownload{Bucket: bucket, Prefix: prefix, Dir: dir})
+			if code != exitOK {
+				return code
+			}
+			if len(res.Failed) > 0 {
+				fmt.Fprintf(d.Stderr, "s3responder: warning: %s of s3://%s/%s could not be copied and are left out of the analysis\n", plural(len(res.Failed), "file"), bucket, prefix)
+			}
+			paths = append(paths, trail.DownloadedPaths(res)...)
+		}
+		return exitOK
+	})
+	return paths, code
+}
+
+// trailFetch copies one prefix with progress on stderr.
+func trailFetch(ctx context.Context, svc *app.Service, a Args, d Deps, incident string, req app.LogDownload) (app.LogDownloadResult, int) {
+	fmt.Fprintf(d.Stderr, "Copying s3://%s/%s into %s\n", req.Bucket, req.Prefix, req.Dir)
+	res, id, err := svc.DownloadLogs(ctx, incident, profileOf(a, d), req, downloadProgress(d))
+	if err != nil {
+		return res, fail(d, err)
+	}
+	fmt.Fprintf(d.Stderr, "Copied %s (%s) as %s; %s already there; %s failed\n", plural(res.Downloaded, "file"), trail.Bytes(res.Bytes),
+		id.ARN, plural(res.Skipped, "file"), plural(len(res.Failed), "file"))
+	return res, exitOK
+}
+
+// downloadProgress prints the running totals of a download on stderr, at
+// most once a second, and at the end.
+func downloadProgress(d Deps) func(app.LogDownloadProgress) {
+	var last time.Time
+	return func(p app.LogDownloadProgress) {
+		end := !p.Listing && p.FilesDone == p.FilesTotal
+		if now := time.Now(); end || now.Sub(last) >= time.Second {
+			last = now
+			if p.Listing {
+				fmt.Fprintf(d.Stderr, "  listing: %s files (%s) so far\n", trail.Count(int64(p.FilesTotal)), trail.Bytes(p.BytesTotal))
+				return
+			}
+			fmt.Fprintf(d.Stderr, "  %s of %s files, %s of %s\n", trail.Count(int64(p.FilesDone)), trail.Count(int64(p.FilesTotal)), trail.Bytes(p.BytesDone), trail.Bytes(p.BytesTotal))
+		}
+	}
+}
+
+func trailDownloadUsage() string {
+	return `Usage: s3responder trail download s3://BUCKET/PREFIX --out DIR [FLAGS]
+
+Copies every object under PREFIX of the log bucket into DIR, keeping the
+keys as paths (DIR/AWSLogs/<account>/CloudTrail/<region>/...), so that
+'trail analyze DIR' and 'trail verify DIR' can read them. Files already in
+DIR with the size of the object are not fetched again, so an interrupted
+copy resumes; each new file appears whole or not at all. Objects that
+cannot be copied are listed; the others are still copied.
+
+  --out DIR     the local folder (created if needed)
+  --workers N   objects fetched at once (default 8)
+  --json        print the result (every file with its SHA-256) as JSON
+` + awsFlagsHelp + `
+Exit status: 0 when every object was copied, 1 otherwise.
+`
+}
+
+func runTrailDownload(ctx context.Context, args []string, d Deps) int {
+	a, code, ok := parse(d, args, Spec{
+		Bools:  []string{"json"},
+		Values: append([]string{"out", "workers"}, awsFlags...),
+	}, 1, 1, trailDownloadUsage)
+	if !ok {
+		return code
+	}
+	bucket, prefix, err := app.ParseS3URL(a.Pos[0])
+	if err != nil {
+		return usageError(d, err, trailDownloadUsage)
+	}
+	out := strings.TrimSpace(a.Value("out", ""))
+	if out == "" {
+		return usageError(d, errors.New("--out DIR is required: say where to put the files"), trailDownloadUsage)
+	}
+	workers, err := trailInt(a.Value("workers", "0"), "--workers")
+	if err != nil {
+		return usageError(d, err, trailDownloadUsage)
+	}
+	d = awsDeps(d)
+	return withService(d, func(svc *app.Service) int {
+		res, code := trailFetch(ctx, svc, a, d, "", app.LogDownload{Bucket: bucket, Prefix: prefix, Dir: out, Concurrency: workers})
+		if code != exitOK {
+			return code
+		}
+		if a.Bool("json") {
+			if code := trailJSON(d, res); code != exitOK {
+				return code
+			}
+		} else {
+			fmt.Fprintf(d.Stdout, "s3://%s/%s -> %s: %s copied (%s), %s already there, %s failed\n", bucket, prefix, res.Dir,
+				plural(res.Downloaded, "file"), trail.Bytes(res.Bytes), plural(res.Skipped, "file"), plural(len(res.Failed), "file"))
+			if res.Ignored > 0 {
+				fmt.Fprintf(d.Stdout, "%s left out (folder markers, or keys that would land outside %s)\n", plural(res.Ignored, "key"), res.Dir)
+			}
+			for _, f := range res.Failed {
+				fmt.Fprintf(d.Stdout, "  FAILED %s: %s\n", f.Key, f.Reason)
+			}
+		}
+		if len(res.Failed) > 0 {
+			return exitFail
+		}
+		return exitOK
+	})
 }
 
 // trailMemoryLimit is the soft heap limit during an analysis.

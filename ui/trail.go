@@ -1,16 +1,11 @@
 package ui
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"image/color"
-	"io"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -393,7 +388,7 @@ func (p *trailPane) onAdd() {
 	p.addBtn.Disable()
 	p.status.SetText("Adding the analysis to the incident…")
 	p.ws.jobs.write(func(ctx context.Context) func() {
-		n, err := addTrailToIncident(ctx, svc, id, res, f, paths)
+		added, err := trail.AddToIncident(ctx, svc, id, res, f, paths)
 		return func() {
 			p.addBtn.Enable()
 			if err != nil {
@@ -401,118 +396,22 @@ func (p *trailPane) onAdd() {
 				p.ws.u.showError("Could not add the analysis to the incident", err)
 				return
 			}
-			p.status.SetText(fmt.Sprintf("Added to the incident: 2 evidence items and %d findings on the timeline.", n))
+			p.status.SetText(addedText(added))
 			p.ws.load()
 		}
 	})
 }
 
-// trailFindings caps how many findings become timeline entries; the
-// evidence holds all of them.
-const trailFindings = 50
-
-// addTrailToIncident saves the analysis and returns the number of findings
-// written to the timeline.
-func addTrailToIncident(ctx context.Context, svc *app.Service, id string, res *trail.Result, f trail.Filter, paths []string) (int, error) {
-	var js bytes.Buffer
-	if err := res.WriteJSON(&js); err != nil {
-		return 0, fmt.Errorf("encode the analysis: %w", err)
+// addedText says what "Add to incident" recorded.
+func addedText(a trail.Added) string {
+	s := fmt.Sprintf("Added to the incident: 2 evidence items and %d findings on the timeline.", a.Findings)
+	if a.Omitted > 0 {
+		s += fmt.Sprintf(" %d more findings are in the evidence only.", a.Omitted)
 	}
-	params := map[string]string{}
-	add := func(k string, v []string) {
-		if len(v) > 0 {
-			params[k] = strings.Join(v, ",")
-		}
+	if a.Unreadable > 0 {
+		s += fmt.Sprintf(" %d files could no longer be read to hash them.", a.Unreadable)
 	}
-	add("bucket", f.Buckets)
-	add("access-key", f.AccessKeys)
-	add("principal", f.Principals)
-	add("event", f.Events)
-	add("error-code", f.ErrorCodes)
-	if f.KeyPrefix != "" {
-		params["key-prefix"] = f.KeyPrefix
-	}
-	if !f.Since.IsZero() {
-		params["since"] = f.Since.Format(time.RFC3339)
-	}
-	if !f.Until.IsZero() {
-		params["until"] = f.Until.Format(time.RFC3339)
-	}
-	title := "Offline CloudTrail analysis"
-	if len(res.Summary) > 0 {
-		title += ": " + res.Summary[0]
-	}
-	ev, err := svc.AddEvidence(ctx, id, app.Evidence{
-		Title: title, Kind: "trail-summary", MediaType: "application/json", FileName: "cloudtrail-analysis.json",
-		Source: app.Source{API: "offline CloudTrail analysis", File: strings.Join(paths, "; "), Params: params},
-	}, js.Bytes())
-	if err != nil {
-		return 0, err
-	}
-
-	// The files as they are on disk, in sha256sum's format, so anyone can
-	// check later that the same logs were read.
-	var list bytes.Buffer
-	for _, path := range trail.Expand(paths).Logs {
-		sum, err := fileSHA256(path)
-		if err != nil {
-			fmt.Fprintf(&list, "%s  %s\n", strings.Repeat("-", 64), path)
-			continue
-		}
-		fmt.Fprintf(&list, "%s  %s\n", sum, path)
-	}
-	if _, err := svc.AddEvidence(ctx, id, app.Evidence{
-		Title: fmt.Sprintf("CloudTrail log files analysed (%d, SHA-256)", res.Files), Kind: "file", MediaType: "text/plain",
-		FileName: "cloudtrail-files.sha256", Source: app.Source{File: strings.Join(paths, "; ")},
-	}, list.Bytes()); err != nil {
-		return 0, err
-	}
-
-	n := 0
-	note := func(text string, at time.Time) error {
-		if n >= trailFindings {
-			return nil
-		}
-		n++
-		_, err := svc.AddNote(ctx, id, "CloudTrail: "+text, at, ev.ID)
-		return err
-	}
-	for _, g := range res.Reads {
-		if err := note(g.Sentence(), g.First); err != nil {
-			return n, err
-		}
-	}
-	for _, c := range res.ConfigChanges {
-		if err := note(c.Sentence(), c.EventTime); err != nil {
-			return n, err
-		}
-	}
-	if len(res.Denied) > 0 {
-		d := res.Denied[0]
-		first := d.First
-		for _, x := range res.Denied {
-			if x.First.Before(first) {
-				first = x.First
-			}
-		}
-		if err := note(fmt.Sprintf("%s denied calls (AccessDenied and similar), the first at %s", trail.Count(res.DeniedTotal), trail.When(first)), first); err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return s
 }
 
 // column is one column of a sortable table.
