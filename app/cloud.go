@@ -365,7 +365,7 @@ func (s *Service) saveCollected(ctx context.Context, incidentID string, by Ident
 	for _, it := range items {
 		kind := it.Kind
 		if kind == "" {
-			kind = "aws-response"
+			kind = EvidenceAWSResponse
 		}
 		ev := Evidence{
 			ID: ids.next(it.Data), Title: it.Title, Kind: kind, MediaType: it.MediaType, FileName: it.FileName,
@@ -428,7 +428,7 @@ func verdictItem(r BucketReport, by Identity, at time.Time) Collected {
 		data, _ = json.MarshalIndent(r, "", "  ") // strings and slices always marshal
 	}
 	return Collected{
-		Title: "Exposure verdict of bucket " + r.Bucket, Kind: "analysis", MediaType: "application/json",
+		Title: "Exposure verdict of bucket " + r.Bucket, Kind: EvidenceExposure, MediaType: "application/json",
 		FileName: r.Bucket + "-exposure-verdict.json", CollectedAt: at, Data: data,
 		Source: Source{Account: by.Account, Region: r.Region, API: "S3 Responder exposure evaluator", Params: map[string]string{"Bucket": r.Bucket}},
 	}
@@ -617,6 +617,9 @@ func (s *Service) SnapshotBucket(ctx context.Context, incidentID string, p Profi
 	items, err := conn.cloud.Snapshot(ctx, bucket)
 	if err != nil {
 		return Saved{}, fmt.Errorf("snapshot bucket %s: %w", bucket, err)
+	}
+	for i := range items {
+		items[i].Kind = EvidenceSnapshot
 	}
 	saveCtx := context.WithoutCancel(ctx)
 	saved := Saved{By: conn.id}

@@ -20,6 +20,16 @@ type Source struct {
 	File    string            `json:"file,omitempty"`
 }
 
+// Evidence kinds. Reports group evidence by kind (findings, appendix), so
+// every producer uses these names.
+const (
+	EvidenceAWSResponse  = "aws-response"  // a raw AWS API response
+	EvidenceSnapshot     = "snapshot"      // a configuration as it stood at a moment
+	EvidenceExposure     = "exposure"      // an exposure verdict with its reasons
+	EvidenceTrailSummary = "trail-summary" // an offline CloudTrail analysis
+	EvidenceFile         = "file"          // a file the responder attached
+)
+
 // CustodyEvent is one link of an evidence item's chain of custody.
 type CustodyEvent struct {
 	At     time.Time `json:"at"`

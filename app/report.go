@@ -19,6 +19,9 @@ type Report struct {
 	ChainOK      bool
 	ChainProblem string
 	Evidence     []Evidence
+	// Snapshots holds the content of configuration snapshots by SHA-256,
+	// each cut to SnapshotLimit bytes, for the before/after appendix.
+	Snapshots map[string][]byte
 	// GeneratedAt is fixed from the incident (its last update), not the
 	// clock, so the same incident always renders the same bytes.
 	GeneratedAt time.Time
@@ -28,6 +31,10 @@ type Report struct {
 	// Logo is an optional PNG or JPEG shown on the cover.
 	Logo []byte
 }
+
+// SnapshotLimit caps how much of one snapshot a report prints: a policy or
+// a configuration fits; a huge document is cut and says so.
+const SnapshotLimit = 16 << 10
 
 // ReportSections are the ids of the sections a responder may choose.
 var ReportSections = []string{
@@ -72,6 +79,23 @@ func (s *Service) BuildReport(ctx context.Context, id string) (Report, error) {
 			return Report{}, fmt.Errorf("read evidence of %s: %w", id, err)
 		}
 		r.Evidence = ev
+		es, _ := s.store.(EvidenceStore)
+		for _, e := range ev {
+			if e.Kind != EvidenceSnapshot || r.Snapshots[e.SHA256] != nil {
+				continue
+			}
+			data, err := es.EvidenceContent(ctx, e.SHA256)
+			if err != nil {
+				continue // the evidence table and verify report a missing blob
+			}
+			if len(data) > SnapshotLimit {
+				data = append(data[:SnapshotLimit:SnapshotLimit], []byte("\n… cut here: the whole content is in the evidence store")...)
+			}
+			if r.Snapshots == nil {
+				r.Snapshots = map[string][]byte{}
+			}
+			r.Snapshots[e.SHA256] = data
+		}
 	}
 	return r, nil
 }

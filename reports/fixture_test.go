@@ -119,9 +119,13 @@ func richReport(tb testing.TB) app.Report {
 		evidenceItem(4, "exposure", "Exposure verdict: public through bucket policy", at(46), "public: policy"),
 		evidenceItem(5, "aws-response", "GetPublicAccessBlock response", at(82), "{}"),
 	}
+	snaps := map[string][]byte{
+		ev[0].SHA256: []byte(`{"Statement":[{"Effect":"Allow","Principal":"*"}]}`),
+		ev[1].SHA256: []byte(`{"Statement":[]}`),
+	}
 	return app.Report{
 		Case: app.Case{Incident: inc, Steps: steps}, Playbook: pb, Timeline: entries, Head: head,
-		ChainOK: true, Evidence: ev, GeneratedAt: inc.UpdatedAt,
+		ChainOK: true, Evidence: ev, Snapshots: snaps, GeneratedAt: inc.UpdatedAt,
 	}
 }
 

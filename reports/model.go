@@ -119,9 +119,9 @@ const noneYet = "None recorded yet."
 
 // Evidence kinds the report treats specially.
 const (
-	kindSnapshot     = "snapshot"
-	kindTrailSummary = "trail-summary"
-	kindExposure     = "exposure"
+	kindSnapshot     = app.EvidenceSnapshot
+	kindTrailSummary = app.EvidenceTrailSummary
+	kindExposure     = app.EvidenceExposure
 )
 
 // builder carries what every section needs.

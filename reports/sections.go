@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -650,13 +652,23 @@ func (b builder) actionItems() []block {
 
 // ---------------------------------------------------------------- appendix
 
+// snapshotText shows a snapshot as indented JSON when it is JSON, as text
+// otherwise.
+func snapshotText(data []byte) string {
+	var out bytes.Buffer
+	if json.Indent(&out, data, "", "  ") == nil {
+		return out.String()
+	}
+	return strings.ToValidUTF8(string(data), "?")
+}
+
 // appendix lists configuration snapshots grouped by what they captured, so
 // the state before the response and after it sit side by side. The report
 // carries metadata only: the content is in the evidence store and bundle.
 func (b builder) appendix() []block {
 	snaps := b.evidenceOf(kindSnapshot)
-	note := paragraph{text: "This report lists each snapshot's metadata and hash; the configuration itself is kept as evidence " +
-		"(in the incident database and under evidence/<sha256> in an exported bundle), where its hash can be checked."}
+	note := paragraph{text: "Each snapshot is listed with its hash and, below, its content (cut after 16 KB; unchanged repeats are not printed again). " +
+		"The full configuration is kept as evidence (in the incident database and under evidence/<sha256> in an exported bundle), where its hash can be checked."}
 	if len(snaps) == 0 {
 		return []block{note, paragraph{text: "No configuration snapshot has been recorded yet.", tone: toneMuted}}
 	}
@@ -689,6 +701,14 @@ func (b builder) appendix() []block {
 				plain(fmt.Sprintf("%s\n%d bytes", ev.SHA256, ev.Size))})
 		}
 		blocks = append(blocks, t)
+		for i, ev := range evs {
+			data, ok := b.r.Snapshots[ev.SHA256]
+			if !ok || (i > 0 && bytes.Equal(data, b.r.Snapshots[evs[i-1].SHA256])) {
+				continue
+			}
+			blocks = append(blocks, table{cols: []column{{title: "Content of " + ev.ID, width: 1, mono: true}},
+				rows: [][]cell{{plain(snapshotText(data))}}})
+		}
 	}
 	return blocks
 }

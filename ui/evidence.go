@@ -339,7 +339,7 @@ func readEvidence(ctx context.Context, svc *app.Service, id string, rc io.ReadCl
 		return app.Evidence{}, err
 	}
 	return svc.AddEvidence(ctx, id, app.Evidence{
-		Title: name, Kind: "file", FileName: name, MediaType: mime,
+		Title: name, Kind: app.EvidenceFile, FileName: name, MediaType: mime,
 		Source: app.Source{File: name},
 	}, data)
 }
