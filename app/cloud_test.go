@@ -168,7 +168,7 @@ func TestCollectBucketExposureKeepsEveryResponse(t *testing.T) {
 		f.checkStored(t, id, ev, it.Data)
 	}
 	verdict := saved.Evidence[2]
-	assert.Equal(t, "analysis", verdict.Kind)
+	assert.Equal(t, app.EvidenceExposure, verdict.Kind)
 	assert.Equal(t, "Exposure verdict of bucket customer-data", verdict.Title)
 	f.checkStored(t, id, verdict, f.cloud.report.Detail)
 
@@ -436,7 +436,7 @@ func TestSnapshotBucket(t *testing.T) {
 	require.Len(t, saved.Evidence, 3)
 	for i, ev := range saved.Evidence {
 		f.checkStored(t, id, ev, f.cloud.snapshot[i].Data)
-		assert.Equal(t, "aws-response", ev.Kind, "an item without a kind is an AWS response")
+		assert.Equal(t, app.EvidenceSnapshot, ev.Kind, "a snapshot item is filed as a snapshot, for the report appendix")
 	}
 	entries, err := f.svc.Timeline(ctx, id)
 	require.NoError(t, err)
