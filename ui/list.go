@@ -22,13 +22,16 @@ type listScreen struct {
 	all   []app.Incident
 	shown []app.Incident
 
-	search  *widget.Entry
-	status  *widget.Select
-	list    *widget.List
-	empty   *widget.Label
-	newBtn  *widget.Button
-	loading *widget.ProgressBarInfinite
-	root    fyne.CanvasObject
+	search *widget.Entry
+	status *widget.Select
+	list   *widget.List
+	empty  *widget.Label
+	newBtn *widget.Button
+	pbBtn  *widget.Button
+	// lastInfo is the last confirmation shown, for tests.
+	lastInfo string
+	loading  *widget.ProgressBarInfinite
+	root     fyne.CanvasObject
 }
 
 func newListScreen(u *UI, _ string) screen {
@@ -47,6 +50,8 @@ func newListScreen(u *UI, _ string) screen {
 	s.newBtn = widget.NewButtonWithIcon("New incident", theme.ContentAddIcon(), s.onNew)
 	s.newBtn.Importance = widget.HighImportance
 
+	s.pbBtn = widget.NewButtonWithIcon("Import playbook…", theme.FolderOpenIcon(), s.onImportPlaybook)
+
 	s.list = widget.NewList(s.length, s.createRow, s.updateRow)
 	s.list.OnSelected = s.onSelected
 
@@ -57,7 +62,7 @@ func newListScreen(u *UI, _ string) screen {
 
 	heading := widget.NewLabelWithStyle("Incidents", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	heading.SizeName = theme.SizeNameSubHeadingText
-	bar := container.NewBorder(nil, nil, heading, container.NewHBox(s.status, s.newBtn), s.search)
+	bar := container.NewBorder(nil, nil, heading, container.NewHBox(s.status, s.pbBtn, s.newBtn), s.search)
 	s.root = container.NewBorder(container.NewVBox(bar, s.loading, widget.NewSeparator()), nil, nil, nil,
 		container.NewStack(s.list, container.NewCenter(s.empty)))
 	s.load()
