@@ -123,7 +123,7 @@ func openService(builtin *app.Playbook, actor string) func(path string) (*app.Se
 		}
 		svc := app.NewService(db, builtin, actor)
 		// Each window or command asks for MFA codes its own way (app.Profile.MFA).
-		svc.SetConnector(aws.Connector(aws.Options{}))
+		svc.SetConnector(aws.WithChanges(aws.Connector(aws.Options{})))
 		if err := svc.LoadCustomPlaybooks(context.Background()); err != nil {
 			if !errors.Is(err, app.ErrInvalid) {
 				_ = db.Close() // the load error is the one to report

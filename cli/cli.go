@@ -129,6 +129,7 @@ func commands() map[string]entry {
 		"scan":     {runScan, "check every bucket of an account for public and shared access"},
 		"exposure": {runExposure, "check buckets' exposure and save it as evidence of an incident"},
 		"snapshot": {runSnapshot, "save buckets' whole configuration as evidence"},
+		"act":      {runAct, "plan, apply, verify, resume and undo changes to AWS (contain, eradicate, recover)"},
 		"changes":  {runChanges, "look up who changed bucket access (CloudTrail) into the timeline"},
 	}
 }
