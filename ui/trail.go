@@ -64,8 +64,16 @@ type trailPane struct {
 	res    *trail.Result
 	filter trail.Filter
 
-	mu     sync.Mutex
-	cancel context.CancelFunc // of the running analysis; guarded by mu
+	// The "Download from S3…" row copies a prefix of the log bucket into
+	// the cache folder and adds the copy to the paths.
+	s3URL, s3Profile, s3Region *widget.Entry
+	dlBtn, dlCancelBtn         *widget.Button
+	dlProgress                 *widget.ProgressBar
+	dlStatus                   *widget.Label
+
+	mu       sync.Mutex
+	cancel   context.CancelFunc // of the running analysis; guarded by mu
+	dlCancel context.CancelFunc // of the running download; guarded by mu
 }
 
 const (
@@ -188,7 +196,7 @@ func newTrailPane(ws *workspace) pane {
 
 	sources := container.NewVBox(
 		widget.NewLabelWithStyle("CloudTrail log files (.json.gz or .json; folders are searched)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewHBox(files, folder, clearBtn), p.pathEntry, p.pathsLabel)
+		container.NewHBox(files, folder, clearBtn), p.pathEntry, p.pathsLabel, p.newDownloadRow())
 	actions := container.NewBorder(nil, nil, container.NewHBox(p.runBtn, p.cancelBtn), p.addBtn, p.progress)
 	left := container.NewVScroll(container.NewVBox(sources, widget.NewSeparator(), form))
 	right := container.NewBorder(container.NewVBox(actions, p.status), nil, nil, nil, p.tabs)
@@ -196,6 +204,27 @@ func newTrailPane(ws *workspace) pane {
 	split.Offset = 0.32
 	p.root = split
 	return p
+}
+
+// newDownloadRow builds the "Download from S3…" row, folded away until
+// opened: most responders are handed the files.
+func (p *trailPane) newDownloadRow() fyne.CanvasObject {
+	p.s3URL = widget.NewEntry()
+	p.s3URL.SetPlaceHolder("s3://log-bucket/AWSLogs/111122223333/CloudTrail/")
+	p.s3URL.OnSubmitted = func(string) { p.onDownload() }
+	p.s3Profile = widget.NewEntry()
+	p.s3Profile.SetPlaceHolder("AWS profile (default)")
+	p.s3Region = widget.NewEntry()
+	p.s3Region.SetPlaceHolder("region (the profile's)")
+	p.dlBtn = widget.NewButtonWithIcon("Download", theme.DownloadIcon(), p.onDownload)
+	p.dlCancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), p.onDownloadCancel)
+	p.dlCancelBtn.Disable()
+	p.dlProgress = widget.NewProgressBar()
+	p.dlStatus = widget.NewLabel("Copies the prefix into this computer's cache folder; files already there are not fetched again.")
+	p.dlStatus.Wrapping = fyne.TextWrapWord
+	box := container.NewVBox(p.s3URL, container.NewGridWithColumns(2, p.s3Profile, p.s3Region),
+		container.NewBorder(nil, nil, container.NewHBox(p.dlBtn, p.dlCancelBtn), nil, p.dlProgress), p.dlStatus)
+	return widget.NewAccordion(widget.NewAccordionItem("Download from S3…", box))
 }
 
 func (p *trailPane) object() fyne.CanvasObject { return p.root }
@@ -305,6 +334,109 @@ func (p *trailPane) onCancel() {
 	if c != nil {
 		c()
 	}
+}
+
+func (p *trailPane) setDownloadCancel(c context.CancelFunc) {
+	p.mu.Lock()
+	p.dlCancel = c
+	p.mu.Unlock()
+}
+
+func (p *trailPane) onDownloadCancel() {
+	p.mu.Lock()
+	c := p.dlCancel
+	p.mu.Unlock()
+	if c != nil {
+		c()
+	}
+}
+
+// onDownload copies the prefix through the incident's AWS connection on
+// a job goroutine, with progress, and adds the copy to the paths. A
+// cancelled or failed download can simply be started again: what is
+// already in the cache is kept.
+func (p *trailPane) onDownload() {
+	if p.ws.loaded && p.ws.c.Incident.Exercise {
+		p.dlStatus.SetText("This incident is an exercise: S3 Responder never calls AWS for it. Add log files from disk instead.")
+		return
+	}
+	bucket, prefix, err := app.ParseS3URL(p.s3URL.Text)
+	if err != nil {
+		p.dlStatus.SetText("Write the location as s3://BUCKET/PREFIX.")
+		return
+	}
+	dir, err := trail.CacheDir(bucket)
+	if err != nil {
+		p.dlStatus.SetText("No cache folder to copy into: " + err.Error())
+		return
+	}
+	profile := app.Profile{Name: strings.TrimSpace(p.s3Profile.Text), Region: strings.TrimSpace(p.s3Region.Text)}
+	req := app.LogDownload{Bucket: bucket, Prefix: prefix, Dir: dir}
+	where := "s3://" + bucket + "/" + prefix
+	p.dlBtn.Disable()
+	p.dlCancelBtn.Enable()
+	p.dlProgress.SetValue(0)
+	p.dlStatus.SetText("Connecting to list " + where + "…")
+	u, svc, id := p.ws.u, p.ws.u.svc, p.ws.id
+	p.ws.jobs.read("trail-download", func(ctx context.Context) func() {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		p.setDownloadCancel(cancel)
+		var last time.Time
+		res, who, err := svc.DownloadLogs(ctx, id, profile, req, func(pr app.LogDownloadProgress) {
+			end := !pr.Listing && pr.FilesDone == pr.FilesTotal
+			if now := time.Now(); end || now.Sub(last) >= 100*time.Millisecond {
+				last = now
+				u.do(func() { p.onDownloadProgress(pr) })
+			}
+		})
+		return func() {
+			p.setDownloadCancel(nil)
+			p.dlBtn.Enable()
+			p.dlCancelBtn.Disable()
+			p.downloaded(where, res, who, err)
+		}
+	})
+}
+
+func (p *trailPane) onDownloadProgress(pr app.LogDownloadProgress) {
+	if pr.Listing {
+		p.dlStatus.SetText(fmt.Sprintf("Listing: %s files (%s) so far…", trail.Count(int64(pr.FilesTotal)), trail.Bytes(pr.BytesTotal)))
+		return
+	}
+	if pr.BytesTotal > 0 {
+		p.dlProgress.SetValue(float64(pr.BytesDone) / float64(pr.BytesTotal))
+	}
+	p.dlStatus.SetText(fmt.Sprintf("Copying: %s of %s files, %s of %s…", trail.Count(int64(pr.FilesDone)), trail.Count(int64(pr.FilesTotal)),
+		trail.Bytes(pr.BytesDone), trail.Bytes(pr.BytesTotal)))
+}
+
+// downloaded reports how a download ended and, unless it was stopped,
+// adds the copy to the paths to analyse.
+func (p *trailPane) downloaded(where string, res app.LogDownloadResult, who app.Identity, err error) {
+	switch {
+	case errors.Is(err, context.Canceled):
+		p.dlStatus.SetText(fmt.Sprintf("Download cancelled after %s files; press Download again to fetch the rest.", trail.Count(int64(res.Downloaded))))
+		return
+	case err != nil:
+		p.dlStatus.SetText("The download failed.")
+		p.ws.u.showError("Could not download the log files", err)
+		return
+	}
+	p.dlProgress.SetValue(1)
+	paths := trail.DownloadedPaths(res)
+	if len(res.Files) > 0 {
+		p.addPaths(paths...)
+	}
+	msg := fmt.Sprintf("Copied %s files (%s) from %s as %s into %s; %s were already there.", trail.Count(int64(res.Downloaded)), trail.Bytes(res.Bytes),
+		where, who.ARN, res.Dir, trail.Count(int64(res.Skipped)))
+	if len(res.Files) == 0 {
+		msg = "No object under " + where + ": check the bucket and the prefix."
+	}
+	if n := len(res.Failed); n > 0 {
+		msg += fmt.Sprintf(" %s could not be copied (first: %s: %s); press Download again to retry them.", trail.Count(int64(n)), res.Failed[0].Key, res.Failed[0].Reason)
+	}
+	p.dlStatus.SetText(msg)
 }
 
 // onRun starts the analysis on a job goroutine; progress comes back through

@@ -15,6 +15,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"s3responder/app"
 )
 
 // trailTestLog is a small CloudTrail log: two reads by one key from two
@@ -115,6 +117,7 @@ func TestTrailPaneAnalyseSortAndAdd(t *testing.T) {
 		if strings.HasPrefix(e.Text, "CloudTrail: ") && strings.Contains(e.Text, "PutBucketPolicy") {
 			found = true
 			assert.Equal(t, time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), e.EventTime, "a finding keeps its original time")
+			assert.Equal(t, app.KindFinding, e.Kind)
 			assert.Equal(t, []string{evs[0].ID}, e.Refs)
 		}
 	}

@@ -1,0 +1,212 @@
+package ui
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/sivchari/kumo"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"s3responder/app"
+	"s3responder/aws"
+)
+
+// trailS3 is a log bucket on kumo behind a proxy that can slow object
+// reads down (to cancel a download half-way), reached only on loopback
+// with fake keys, and a GUI whose service connects to it.
+type trailS3 struct {
+	h       *harness
+	bucket  string
+	prefix  string
+	delay   atomic.Int64 // nanoseconds added to each object read
+	gets    atomic.Int64
+	connect atomic.Int64
+	files   map[string][]byte
+}
+
+var trailS3Runs atomic.Int64
+
+func newTrailS3(t *testing.T, objects int) *trailS3 {
+	t.Helper()
+	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
+		"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_S3_CONTROL", "AWS_ROLE_ARN",
+		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CA_BUNDLE"} {
+		t.Setenv(k, "")
+		require.NoError(t, os.Unsetenv(k))
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	cfg, cred := filepath.Join(home, "config"), filepath.Join(home, "credentials")
+	require.NoError(t, os.WriteFile(cfg, []byte("[default]\nregion = us-east-1\n"), 0o600))
+	require.NoError(t, os.WriteFile(cred, []byte("[default]\naws_access_key_id = AKIAEXAMPLEKEY000001\naws_secret_access_key = fakesecretfakesecretfakesecret\n"), 0o600))
+	t.Setenv("AWS_CONFIG_FILE", cfg)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", cred)
+
+	e := &trailS3{bucket: fmt.Sprintf("trail%d-%d-logs", time.Now().UnixNano()%1e6, trailS3Runs.Add(1)),
+		prefix: "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/", files: map[string][]byte{}}
+	srv := kumo.NewServer()
+	t.Cleanup(srv.Close)
+	target, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "" && strings.Count(strings.Trim(r.URL.Path, "/"), "/") > 0 {
+			e.gets.Add(1)
+			select {
+			case <-time.After(time.Duration(e.delay.Load())):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
+	t.Setenv("AWS_ENDPOINT_URL_S3", proxy.URL)
+
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		if host != "127.0.0.1" && host != "localhost" {
+			t.Errorf("test tried to reach %s: only loopback is allowed", addr)
+			return nil, os.ErrPermission
+		}
+		return dialer.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
+	}}
+	t.Cleanup(tr.CloseIdleConnections)
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+
+	lc, err := config.LoadDefaultConfig(context.Background(), config.WithHTTPClient(client))
+	require.NoError(t, err)
+	admin := s3.NewFromConfig(lc, func(o *s3.Options) { o.UsePathStyle = true })
+	ctx := context.Background()
+	_, err = admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &e.bucket})
+	require.NoError(t, err)
+	for i := range objects {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		_, err := zw.Write([]byte(trailTestLog))
+		require.NoError(t, err)
+		require.NoError(t, zw.Close())
+		key := fmt.Sprintf("%s%02d/111122223333_CloudTrail_eu-west-1_202603%02dT1000Z_%03d.json.gz", e.prefix, 1+i%2, 1+i%2, i)
+		e.files[key] = buf.Bytes()
+		_, err = admin.PutObject(ctx, &s3.PutObjectInput{Bucket: &e.bucket, Key: &key, Body: bytes.NewReader(buf.Bytes())})
+		require.NoError(t, err)
+	}
+
+	e.h = newHarness(t, newMemStore(), testPlaybook(t))
+	connect := aws.Connector(aws.Options{HTTPClient: client})
+	e.h.svc.SetConnector(func(ctx context.Context, p app.Profile) (app.Cloud, error) {
+		e.connect.Add(1)
+		return connect(ctx, p)
+	})
+	return e
+}
+
+// pane opens an incident and returns its CloudTrail pane.
+func (e *trailS3) pane(exercise bool) *trailPane {
+	ws := e.h.createIncident("Logs in the bucket", exercise)
+	e.h.eventually(func() bool { return ws.loaded }, "the workspace never loaded")
+	return newTrailPane(ws).(*trailPane)
+}
+
+func TestTrailPaneDownloadsFromS3ThenAnalyses(t *testing.T) {
+	e := newTrailS3(t, 6)
+	p := e.pane(false)
+
+	p.s3URL.SetText("not a location")
+	test.Tap(p.dlBtn)
+	assert.Equal(t, "Write the location as s3://BUCKET/PREFIX.", p.dlStatus.Text)
+
+	p.s3URL.SetText("s3://" + e.bucket + "/" + e.prefix)
+	test.Tap(p.dlBtn)
+	e.h.eventually(func() bool { return strings.HasPrefix(p.dlStatus.Text, "Copied") }, "the download never finished: %q %v", p.dlStatus.Text, e.h.u.lastErr)
+	assert.Contains(t, p.dlStatus.Text, "Copied 6 files")
+	assert.Contains(t, p.dlStatus.Text, "0 were already there")
+	assert.False(t, p.dlBtn.Disabled())
+	assert.True(t, p.dlCancelBtn.Disabled())
+	assert.Equal(t, 1.0, p.dlProgress.Value)
+
+	cache := filepath.Join(os.Getenv("XDG_CACHE_HOME"), "s3responder", "cloudtrail", e.bucket)
+	require.Equal(t, []string{filepath.Join(cache, filepath.FromSlash(strings.TrimSuffix(e.prefix, "/")))}, p.paths, "the copy's folder joins the paths")
+	for key, want := range e.files {
+		got, err := os.ReadFile(filepath.Join(cache, filepath.FromSlash(key)))
+		require.NoError(t, err)
+		assert.Equal(t, want, got, key)
+	}
+
+	test.Tap(p.runBtn)
+	e.h.eventually(func() bool { return p.res != nil }, "the analysis never finished")
+	assert.Equal(t, int64(6), p.res.Files)
+	assert.Equal(t, int64(24), p.res.Records, "four records in each copy")
+
+	// Again: everything is in the cache already, nothing is fetched.
+	before := e.gets.Load()
+	test.Tap(p.dlBtn)
+	e.h.eventually(func() bool { return strings.Contains(p.dlStatus.Text, "6 were already there") }, "the second download never finished: %q", p.dlStatus.Text)
+	assert.Equal(t, before, e.gets.Load())
+	assert.Len(t, p.paths, 1, "the same folder is listed once")
+}
+
+func TestTrailPaneDownloadCancelAndResume(t *testing.T) {
+	e := newTrailS3(t, 12)
+	e.delay.Store(int64(150 * time.Millisecond))
+	p := e.pane(false)
+	p.s3URL.SetText("s3://" + e.bucket + "/" + e.prefix)
+	test.Tap(p.dlBtn)
+	// Cancel once some files are whole and others are still coming.
+	e.h.eventually(func() bool {
+		var done int
+		_, err := fmt.Sscanf(p.dlStatus.Text, "Copying: %d of 12 files", &done)
+		return err == nil && done >= 1 && done < 12
+	}, "the copy never got half-way: %q", p.dlStatus.Text)
+	assert.False(t, p.dlCancelBtn.Disabled())
+	test.Tap(p.dlCancelBtn)
+	e.h.eventually(func() bool { return strings.HasPrefix(p.dlStatus.Text, "Download cancelled") }, "cancel never took: %q", p.dlStatus.Text)
+	assert.Empty(t, p.paths, "a cancelled copy is not analysed")
+	assert.NoError(t, e.h.u.lastErr, "cancelling is not an error")
+
+	e.delay.Store(0)
+	test.Tap(p.dlBtn)
+	e.h.eventually(func() bool { return strings.HasPrefix(p.dlStatus.Text, "Copied") }, "the resumed download never finished: %q", p.dlStatus.Text)
+	var copied, there int
+	_, err := fmt.Sscanf(p.dlStatus.Text[strings.Index(p.dlStatus.Text, "Copied"):], "Copied %d files", &copied)
+	require.NoError(t, err)
+	_, err = fmt.Sscanf(p.dlStatus.Text[strings.LastIndex(p.dlStatus.Text, "; ")+2:], "%d were already there", &there)
+	require.NoError(t, err)
+	assert.Equal(t, 12, copied+there, p.dlStatus.Text)
+	assert.Positive(t, there, "what the first run finished is kept")
+	assert.Len(t, p.paths, 1)
+}
+
+func TestTrailPaneDownloadNeverForAnExercise(t *testing.T) {
+	e := newTrailS3(t, 1)
+	p := e.pane(true)
+	p.s3URL.SetText("s3://" + e.bucket + "/" + e.prefix)
+	test.Tap(p.dlBtn)
+	assert.Contains(t, p.dlStatus.Text, "exercise")
+	assert.Zero(t, e.connect.Load(), "no connection is even opened")
+	assert.Empty(t, p.paths)
+}
