@@ -329,3 +329,35 @@ func TestBlockPublicAccessOnKumo(t *testing.T) {
 		assert.Equal(t, "NoSuchPublicAccessBlockConfiguration", code)
 	})
 }
+
+// TestRemoveCrossAccountStatementsOnKumo covers what versitygw, a single
+// account, cannot hold: a grant to another account. The public and the
+// cross-account statements go; the grant to the account's own role and
+// the Deny stay exactly as written.
+func TestRemoveCrossAccountStatementsOnKumo(t *testing.T) {
+	k := newKumoAccount(t)
+	e := newChangeEnv(t, k.s, false)
+	name := k.name("shared")
+	own := `{"Sid":"OwnRole","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + k.id.Account + `:role/etl"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::BUCKET/*"}`
+	partner := `{"Sid":"Partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::BUCKET","arn:aws:s3:::BUCKET/*"]}`
+	public := `{"Sid":"Anyone","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::BUCKET/*"}`
+	deny := `{"Sid":"NoDelete","Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::BUCKET/*"}`
+	k.bucket(t, "shared", `{"Version":"2012-10-17","Statement":[`+own+`,`+partner+`,`+public+`,`+deny+`]}`, nil)
+	fill := func(s string) string { return strings.ReplaceAll(s, "BUCKET", name) }
+
+	p := e.plan(t, "s3.remove-policy-statements", map[string]string{"bucket": name})
+	assert.Contains(t, p.Title, "Remove 2 statement(s)")
+	require.Len(t, p.Impact, 2)
+	assert.Contains(t, p.Impact[0], "statement 1 (Partner)")
+	assert.Contains(t, p.Impact[0], "ends for 444455556666")
+	assert.Contains(t, p.Impact[1], "statement 2 (Anyone)")
+	assert.Equal(t, `{"Version":"2012-10-17","Statement":[`+fill(own)+`,`+fill(deny)+`]}`, string(p.Steps[0].After))
+	e.apply(t, p)
+	out, err := k.s.S3.GetBucketPolicy(context.Background(), &s3.GetBucketPolicyInput{Bucket: &name})
+	require.NoError(t, err)
+	assert.JSONEq(t, string(p.Steps[0].After), sdkaws.ToString(out.Policy))
+	e.undo(t, p)
+	out, err = k.s.S3.GetBucketPolicy(context.Background(), &s3.GetBucketPolicyInput{Bucket: &name})
+	require.NoError(t, err)
+	assert.JSONEq(t, fill(`{"Version":"2012-10-17","Statement":[`+own+`,`+partner+`,`+public+`,`+deny+`]}`), sdkaws.ToString(out.Policy))
+}
