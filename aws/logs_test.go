@@ -222,6 +222,16 @@ func TestDownloadLogsFromKumo(t *testing.T) {
 		}
 	})
 
+	t.Run("the connection main wires can download", func(t *testing.T) {
+		cl, err := WithChanges(Connector(Options{HTTPClient: loopbackClient(t)}))(ctx, app.Profile{})
+		require.NoError(t, err)
+		dl, ok := cl.(app.LogDownloader)
+		require.True(t, ok, "%T must offer DownloadLogs", cl)
+		res, err := dl.DownloadLogs(ctx, app.LogDownload{Bucket: lb.bucket, Prefix: lb.prefix + "01/", Dir: t.TempDir()}, nil)
+		require.NoError(t, err)
+		assert.Equal(t, 9, res.Downloaded, "keys 0, 3, …, 24 are on the 1st")
+	})
+
 	t.Run("missing bucket", func(t *testing.T) {
 		_, err := lb.copier(0).Download(ctx, app.LogDownload{Bucket: lb.bucket + "-nope", Dir: t.TempDir()}, nil)
 		require.Error(t, err)

@@ -65,14 +65,14 @@ func AddToIncident(ctx context.Context, svc *app.Service, incidentID string, res
 	}
 	from := describePaths(paths)
 	added.Summary, err = svc.AddUniqueEvidence(ctx, incidentID, app.Evidence{
-		Title: title, Kind: "trail-summary", MediaType: "application/json", FileName: "cloudtrail-analysis.json",
+		Title: title, Kind: app.EvidenceTrailSummary, MediaType: "application/json", FileName: "cloudtrail-analysis.json",
 		Source: app.Source{API: "offline CloudTrail analysis", File: from, Params: filterParams(f)},
 	}, js.Bytes())
 	if err != nil {
 		return added, err
 	}
 	added.Files, err = svc.AddUniqueEvidence(ctx, incidentID, app.Evidence{
-		Title: fmt.Sprintf("CloudTrail log files analysed (%s, SHA-256)", Count(res.Files)), Kind: "file", MediaType: "text/plain",
+		Title: fmt.Sprintf("CloudTrail log files analysed (%s, SHA-256)", Count(res.Files)), Kind: app.EvidenceFile, MediaType: "text/plain",
 		FileName: "cloudtrail-files.sha256", Source: app.Source{File: from},
 	}, list)
 	if err != nil {
