@@ -28,7 +28,10 @@ type LogsAPI interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
-var _ LogsAPI = (*s3.Client)(nil)
+var (
+	_ LogsAPI           = (*s3.Client)(nil)
+	_ app.LogDownloader = (*Cloud)(nil)
+)
 
 // DefaultLogConcurrency is how many objects a download fetches at once:
 // CloudTrail files are small (kilobytes to a few megabytes), so the time
