@@ -24,8 +24,9 @@ pkgs=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
 if [ "$what" = test ]; then
 	# The GUI smoke test runs the real window on a virtual display (Mesa's
 	# software GL) and screenshots it; report tests render PDFs; scripts
-	# read JSON.
-	pkgs+=(xvfb libgl1-mesa-dri xdotool imagemagick poppler-utils jq)
+	# read JSON; change tests run the printed AWS CLI commands against a
+	# local emulator with the real AWS CLI.
+	pkgs+=(xvfb libgl1-mesa-dri xdotool imagemagick poppler-utils jq awscli)
 fi
 
 installed() {
