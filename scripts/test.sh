@@ -6,5 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh test
-go test -count=1 ./...
+# The S3 gateway the aws integration tests run against; built once from the
+# Go module proxy (several minutes the first time), then reused.
+echo "test: versitygw at $(scripts/install-versitygw.sh)"
+go test -count=1 -timeout 20m ./...
 scripts/gui-smoke.sh "$@"
