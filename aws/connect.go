@@ -10,7 +10,10 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
+	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/macie2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -52,6 +55,12 @@ type Session struct {
 	STS     *sts.Client
 	// CloudTrail searches management events (LookupEvents).
 	CloudTrail *cloudtrail.Client
+	// Analyzer reads IAM Access Analyzer's analyzers and findings.
+	Analyzer *accessanalyzer.Client
+	// Macie reads Amazon Macie's bucket statistics.
+	Macie *macie2.Client
+	// Athena runs queries over the trail's log files.
+	Athena *athena.Client
 	// CustomEndpoint is true when AWS_ENDPOINT_URL(_S3) or a profile's
 	// endpoint_url points S3 somewhere else (an S3-compatible store or a
 	// test server); path-style addressing is then used.
@@ -128,6 +137,9 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 	s.Control = s3control.NewFromConfig(cfg)
 	s.STS = sts.NewFromConfig(cfg)
 	s.CloudTrail = cloudtrail.NewFromConfig(cfg)
+	s.Analyzer = accessanalyzer.NewFromConfig(cfg)
+	s.Macie = macie2.NewFromConfig(cfg)
+	s.Athena = athena.NewFromConfig(cfg)
 	return s, nil
 }
 

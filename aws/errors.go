@@ -80,6 +80,14 @@ var permissions = map[string]string{
 	"GetObjectLockConfiguration":      "s3:GetBucketObjectLockConfiguration",
 	"GetBucketWebsite":                "s3:GetBucketWebsite",
 	"LookupEvents":                    "cloudtrail:LookupEvents",
+	"ListAnalyzers":                   "access-analyzer:ListAnalyzers",
+	"ListFindings":                    "access-analyzer:ListFindings",
+	"GetBucketStatistics":             "macie2:GetBucketStatistics",
+	"ListObjectsV2":                   "s3:ListBucket",
+	"StartQueryExecution":             "athena:StartQueryExecution",
+	"GetQueryExecution":               "athena:GetQueryExecution",
+	"GetQueryResults":                 "athena:GetQueryResults",
+	"StopQueryExecution":              "athena:StopQueryExecution",
 }
 
 func permissionFor(service, op string) string {

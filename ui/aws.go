@@ -43,6 +43,8 @@ type awsPane struct {
 	until   *widget.Entry
 	regions *widget.Entry
 	changes *widget.Button
+	// more are the further reads (aws_more.go).
+	more *awsMore
 
 	progress  *widget.ProgressBar
 	busy      *widget.ProgressBarInfinite
@@ -102,6 +104,7 @@ func newAWSPane(ws *workspace) pane {
 	p.regions = widget.NewEntry()
 	p.regions.SetPlaceHolder("usual regions")
 	p.changes = widget.NewButtonWithIcon("Look up access changes", theme.HistoryIcon(), p.onChanges)
+	p.more = newAWSMore(p)
 
 	p.progress = widget.NewProgressBar()
 	p.progress.Hide()
@@ -142,7 +145,7 @@ func newAWSPane(ws *workspace) pane {
 		container.NewBorder(nil, nil, label("in"), nil, p.regions)))
 	p.progressRow = container.NewBorder(nil, nil, nil, p.cancelBtn, container.NewStack(p.progress, p.busy))
 	p.progressRow.Hide()
-	top := container.NewVBox(p.exercise, account, p.who, widget.NewSeparator(), buckets, window, p.progressRow, p.status, p.disBanner)
+	top := container.NewVBox(p.exercise, account, p.who, widget.NewSeparator(), buckets, window, p.more.row(), p.progressRow, p.status, p.disBanner)
 	results := container.NewHSplit(container.NewStack(p.list, container.NewVBox(p.empty)),
 		container.NewVScroll(container.NewPadded(p.detail)))
 	results.Offset = 0.45
@@ -202,7 +205,7 @@ func (p *awsPane) currentCtx() context.Context {
 func (p *awsPane) setRunning(running bool) {
 	p.running = running
 	exercise := p.ws.loaded && p.ws.c.Incident.Exercise
-	for _, b := range []*widget.Button{p.exposure, p.scan, p.snapshot, p.changes} {
+	for _, b := range append([]*widget.Button{p.exposure, p.scan, p.snapshot, p.changes}, p.more.buttons()...) {
 		if running || exercise {
 			b.Disable()
 		} else {

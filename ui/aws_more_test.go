@@ -1,0 +1,71 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeAnalyzer speaks IAM Access Analyzer's REST-JSON protocol: one
+// analyzer of outside access, a public bucket and a role trusted by
+// another account.
+func fakeAnalyzer(t *testing.T) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/analyzer":
+			fmt.Fprint(w, `{"analyzers":[{"arn":"arn:aws:access-analyzer:us-east-1:000000000000:analyzer/main","createdAt":"2025-11-20T15:57:17Z","name":"main","status":"ACTIVE","type":"ACCOUNT"}]}`)
+		case "/finding":
+			fmt.Fprint(w, `{"findings":[
+{"action":["sts:AssumeRole"],"condition":{"sts:ExternalId":"x1"},"createdAt":"2026-03-01T08:00:00Z","analyzedAt":"2026-03-09T08:00:00Z","updatedAt":"2026-03-09T08:00:00Z","id":"f-role","isPublic":false,"principal":{"AWS":"444455556666"},"resource":"arn:aws:iam::000000000000:role/Partner","resourceOwnerAccount":"000000000000","resourceType":"AWS::IAM::Role","status":"ACTIVE"},
+{"action":["s3:GetObject"],"condition":{},"createdAt":"2026-03-10T12:05:17Z","analyzedAt":"2026-03-10T12:05:17Z","updatedAt":"2026-03-10T12:05:17Z","id":"f-public","isPublic":true,"principal":{"AWS":"*"},"resource":"arn:aws:s3:::customer-data","resourceOwnerAccount":"000000000000","resourceType":"AWS::S3::Bucket","sources":[{"type":"POLICY"}],"status":"ACTIVE"}]}`)
+		default:
+			t.Errorf("unexpected Access Analyzer request %s %s", r.Method, r.URL)
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestAWSPaneAccessAnalyzer(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL_ACCESSANALYZER", fakeAnalyzer(t))
+	f := newAWSFixture(t, false)
+	p, h := f.p, f.h
+
+	test.Tap(p.more.analyzer)
+	assert.True(t, p.exposure.Disabled(), "one operation at a time")
+	f.idle("access analyzer")
+	require.Len(t, p.rows, 2, p.status.Text)
+	assert.Equal(t, "PUBLIC  ·  bucket customer-data", p.rows[0].title, "public first")
+	assert.Equal(t, widget.DangerImportance, p.rows[0].imp)
+	assert.Equal(t, "shared  ·  role Partner", p.rows[1].title)
+	assert.Equal(t, "Role Partner can be assumed from outside the account: AWS 444455556666 may sts:AssumeRole when sts:ExternalId = x1.", p.rows[1].sub)
+	assert.Contains(t, p.detail.Text, "Reported since: 2026-03-10 13:05 CET", "times in the incident's zone")
+	assert.Equal(t, widget.DangerImportance, p.status.Importance)
+	assert.True(t, strings.HasPrefix(p.status.Text, "Access Analyzer in us-east-1: 1 analyzer read, 2 active findings on buckets and roles, 1 public; each on the timeline. Saved 2 items as evidence"), p.status.Text)
+
+	entries, err := h.svc.Timeline(context.Background(), f.ws.id)
+	require.NoError(t, err)
+	var at []time.Time
+	for _, e := range entries {
+		if strings.HasPrefix(e.Text, "IAM Access Analyzer: ") {
+			at = append(at, e.EventTime)
+		}
+	}
+	assert.ElementsMatch(t, []time.Time{time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC), time.Date(2026, 3, 10, 12, 5, 17, 0, time.UTC)}, at)
+
+	t.Run("an exercise keeps the button off", func(t *testing.T) {
+		g := newAWSFixture(t, true)
+		assert.True(t, g.p.more.analyzer.Disabled())
+	})
+}
