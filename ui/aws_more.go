@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -20,24 +21,26 @@ import (
 // pane's own file stays about exposure and access changes.
 type awsMore struct {
 	analyzer *widget.Button
+	insights *widget.Button
 }
 
 // newAWSMore builds the buttons; their callbacks are the pane's methods.
 func newAWSMore(p *awsPane) *awsMore {
 	m := &awsMore{
 		analyzer: widget.NewButtonWithIcon("Access Analyzer", theme.VisibilityIcon(), p.onAnalyzer),
+		insights: widget.NewButtonWithIcon("Insights in the window", theme.WarningIcon(), p.onInsights),
 	}
 	return m
 }
 
 // buttons are the ones that start an operation, for setRunning.
 func (m *awsMore) buttons() []*widget.Button {
-	return []*widget.Button{m.analyzer}
+	return []*widget.Button{m.analyzer, m.insights}
 }
 
 // row lays the reads out under the access changes.
 func (m *awsMore) row() fyne.CanvasObject {
-	return container.NewHBox(widget.NewLabel("Also read"), m.analyzer)
+	return container.NewHBox(widget.NewLabel("Also read"), m.analyzer, m.insights)
 }
 
 // regionList reads the regions entry, shared by the reads that work
@@ -120,4 +123,53 @@ func conditionText(c map[string]string) string {
 		parts = append(parts, k+" = "+c[k])
 	}
 	return strings.Join(parts, "; ")
+}
+
+// onInsights looks up CloudTrail Insights events in the window and
+// regions typed for access changes.
+func (p *awsPane) onInsights() {
+	cq, err := p.changeQuery()
+	if err != nil {
+		p.say(widget.WarningImportance, "Check the window: "+err.Error())
+		return
+	}
+	q := app.InsightQuery{Since: cq.Since, Until: cq.Until, Regions: cq.Regions}
+	prof := p.appProfile()
+	svc, id := p.ws.u.svc, p.ws.id
+	loc := p.ws.c.Incident.Location()
+	p.run("Looking up CloudTrail Insights events", func(ctx context.Context, progress app.Progress) func() {
+		rep, saved, err := svc.CollectInsights(ctx, id, prof, q, progress)
+		return func() {
+			if err != nil {
+				p.failed("Could not look up Insights events", err)
+				return
+			}
+			rows := make([]awsRow, 0, len(rep.Insights))
+			for _, in := range rep.Insights {
+				imp := widget.WarningImportance
+				if in.State == "End" {
+					imp = widget.MediumImportance
+				}
+				detail := []string{in.Summary(), "", "Event " + in.ID, "When: " + formatWhenZone(in.Time, loc) + " (" + in.Time.UTC().Format(time.RFC3339) + ")",
+					"Region: " + in.Region, "Kind: " + in.Type + ", " + in.State}
+				for _, a := range in.Attributions {
+					detail = append(detail, fmt.Sprintf("%s: %s (%.4g per minute, usually %.4g)", a.Attribute, a.Value, a.Average, a.Baseline))
+				}
+				rows = append(rows, awsRow{title: formatWhenZone(in.Time, loc) + "  " + in.State + "  " + in.EventName, sub: in.Summary(), imp: imp, detail: strings.Join(detail, "\n")})
+			}
+			p.setRows(rows)
+			p.disBanner.Hide()
+			text := fmt.Sprintf("%s between %s and %s in %s, each on the timeline at its own time. %s",
+				plural(len(rep.Insights), "Insights event"), formatWhenZone(rep.Since, loc), formatWhenZone(rep.Until, loc), strings.Join(rep.Regions, ", "), savedText(saved))
+			if rep.Note != "" {
+				text += " " + rep.Note
+			}
+			imp := widget.SuccessImportance
+			if len(rep.Insights) > 0 {
+				imp = widget.WarningImportance
+			}
+			p.say(imp, text)
+			p.refreshCase()
+		}
+	})
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -68,4 +69,50 @@ func TestAWSPaneAccessAnalyzer(t *testing.T) {
 		g := newAWSFixture(t, true)
 		assert.True(t, g.p.more.analyzer.Disabled())
 	})
+}
+
+// fakeInsights speaks CloudTrail's JSON 1.1 LookupEvents for the insight
+// category: one Start event at "at".
+func fakeInsights(t *testing.T, at time.Time) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		rec := fmt.Sprintf(`{"eventVersion":"1.08","eventTime":"%s","awsRegion":"us-east-1","eventID":"ins-1","eventType":"AwsCloudTrailInsight","insightDetails":{"state":"Start","eventSource":"s3.amazonaws.com","eventName":"GetObject","insightType":"ApiCallRateInsight","insightContext":{"statistics":{"baseline":{"average":2},"insight":{"average":600},"insightDuration":1},"attributions":[{"attribute":"userIdentityArn","insight":[{"value":"arn:aws:iam::000000000000:user/mallory","average":600}],"baseline":[]}]}},"eventCategory":"Insight"}`, at.Format(time.RFC3339))
+		_ = json.NewEncoder(w).Encode(map[string]any{"Events": []any{map[string]any{"EventId": "ins-1", "EventName": "GetObject", "EventTime": float64(at.Unix()), "CloudTrailEvent": rec}}})
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestAWSPaneInsights(t *testing.T) {
+	at := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Minute)
+	t.Setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", fakeInsights(t, at))
+	f := newAWSFixture(t, false)
+	p := f.p
+
+	p.until.SetText("yesterday-ish")
+	test.Tap(p.more.insights)
+	assert.False(t, p.running, "a bad window is caught before any call")
+	assert.Contains(t, p.status.Text, "Check the window: until: ")
+
+	p.until.SetText("")
+	p.regions.SetText("us-east-1")
+	test.Tap(p.more.insights)
+	f.idle("insights")
+	require.Len(t, p.rows, 1, p.status.Text)
+	loc := f.ws.c.Incident.Location()
+	assert.Equal(t, formatWhenZone(at, loc)+"  Start  GetObject", p.rows[0].title)
+	assert.Equal(t, "An unusual rate of calls of GetObject (s3.amazonaws.com) started: 600 per minute against a usual 2; mostly by arn:aws:iam::000000000000:user/mallory (600 per minute).", p.rows[0].sub)
+	assert.True(t, strings.HasPrefix(p.status.Text, "1 Insights event between "), p.status.Text)
+	assert.Contains(t, p.status.Text, "Saved 1 item as evidence")
+
+	entries, err := f.h.svc.Timeline(context.Background(), f.ws.id)
+	require.NoError(t, err)
+	found := false
+	for _, e := range entries {
+		if strings.HasPrefix(e.Text, "CloudTrail Insights: ") {
+			found = true
+			assert.Equal(t, at, e.EventTime)
+		}
+	}
+	assert.True(t, found, "the event is on the timeline")
 }
