@@ -114,7 +114,7 @@ func TestPDFHoldsEverySectionAndTheIncidentData(t *testing.T) {
 		"Risk R-12 (public data exposure)", "Block Public Access off at account level",
 		"CloudTrail summary: 14 GetObject calls", "Exposure verdict: public through bucket policy", "Access Analyzer: bucket",
 		"aws s3api delete-bucket-policy --bucket acme-payroll-exports", "Before", "After", "Page 1 of", "Verifies (9 entries",
-		"recorded 2026-03-02 23:15:00 UTC", // the late note is flagged
+		"recorded 2026-03-02 23:15:00 UTC",                             // the late note is flagged
 		"Content of EV-0001", `"Principal": "*"`, "Content of EV-0002", // the appendix prints the snapshots
 	} {
 		hasAll(t, text, want)
