@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,15 @@ type investigateCloud struct {
 	*fakeCloud
 	analyzer app.AnalyzerReport
 	gotQuery app.AnalyzerQuery
+	data     app.DataReport
+	dataErr  error
+	gotData  app.DataQuery
+}
+
+func (c *investigateCloud) FindData(_ context.Context, q app.DataQuery, _ app.Progress) (app.DataReport, error) {
+	c.called("FindData " + q.Key)
+	c.gotData = q
+	return c.data, c.dataErr
 }
 
 func (c *investigateCloud) AccessFindings(_ context.Context, q app.AnalyzerQuery, progress app.Progress) (app.AnalyzerReport, error) {
@@ -119,4 +129,63 @@ func byPrefix(t *testing.T, entries []app.Entry, prefix string) app.Entry {
 	}
 	require.Len(t, found, 1, "entries starting with %q", prefix)
 	return found[0]
+}
+
+func TestFindData(t *testing.T) {
+	f, ic := newInvestigateFixture(t)
+	id := f.incident(t, false)
+	ctx := context.Background()
+	p := app.Profile{Name: "prod"}
+
+	_, _, err := f.svc.FindData(ctx, id, p, app.DataQuery{}, nil)
+	require.ErrorIs(t, err, app.ErrInvalid)
+	_, _, err = f.svc.FindData(ctx, id, p, app.DataQuery{Key: "x", MaxKeys: -1}, nil)
+	require.ErrorIs(t, err, app.ErrInvalid)
+	assert.Empty(t, ic.calls, "nothing asked of the account for a bad query")
+
+	ic.data = app.DataReport{Key: "exports/", MaxKeys: 1000, Total: 3, Buckets: []app.BucketData{
+		{Bucket: "billing", Region: "eu-west-1", Application: "billing", AppTag: "app", Tags: map[string]string{"app": "billing"},
+			Keys: []app.ObjectHit{{Key: "exports/a.csv", Size: 10}}, Exact: false},
+		{Bucket: "logs", Region: "eu-west-1", Problems: []string{"could not list the objects: Access denied"}},
+	}, Items: []app.Collected{item("search", "ListObjectsV2", `{"buckets":[]}`)}}
+	ic.dataErr = errors.New("check buckets (2 of 3 done): the AWS call was cancelled")
+	rep, saved, err := f.svc.FindData(ctx, id, p, app.DataQuery{Key: "exports/", Buckets: []string{" billing ", "", "logs"}}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `search for "exports/" (2 of 3 buckets searched, kept)`)
+	assert.Equal(t, app.DataQuery{Key: "exports/", Buckets: []string{"billing", "logs"}, MaxKeys: app.DefaultDataMaxKeys}, ic.gotData, "names trimmed, the default cap set")
+	require.Len(t, saved.Evidence, 1, "what was searched is kept")
+	assert.Len(t, rep.Matches(), 1)
+	entries, err := f.svc.Timeline(ctx, id)
+	require.NoError(t, err)
+	last := entries[len(entries)-1]
+	assert.Equal(t, app.KindFinding, last.Kind)
+	assert.Equal(t, `Searched 2 buckets for objects whose key starts with "exports/" (at most 1000 keys listed per bucket), 2 of 3 before the search stopped: found in billing (application billing (tag app); 1 key). 1 bucket could not be fully read. As `+aliceARN+`. The search stopped early: check buckets (2 of 3 done): the AWS call was cancelled`, last.Text)
+	assert.Equal(t, []string{saved.Evidence[0].ID}, last.Refs)
+
+	t.Run("nothing searched: nothing kept", func(t *testing.T) {
+		ic.data = app.DataReport{Key: "x", Total: 3}
+		_, saved, err := f.svc.FindData(ctx, id, p, app.DataQuery{Key: "x"}, nil)
+		require.Error(t, err)
+		assert.Empty(t, saved.Evidence)
+	})
+}
+
+func TestApplicationOf(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		tags      map[string]string
+		app, from string
+	}{
+		{"application wins over app", map[string]string{"app": "b", "Application": "a"}, "a", "Application"},
+		{"any case", map[string]string{"APP": "x"}, "x", "APP"},
+		{"blank values are skipped", map[string]string{"application": " ", "app": "y"}, "y", "app"},
+		{"none", map[string]string{"owner": "z"}, "", ""},
+		{"no tags", nil, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, from := app.ApplicationOf(tc.tags)
+			assert.Equal(t, tc.app, got)
+			assert.Equal(t, tc.from, from)
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,12 @@ import (
 type awsMore struct {
 	analyzer *widget.Button
 	insights *widget.Button
+
+	// dataKey and dataCap are the search for data: a key or prefix, and
+	// how many keys to list per bucket at most.
+	dataKey  *widget.Entry
+	dataCap  *widget.Entry
+	findData *widget.Button
 }
 
 // newAWSMore builds the buttons; their callbacks are the pane's methods.
@@ -29,18 +36,26 @@ func newAWSMore(p *awsPane) *awsMore {
 	m := &awsMore{
 		analyzer: widget.NewButtonWithIcon("Access Analyzer", theme.VisibilityIcon(), p.onAnalyzer),
 		insights: widget.NewButtonWithIcon("Insights in the window", theme.WarningIcon(), p.onInsights),
+		dataKey:  widget.NewEntry(),
+		dataCap:  widget.NewEntry(),
+		findData: widget.NewButtonWithIcon("Find buckets", theme.SearchIcon(), p.onFindData),
 	}
+	m.dataKey.SetPlaceHolder("object key or prefix, e.g. exports/2026-03/customers.csv")
+	m.dataCap.SetPlaceHolder(fmt.Sprintf("%d keys per bucket", app.DefaultDataMaxKeys))
 	return m
 }
 
 // buttons are the ones that start an operation, for setRunning.
 func (m *awsMore) buttons() []*widget.Button {
-	return []*widget.Button{m.analyzer, m.insights}
+	return []*widget.Button{m.analyzer, m.insights, m.findData}
 }
 
 // row lays the reads out under the access changes.
 func (m *awsMore) row() fyne.CanvasObject {
-	return container.NewHBox(widget.NewLabel("Also read"), m.analyzer, m.insights)
+	reads := container.NewHBox(widget.NewLabel("Also read"), m.analyzer, m.insights)
+	data := container.NewBorder(nil, nil, widget.NewLabel("Which bucket holds"), m.findData,
+		container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(170, m.dataCap.MinSize().Height), m.dataCap), m.dataKey))
+	return container.NewVBox(reads, data)
 }
 
 // regionList reads the regions entry, shared by the reads that work
@@ -172,4 +187,98 @@ func (p *awsPane) onInsights() {
 			p.refreshCase()
 		}
 	})
+}
+
+// shownKeysGUI is how many keys of a bucket the detail lists.
+const shownKeysGUI = 200
+
+// onFindData searches every bucket of the account for objects under the
+// key typed, and says whose each bucket is.
+func (p *awsPane) onFindData() {
+	key := p.more.dataKey.Text
+	if strings.TrimSpace(key) == "" {
+		p.say(widget.WarningImportance, "Type the object key, or the start of it, to look for.")
+		return
+	}
+	q := app.DataQuery{Key: key}
+	if c := strings.TrimSpace(p.more.dataCap.Text); c != "" {
+		n, err := strconv.Atoi(strings.Fields(c)[0])
+		if err != nil || n <= 0 {
+			p.say(widget.WarningImportance, "The cap on keys per bucket must be a positive number.")
+			return
+		}
+		q.MaxKeys = n
+	}
+	prof := p.appProfile()
+	svc, id := p.ws.u.svc, p.ws.id
+	loc := p.ws.c.Incident.Location()
+	p.run(fmt.Sprintf("Searching every bucket for %q", key), func(ctx context.Context, progress app.Progress) func() {
+		rep, saved, err := svc.FindData(ctx, id, prof, q, progress)
+		return func() {
+			if len(rep.Buckets) > 0 {
+				p.showData(rep, loc)
+			}
+			if err != nil {
+				if len(saved.Evidence) > 0 {
+					p.failed(rep.Summary()+" "+savedText(saved)+" The search stopped", err)
+				} else {
+					p.failed("Could not search the buckets", err)
+				}
+				p.refreshCase()
+				return
+			}
+			imp := widget.SuccessImportance
+			if len(rep.Matches()) > 0 {
+				imp = widget.WarningImportance
+			}
+			p.say(imp, rep.Summary()+" "+savedText(saved))
+			p.refreshCase()
+		}
+	})
+}
+
+// showData lists the buckets holding data first, then the others with
+// whose they are.
+func (p *awsPane) showData(rep app.DataReport, loc *time.Location) {
+	rows := make([]awsRow, 0, len(rep.Buckets))
+	for _, b := range rep.Buckets {
+		where := b.Bucket
+		if b.Region != "" {
+			where += " (" + b.Region + ")"
+		}
+		detail := []string{where, "Owner: " + b.Owner()}
+		if len(b.Tags) > 0 {
+			detail = append(detail, "Tags: "+app.TagsText(b.Tags))
+		}
+		for _, pr := range b.Problems {
+			detail = append(detail, "Could not read: "+pr)
+		}
+		if !b.Found() {
+			imp := widget.LowImportance
+			if len(b.Problems) > 0 {
+				imp = widget.WarningImportance
+			}
+			rows = append(rows, awsRow{title: "not found  ·  " + where, sub: b.Owner(), imp: imp, detail: strings.Join(detail, "\n")})
+			continue
+		}
+		count := plural(len(b.Keys), "key")
+		if b.Truncated {
+			count = fmt.Sprintf("more than %d keys (the cap)", len(b.Keys))
+			detail = append(detail, fmt.Sprintf("The bucket has more keys under this prefix than the cap of %d; only those are listed.", rep.MaxKeys))
+		}
+		if b.Exact {
+			count += ", the exact key"
+		}
+		detail = append(detail, "", "Keys:")
+		for i, k := range b.Keys {
+			if i == shownKeysGUI {
+				detail = append(detail, fmt.Sprintf("… %d more in the evidence item", len(b.Keys)-shownKeysGUI))
+				break
+			}
+			detail = append(detail, fmt.Sprintf("%s  (%d bytes, %s)", k.Key, k.Size, formatWhenZone(k.LastModified, loc)))
+		}
+		rows = append(rows, awsRow{title: "found  ·  " + where, sub: b.Owner() + "  ·  " + count, imp: widget.WarningImportance, detail: strings.Join(detail, "\n")})
+	}
+	p.setRows(rows)
+	p.disBanner.Hide()
 }

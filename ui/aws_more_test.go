@@ -12,6 +12,10 @@ import (
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -115,4 +119,56 @@ func TestAWSPaneInsights(t *testing.T) {
 		}
 	}
 	assert.True(t, found, "the event is on the timeline")
+}
+
+func TestAWSPaneFindData(t *testing.T) {
+	f := newAWSFixture(t, false)
+	p := f.p
+	ctx := context.Background()
+	lc, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(awsLoopback(t)))
+	require.NoError(t, err)
+	admin := s3.NewFromConfig(lc, func(o *s3.Options) { o.UsePathStyle = true })
+	prefix := f.bucket + "/exports/"
+	for _, k := range []string{prefix + "a.csv", prefix + "b.csv", prefix + "c.csv"} {
+		_, err := admin.PutObject(ctx, &s3.PutObjectInput{Bucket: &f.bucket, Key: sdkaws.String(k), Body: strings.NewReader("x")})
+		require.NoError(t, err)
+	}
+	_, err = admin.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: &f.bucket, Tagging: &types.Tagging{TagSet: []types.Tag{{Key: sdkaws.String("App"), Value: sdkaws.String("website")}}}})
+	require.NoError(t, err)
+
+	test.Tap(p.more.findData)
+	assert.False(t, p.running)
+	assert.Equal(t, "Type the object key, or the start of it, to look for.", p.status.Text)
+	p.more.dataKey.SetText(prefix)
+	p.more.dataCap.SetText("zero")
+	test.Tap(p.more.findData)
+	assert.Equal(t, "The cap on keys per bucket must be a positive number.", p.status.Text)
+
+	p.more.dataCap.SetText("2")
+	test.Tap(p.more.findData)
+	f.idle("find data")
+	require.NotEmpty(t, p.rows, p.status.Text)
+	assert.Equal(t, "found  ·  "+f.bucket+" (us-east-1)", p.rows[0].title, "the bucket holding the data first")
+	assert.Equal(t, "application website (tag App)  ·  more than 2 keys (the cap)", p.rows[0].sub)
+	assert.Contains(t, p.detail.Text, prefix+"a.csv  (1 bytes, ")
+	assert.NotContains(t, p.detail.Text, prefix+"c.csv", "the cap holds")
+	assert.Contains(t, p.status.Text, "(at most 2 keys listed per bucket): found in "+f.bucket+" (application website (tag App); more than 2 keys (the cap)).")
+	assert.Contains(t, p.status.Text, "Saved 1 item as evidence")
+	for _, r := range p.rows[1:] {
+		assert.True(t, strings.HasPrefix(r.title, "not found  ·  "), r.title)
+	}
+
+	t.Run("cancel", func(t *testing.T) {
+		hold := make(chan struct{})
+		f.proxy.hold.Store(&hold)
+		before := f.proxy.requests.Load()
+		test.Tap(p.more.findData)
+		f.h.eventually(func() bool { return f.proxy.requests.Load() > before }, "the search never reached S3")
+		test.Tap(p.cancelBtn)
+		f.idle("cancelled search")
+		f.proxy.hold.Store(nil)
+		close(hold)
+		assert.Contains(t, p.status.Text, "cancelled")
+		assert.False(t, p.more.findData.Disabled())
+	})
 }
