@@ -90,10 +90,10 @@ func newStepDetail(p *playbookPane) *stepDetail {
 	d.evidenceBx = container.NewVBox(sectionLabel("Evidence to keep"), d.evidence)
 
 	d.actions = container.NewVBox()
-	comingSoon := widget.NewLabel("Not wired up yet: running these from here comes in a later version. For now, do them in the AWS console or with the AWS CLI, and record what you did in the note.")
+	comingSoon := widget.NewLabel("Plan… opens the change in the Changes tab, where you check it and confirm it before anything is sent. The other actions are not run from this step: do them in the AWS console or with the AWS CLI, and record what you did in the note.")
 	comingSoon.Wrapping = fyne.TextWrapWord
 	comingSoon.Importance = widget.LowImportance
-	d.actionsBx = container.NewVBox(sectionLabel("AWS actions (coming soon)"), d.actions, comingSoon)
+	d.actionsBx = container.NewVBox(sectionLabel("AWS actions"), d.actions, comingSoon)
 
 	d.question = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	d.question.Wrapping = fyne.TextWrapWord
@@ -224,8 +224,8 @@ func showText(box fyne.CanvasObject, label *widget.Label, text string) {
 	box.Show()
 }
 
-// showActions lists the step's AWS actions as disabled buttons: the
-// catalogue is in the playbook, running them comes in a later version.
+// showActions lists the step's AWS actions; those this build can carry
+// out get a Plan… button that opens them in the Changes pane.
 func (d *stepDetail) showActions(step *app.Step) {
 	d.actions.RemoveAll()
 	if len(step.Actions) == 0 {
@@ -242,6 +242,10 @@ func (d *stepDetail) showActions(step *app.Step) {
 		}
 		l := widget.NewLabel("• " + text)
 		l.Wrapping = fyne.TextWrapWord
+		if plannable(d.p.ws.pb, id) {
+			d.actions.Add(container.NewBorder(nil, nil, nil, d.p.ws.planButton(id), l))
+			continue
+		}
 		d.actions.Add(l)
 	}
 	d.actionsBx.Show()

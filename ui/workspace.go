@@ -42,6 +42,7 @@ func workspacePanes() []paneDef {
 		{title: "Evidence", icon: theme.StorageIcon(), build: newEvidencePane},
 		{title: "CloudTrail logs", icon: theme.SearchIcon(), build: newTrailPane},
 		{title: "AWS", icon: theme.VisibilityIcon(), build: newAWSPane},
+		{title: "Changes", icon: theme.WarningIcon(), build: newChangesPane},
 		{title: "Review", icon: theme.HistoryIcon(), build: newReviewPane},
 		{title: "Report", icon: theme.DocumentPrintIcon(), build: newReportPane},
 	}
