@@ -23,6 +23,7 @@ import (
 type awsMore struct {
 	analyzer *widget.Button
 	insights *widget.Button
+	macie    *widget.Button
 
 	// dataKey and dataCap are the search for data: a key or prefix, and
 	// how many keys to list per bucket at most.
@@ -36,6 +37,7 @@ func newAWSMore(p *awsPane) *awsMore {
 	m := &awsMore{
 		analyzer: widget.NewButtonWithIcon("Access Analyzer", theme.VisibilityIcon(), p.onAnalyzer),
 		insights: widget.NewButtonWithIcon("Insights in the window", theme.WarningIcon(), p.onInsights),
+		macie:    widget.NewButtonWithIcon("Macie summary", theme.InfoIcon(), p.onMacie),
 		dataKey:  widget.NewEntry(),
 		dataCap:  widget.NewEntry(),
 		findData: widget.NewButtonWithIcon("Find buckets", theme.SearchIcon(), p.onFindData),
@@ -47,12 +49,12 @@ func newAWSMore(p *awsPane) *awsMore {
 
 // buttons are the ones that start an operation, for setRunning.
 func (m *awsMore) buttons() []*widget.Button {
-	return []*widget.Button{m.analyzer, m.insights, m.findData}
+	return []*widget.Button{m.analyzer, m.insights, m.macie, m.findData}
 }
 
 // row lays the reads out under the access changes.
 func (m *awsMore) row() fyne.CanvasObject {
-	reads := container.NewHBox(widget.NewLabel("Also read"), m.analyzer, m.insights)
+	reads := container.NewHBox(widget.NewLabel("Also read"), m.analyzer, m.insights, m.macie)
 	data := container.NewBorder(nil, nil, widget.NewLabel("Which bucket holds"), m.findData,
 		container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(170, m.dataCap.MinSize().Height), m.dataCap), m.dataKey))
 	return container.NewVBox(reads, data)
@@ -281,4 +283,56 @@ func (p *awsPane) showData(rep app.DataReport, loc *time.Location) {
 	}
 	p.setRows(rows)
 	p.disBanner.Hide()
+}
+
+// onMacie reads Macie's count of public and shared buckets in the regions
+// typed (or the profile's).
+func (p *awsPane) onMacie() {
+	prof := p.appProfile()
+	svc, id := p.ws.u.svc, p.ws.id
+	q := app.MacieQuery{Regions: p.regionList()}
+	p.run("Reading Amazon Macie's bucket summary", func(ctx context.Context, _ app.Progress) func() {
+		rep, saved, err := svc.CollectMacieSummary(ctx, id, prof, q)
+		return func() {
+			if err != nil {
+				p.failed("Could not read Amazon Macie", err)
+				return
+			}
+			rows := make([]awsRow, 0, len(rep.Regions))
+			public, shared, off := int64(0), int64(0), 0
+			for _, r := range rep.Regions {
+				row := awsRow{title: "Macie  ·  " + r.Region, sub: r.Summary(), detail: r.Summary() + "."}
+				switch {
+				case !r.Enabled:
+					off++
+					row.title += "  ·  not available"
+					row.imp = widget.LowImportance
+				case r.PubliclyAccessible > 0:
+					row.imp = widget.DangerImportance
+				case r.SharedExternal > 0:
+					row.imp = widget.WarningImportance
+				default:
+					row.imp = widget.SuccessImportance
+				}
+				public += r.PubliclyAccessible
+				shared += r.SharedExternal
+				rows = append(rows, row)
+			}
+			p.setRows(rows)
+			p.disBanner.Hide()
+			text := fmt.Sprintf("Macie counts %d publicly accessible and %d shared buckets in %s", public, shared, plural(len(rep.Regions)-off, "region"))
+			if off > 0 {
+				text += fmt.Sprintf("; it gave no summary in %s (see the list)", plural(off, "region"))
+			}
+			imp := widget.SuccessImportance
+			switch {
+			case public > 0:
+				imp = widget.DangerImportance
+			case shared > 0 || off > 0:
+				imp = widget.WarningImportance
+			}
+			p.say(imp, text+". "+savedText(saved))
+			p.refreshCase()
+		}
+	})
 }

@@ -172,3 +172,42 @@ func TestAWSPaneFindData(t *testing.T) {
 		assert.False(t, p.more.findData.Disabled())
 	})
 }
+
+// fakeMacie speaks Macie's REST-JSON GetBucketStatistics: not enabled in
+// us-east-1, counts in eu-west-1.
+func fakeMacie(t *testing.T) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.Contains(r.Header.Get("Authorization"), "/us-east-1/") {
+			w.Header().Set("X-Amzn-ErrorType", "AccessDeniedException")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"message":"Macie is not enabled."}`)
+			return
+		}
+		fmt.Fprint(w, `{"bucketCount":4,"bucketCountByEffectivePermission":{"publiclyAccessible":1,"publiclyReadable":1,"publiclyWritable":0,"unknown":0},"bucketCountBySharedAccessType":{"external":2,"internal":0,"notShared":2,"unknown":0},"lastUpdated":"2026-03-10T06:12:44Z"}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestAWSPaneMacie(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL_MACIE2", fakeMacie(t))
+	f := newAWSFixture(t, false)
+	p := f.p
+
+	test.Tap(p.more.macie)
+	f.idle("macie, default region")
+	require.Len(t, p.rows, 1, p.status.Text)
+	assert.Equal(t, "Macie  ·  us-east-1  ·  not available", p.rows[0].title)
+	assert.Contains(t, p.rows[0].sub, "Amazon Macie is not enabled in us-east-1")
+	assert.Equal(t, widget.WarningImportance, p.status.Importance)
+
+	p.regions.SetText("eu-west-1, us-east-1")
+	test.Tap(p.more.macie)
+	f.idle("macie, two regions")
+	require.Len(t, p.rows, 2, p.status.Text)
+	assert.Equal(t, widget.DangerImportance, p.rows[0].imp)
+	assert.Equal(t, "eu-west-1: 4 buckets; 1 publicly accessible (1 readable, 0 writable by anyone), 2 shared with other accounts, 0 shared inside the organisation, 2 not shared (Macie's counts as of 2026-03-10T06:12:44Z)", p.rows[0].sub)
+	assert.True(t, strings.HasPrefix(p.status.Text, "Macie counts 1 publicly accessible and 2 shared buckets in 1 region; it gave no summary in 1 region (see the list). Saved 2 items as evidence"), p.status.Text)
+	assert.Equal(t, widget.DangerImportance, p.status.Importance)
+}
