@@ -44,6 +44,26 @@ const (
 	ResourceAccessKeyStatus  = "iam:access-key-status"
 	ResourceRoleInlinePolicy = "iam:role-inline-policy"
 	ResourceUserInlinePolicy = "iam:user-inline-policy"
+	// ResourceAccountBPA is the account-level Block Public Access of S3
+	// Control; ID: accountId.
+	ResourceAccountBPA = "s3control:account-public-access-block"
+	// ResourceAccessKey is an access key that may also be absent
+	// (deleted): "Active", "Inactive" or null. ID: userName, accessKeyId.
+	ResourceAccessKey = "iam:access-key"
+	// ResourceRoleTrustPolicy is a role's trust (assume-role) policy,
+	// which is never absent. ID: roleName.
+	ResourceRoleTrustPolicy = "iam:role-trust-policy"
+	// ResourceObjectACL is one object's ACL: its owner and grants. ID:
+	// bucket, key.
+	ResourceObjectACL = "s3:object-acl"
+	// ResourceBatchManifest is the CSV manifest of an S3 Batch Operations
+	// job, an object the app writes. ID: bucket, prefix (the objects it
+	// lists), manifestBucket, manifestKey.
+	ResourceBatchManifest = "s3:batch-manifest"
+	// ResourceBatchJob is an S3 Batch Operations job, found by its
+	// description. ID: accountId, description, token and the job's
+	// settings.
+	ResourceBatchJob = "s3control:batch-job"
 )
 
 const (
@@ -95,6 +115,9 @@ type Plan struct {
 	Principal string            `json:"principal"`
 	Params    map[string]string `json:"params,omitempty"`
 	Steps     []ChangeStep      `json:"steps"`
+	// Bulk, instead of Steps, makes the change one of many objects
+	// (changebulk.go): the same call for each object of a selection.
+	Bulk *BulkSpec `json:"bulk,omitempty"`
 	// Before and After are every step's state keyed by resource name.
 	Before json.RawMessage `json:"before"`
 	After  json.RawMessage `json:"after"`
@@ -178,6 +201,25 @@ func ChangeActions() []ChangeAction {
 			{Name: "accessKeyId", Help: "the key (AKIA...); the user is looked up when userName is not given"}}},
 		{ID: "iam.revoke-role-sessions", Params: []ParamSpec{{Name: "roleName", Help: "role whose earlier sessions are denied everything", Required: true}}},
 		{ID: "iam.revoke-user-sessions", Params: []ParamSpec{{Name: "userName", Help: "user whose earlier temporary credentials are denied everything", Required: true}}},
+		{ID: "s3control.block-public-access.account", Params: []ParamSpec{
+			{Name: "accountId", Help: "the account; default and only choice: the connection's own"}}},
+		{ID: "iam.delete-access-key", Params: []ParamSpec{
+			{Name: "accessKeyId", Help: "the inactive key (AKIA...) to delete for good", Required: true},
+			{Name: "userName", Help: "its user; looked up when not given"}}},
+		{ID: "iam.neutralise-role", Params: []ParamSpec{{Name: "roleName", Help: "role whose every session, old and new, is denied everything", Required: true}}},
+		{ID: "iam.update-trust-policy", Params: []ParamSpec{
+			{Name: "roleName", Help: "role whose trust policy changes", Required: true},
+			{Name: "removePrincipals", Help: "comma-separated principals (ARNs, account ids, service or provider names) no longer allowed to assume the role"},
+			{Name: "policyDocument", Help: "the whole new trust policy (JSON), instead of removePrincipals"}}},
+		{ID: "s3.reset-object-acls", Params: []ParamSpec{bucket,
+			{Name: "keys", Help: "comma- or newline-separated object keys; without keys and prefix, every object of the bucket"},
+			{Name: "prefix", Help: "every object whose key starts with it"},
+			{Name: "concurrency", Help: fmt.Sprintf("calls in flight at once (default %d, at most %d)", DefaultBulkConcurrency, MaxBulkConcurrency)}}},
+		{ID: "s3control.batch-job", Params: []ParamSpec{bucket,
+			{Name: "prefix", Help: "only the objects whose key starts with it"},
+			{Name: "manifestBucket", Help: "bucket the app writes the job's CSV manifest to", Required: true},
+			{Name: "reportBucket", Help: "bucket for the completion report (default: manifestBucket)"},
+			{Name: "roleArn", Help: "IAM role S3 Batch Operations assumes to run the job", Required: true}}},
 	}
 }
 

@@ -61,6 +61,9 @@ type JournalRecord struct {
 	Outcome string          `json:"outcome,omitempty"`
 	Plan    *Plan           `json:"plan,omitempty"`
 	State   json.RawMessage `json:"state,omitempty"`
+	// Objects are a bulk change's objects of one batch (JournalBatch,
+	// JournalBatchResult).
+	Objects []ObjectChange `json:"objects,omitempty"`
 	// Evidence is the id of the item keeping the state before the change.
 	Evidence string    `json:"evidence,omitempty"`
 	Error    string    `json:"error,omitempty"`
@@ -118,11 +121,24 @@ type ChangeRun struct {
 	Problems   []string  `json:"problems,omitempty"`
 	// UndoneBy names a finished change that undid this one.
 	UndoneBy string `json:"undoneBy,omitempty"`
+	// Bulk is the state of a bulk change's objects (Plan.Bulk set).
+	Bulk *BulkRun `json:"bulk,omitempty"`
+	// objects holds a bulk change's every object, by key, for resuming
+	// and verifying without reading the journal again.
+	objects map[string]*ObjectChange
 }
 
 // Counts returns how many steps are applied (by this change or found
-// already so), and how many are not known to be.
+// already so), and how many are not known to be. For a bulk change it
+// counts objects.
 func (r ChangeRun) Counts() (done, open int) {
+	if r.Plan.Bulk != nil {
+		if r.Bulk == nil {
+			return 0, r.Plan.Bulk.Objects
+		}
+		done = r.Bulk.Applied + r.Bulk.Already + r.Bulk.Gone
+		return done, max(len(r.Bulk.Open), r.Plan.Bulk.Objects-done)
+	}
 	for _, s := range r.Steps {
 		if s.Outcome == OutcomeApplied || s.Outcome == OutcomeAlready {
 			done++
@@ -137,6 +153,9 @@ func (r ChangeRun) Counts() (done, open int) {
 func (r ChangeRun) Summary() string {
 	done, _ := r.Counts()
 	s := fmt.Sprintf("%s %s: %s (%d of %d steps applied)", r.Plan.ID, r.Status, r.Plan.Title, done, len(r.Steps))
+	if r.Plan.Bulk != nil {
+		s = fmt.Sprintf("%s %s: %s (%s)", r.Plan.ID, r.Status, r.Plan.Title, r.bulkSummary())
+	}
 	switch {
 	case r.Status == ChangePlanned:
 	case r.Verified:
@@ -155,6 +174,7 @@ func (r ChangeRun) Summary() string {
 // in doubt, whatever the account may say, until a resume re-reads it.
 func replay(recs []JournalRecord) ([]ChangeRun, error) {
 	byID := map[string]*ChangeRun{}
+	bulk := map[string]*bulkTrack{}
 	var order []string
 	for _, rec := range recs {
 		run := byID[rec.Change]
@@ -165,6 +185,9 @@ func replay(recs []JournalRecord) ([]ChangeRun, error) {
 			run = &ChangeRun{Plan: *rec.Plan, Status: ChangePlanned}
 			for _, st := range rec.Plan.Steps {
 				run.Steps = append(run.Steps, StepRun{Step: st, Outcome: OutcomePending})
+			}
+			if rec.Plan.Bulk != nil {
+				bulk[rec.Change] = &bulkTrack{objects: map[string]*ObjectChange{}}
 			}
 			byID[rec.Change] = run
 			order = append(order, rec.Change)
@@ -198,6 +221,20 @@ func replay(recs []JournalRecord) ([]ChangeRun, error) {
 		case JournalVerified:
 			run.Verified = rec.Outcome == "holds"
 			run.VerifiedAt, run.Problems = rec.At, rec.Problems
+		case JournalBatch, JournalBatchResult, JournalListed:
+			t := bulk[rec.Change]
+			if t == nil {
+				return nil, fmt.Errorf("%w: journal of change %s: record %d is a %s of a change that is not bulk", ErrInvalid, rec.Change, rec.Seq, rec.Kind)
+			}
+			switch rec.Kind {
+			case JournalBatch:
+				t.batch(rec)
+			case JournalBatchResult:
+				t.result(rec)
+			default:
+				t.listed = true
+			}
+		case JournalNote:
 		default:
 			return nil, fmt.Errorf("%w: journal of change %s: record %d has unknown kind %q", ErrInvalid, rec.Change, rec.Seq, rec.Kind)
 		}
@@ -205,6 +242,14 @@ func replay(recs []JournalRecord) ([]ChangeRun, error) {
 	out := make([]ChangeRun, 0, len(order))
 	for _, id := range order {
 		run := byID[id]
+		if t := bulk[id]; t != nil {
+			run.Bulk, run.objects = t.run(), t.objects
+			if run.Status != ChangePlanned && run.Bulk.Listed && len(run.Bulk.Open) == 0 {
+				run.Status = ChangeDone
+			}
+			out = append(out, *run)
+			continue
+		}
 		if run.Status != ChangePlanned {
 			if _, open := run.Counts(); open == 0 {
 				run.Status = ChangeDone
@@ -232,6 +277,9 @@ func (r ChangeRun) Report() string {
 	b.WriteString(r.Summary() + "\n")
 	if r.Evidence != "" {
 		fmt.Fprintf(&b, "  state before the change: evidence %s\n", r.Evidence)
+	}
+	if r.Plan.Bulk != nil {
+		r.bulkReport(&b)
 	}
 	for _, s := range r.Steps {
 		fmt.Fprintf(&b, "  step %d %-11s %s on %s\n", s.Step.N, s.Outcome, s.Step.Call, s.Step.Resource.Name)

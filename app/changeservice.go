@@ -115,7 +115,7 @@ func (s *Service) PlanChange(ctx context.Context, incidentID string, p Profile, 
 // savePlan completes a plan from the mutator (id, who, when, combined
 // states, diff, commands, confirmation), checks it, and journals it.
 func (s *Service) savePlan(ctx context.Context, js JournalStore, ch changer, plan *Plan) error {
-	if len(plan.Steps) == 0 {
+	if len(plan.Steps) == 0 && plan.Bulk == nil {
 		return fmt.Errorf("plan %s: %w", plan.Action, ErrNoChange)
 	}
 	now := s.now()
@@ -130,6 +130,22 @@ func (s *Service) savePlan(ctx context.Context, js JournalStore, ch changer, pla
 		validFor = defaultPlanValidity
 	}
 	plan.ExpiresAt = now.Add(validFor)
+	if plan.Bulk != nil {
+		if err := checkBulkPlan(plan); err != nil {
+			return err
+		}
+	} else if err := checkSteps(plan); err != nil {
+		return err
+	}
+	return s.journalPlan(ctx, js, ch, plan, now)
+}
+
+// checkSteps completes and checks the steps of a plan: numbers, compact
+// states, calls and commands both ways, the combined states and the diff.
+func checkSteps(plan *Plan) error {
+	if len(plan.Steps) == 0 {
+		return fmt.Errorf("plan %s: %w", plan.Action, ErrNoChange)
+	}
 	plan.CLI = nil
 	for i := range plan.Steps {
 		st := &plan.Steps[i]
@@ -148,6 +164,12 @@ func (s *Service) savePlan(ctx context.Context, js JournalStore, ch changer, pla
 	}
 	plan.Before, plan.After = combined(plan.Steps, false), combined(plan.Steps, true)
 	plan.Diff = planDiff(plan.Steps)
+	return nil
+}
+
+// journalPlan settles the confirmation and writes the plan to the
+// journal with its line on the timeline.
+func (s *Service) journalPlan(ctx context.Context, js JournalStore, ch changer, plan *Plan, now time.Time) error {
 	switch {
 	case plan.Broad && strings.TrimSpace(plan.ConfirmWord) == "":
 		return fmt.Errorf("%w: plan %s is broad but names nothing to type to confirm it", ErrInvalid, plan.Action)
@@ -240,6 +262,14 @@ func simulatedWord(sim bool) string {
 // journalled, sent and journalled again; then every resource is re-read
 // to verify. On error the returned run says how far it got.
 func (s *Service) ApplyChange(ctx context.Context, incidentID string, p Profile, changeID, confirmation string) (ChangeRun, error) {
+	return s.ApplyChangeWithProgress(ctx, incidentID, p, changeID, confirmation, nil)
+}
+
+// ApplyChangeWithProgress is ApplyChange telling progress how a bulk
+// change advances (after each batch of objects); progress may be nil.
+// Cancelling ctx stops a bulk change after the calls in flight, with
+// every outcome journalled: resume finishes it.
+func (s *Service) ApplyChangeWithProgress(ctx context.Context, incidentID string, p Profile, changeID, confirmation string, progress ChangeProgress) (ChangeRun, error) {
 	js, err := s.journalStore()
 	if err != nil {
 		return ChangeRun{}, err
@@ -265,6 +295,9 @@ func (s *Service) ApplyChange(ctx context.Context, incidentID string, p Profile,
 	if now := s.now(); now.After(run.Plan.ExpiresAt) {
 		return run, fmt.Errorf("%w: change %s was planned at %s and expired at %s: plan it again, so that what you confirm is the account as it is now",
 			ErrInvalid, changeID, run.Plan.CreatedAt.Format(time.RFC3339), run.Plan.ExpiresAt.Format(time.RFC3339))
+	}
+	if run.Plan.Bulk != nil {
+		return s.applyBulk(ctx, js, ch, run, progress)
 	}
 	// Read everything first: a plan the account no longer matches is
 	// refused whole, before any evidence or journal record is written.
@@ -292,6 +325,23 @@ func (s *Service) ApplyChange(ctx context.Context, incidentID string, p Profile,
 	}
 	run.Status, run.Evidence, run.ConfirmedBy, run.ConfirmedAt = ChangeIncomplete, ev.ID, s.actor, now
 	return s.runSteps(ctx, js, ch, run)
+}
+
+// applyBulk confirms a bulk change, keeping its selection as evidence,
+// and runs it. Each object is checked when its batch comes.
+func (s *Service) applyBulk(ctx context.Context, js JournalStore, ch changer, run ChangeRun, progress ChangeProgress) (ChangeRun, error) {
+	ev, err := s.saveBulkSample(ctx, ch, run.Plan)
+	if err != nil {
+		return run, err
+	}
+	now := s.now()
+	rec := JournalRecord{Change: run.Plan.ID, Kind: JournalConfirmed, Evidence: ev.ID, Actor: s.actor, At: now}
+	text := bulkTimelineStart(run.Plan, s.actor, ch.id.ARN, ev.ID)
+	if _, err := js.AppendJournal(ctx, ch.inc.ID, rec, []Entry{s.entry(KindAction, text, now, run.Plan.ID, ev.ID)}); err != nil {
+		return run, fmt.Errorf("change %s: record the confirmation: %w", run.Plan.ID, err)
+	}
+	run.Status, run.Evidence, run.ConfirmedBy, run.ConfirmedAt = ChangeIncomplete, ev.ID, s.actor, now
+	return s.runBulk(ctx, js, ch, run, progress)
 }
 
 // saveBefore keeps the state the resources were in just before the change
@@ -444,6 +494,12 @@ func (s *Service) verify(ctx context.Context, js JournalStore, ch changer, run C
 // recorded as such and not sent again. It returns the changes it worked
 // on; on error, those up to and including the one that failed.
 func (s *Service) ResumeChanges(ctx context.Context, incidentID string, p Profile) ([]ChangeRun, error) {
+	return s.ResumeChangesWithProgress(ctx, incidentID, p, nil)
+}
+
+// ResumeChangesWithProgress is ResumeChanges telling progress how bulk
+// changes advance; progress may be nil.
+func (s *Service) ResumeChangesWithProgress(ctx context.Context, incidentID string, p Profile, progress ChangeProgress) ([]ChangeRun, error) {
 	js, err := s.journalStore()
 	if err != nil {
 		return nil, err
@@ -475,14 +531,23 @@ func (s *Service) ResumeChanges(ctx context.Context, incidentID string, p Profil
 		for _, sr := range r.Steps {
 			parts = append(parts, fmt.Sprintf("step %d %s", sr.Step.N, sr.Outcome))
 		}
+		if b := r.Bulk; b != nil {
+			parts = append(parts, fmt.Sprintf("%d object(s) journalled, %d open (%d in doubt, %d failed, %d conflicting, %d not sent), %s",
+				b.Objects, len(b.Open), b.InDoubt, b.Failed, b.Conflict, b.Pending, listedWords(b)))
+		}
 		text := fmt.Sprintf("Resuming change %s (%s) from its journal: %s.", r.Plan.ID, r.Plan.Title, strings.Join(parts, ", "))
 		if err := s.record(ctx, incidentID, []Entry{s.entry(KindAction, text, time.Time{}, r.Plan.ID)}); err != nil {
 			return out, err
 		}
 		var done ChangeRun
-		if r.Status == ChangeDone {
+		switch {
+		case r.Plan.Bulk != nil && r.Status == ChangeDone:
+			done, err = s.verifyBulk(ctx, js, ch, r)
+		case r.Plan.Bulk != nil:
+			done, err = s.runBulk(ctx, js, ch, r, progress)
+		case r.Status == ChangeDone:
 			done, err = s.verify(ctx, js, ch, r)
-		} else {
+		default:
 			done, err = s.runSteps(ctx, js, ch, r)
 		}
 		out = append(out, done)
@@ -516,6 +581,16 @@ func (s *Service) PlanUndo(ctx context.Context, incidentID string, p Profile, ch
 		return Plan{}, fmt.Errorf("%w: change %s is %s: finish it with resume before undoing it", ErrInvalid, changeID, run.Status)
 	case run.UndoneBy != "":
 		return Plan{}, fmt.Errorf("%w: change %s was already undone by %s", ErrInvalid, changeID, run.UndoneBy)
+	}
+	if orig.Bulk != nil {
+		ch, err := s.changerFor(ctx, incidentID, p)
+		if err != nil {
+			return Plan{}, err
+		}
+		if err := checkChanger(orig, ch); err != nil {
+			return Plan{}, err
+		}
+		return s.planBulkUndo(ctx, js, ch, run)
 	}
 	var steps []ChangeStep
 	for i := len(run.Steps) - 1; i >= 0; i-- {
@@ -555,6 +630,12 @@ func (s *Service) PlanUndo(ctx context.Context, incidentID string, p Profile, ch
 // UndoChange plans and applies the reverse of a change in one action. The
 // confirmation is the same word the change itself needed.
 func (s *Service) UndoChange(ctx context.Context, incidentID string, p Profile, changeID, confirmation string) (ChangeRun, error) {
+	return s.UndoChangeWithProgress(ctx, incidentID, p, changeID, confirmation, nil)
+}
+
+// UndoChangeWithProgress is UndoChange telling progress how the undo of
+// a bulk change advances; progress may be nil.
+func (s *Service) UndoChangeWithProgress(ctx context.Context, incidentID string, p Profile, changeID, confirmation string, progress ChangeProgress) (ChangeRun, error) {
 	run, err := s.findRun(ctx, incidentID, changeID)
 	if err != nil {
 		return ChangeRun{}, err
@@ -566,5 +647,16 @@ func (s *Service) UndoChange(ctx context.Context, incidentID string, p Profile, 
 	if err != nil {
 		return ChangeRun{}, err
 	}
-	return s.ApplyChange(ctx, incidentID, p, plan.ID, confirmation)
+	return s.ApplyChangeWithProgress(ctx, incidentID, p, plan.ID, confirmation, progress)
+}
+
+// listedWords says whether a bulk change's selection was taken to its end.
+func listedWords(b *BulkRun) string {
+	if b.Listed {
+		return "selection finished"
+	}
+	if b.Last == "" {
+		return "selection not started"
+	}
+	return fmt.Sprintf("selection taken up to %q", b.Last)
 }

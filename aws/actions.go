@@ -63,6 +63,18 @@ func (c *Changer) PlanChange(ctx context.Context, req app.ChangeRequest, by app.
 		return c.planRevoke(ctx, app.ResourceRoleInlinePolicy, p("roleName"))
 	case "iam.revoke-user-sessions":
 		return c.planRevoke(ctx, app.ResourceUserInlinePolicy, p("userName"))
+	case "s3control.block-public-access.account":
+		return c.planAccountBPA(ctx, p("accountId"), by)
+	case "iam.delete-access-key":
+		return c.planDeleteKey(ctx, p("userName"), p("accessKeyId"))
+	case "iam.neutralise-role":
+		return c.planNeutralise(ctx, p("roleName"))
+	case "iam.update-trust-policy":
+		return c.planTrust(ctx, p("roleName"), p("removePrincipals"), p("policyDocument"))
+	case "s3.reset-object-acls":
+		return c.planResetACLs(ctx, req.Params)
+	case "s3control.batch-job":
+		return c.planBatchJob(ctx, req.Params, by)
 	}
 	return app.Plan{}, fmt.Errorf("%w: the aws package cannot plan %s", app.ErrInvalid, req.Action)
 }
@@ -128,6 +140,20 @@ func (c *Changer) setCall(r app.Resource, region string, state json.RawMessage) 
 			return "DeleteUserPolicy", c.command("", "iam", "delete-user-policy", "--user-name", id["userName"], "--policy-name", id["policyName"])
 		}
 		return "PutUserPolicy", c.command("", "iam", "put-user-policy", "--user-name", id["userName"], "--policy-name", id["policyName"], "--policy-document", string(state))
+	case app.ResourceAccountBPA:
+		if absent {
+			return "DeletePublicAccessBlock", c.command(region, "s3control", "delete-public-access-block", "--account-id", id["accountId"])
+		}
+		return "PutPublicAccessBlock", c.command(region, "s3control", "put-public-access-block", "--account-id", id["accountId"], "--public-access-block-configuration", bpaFlags(state))
+	case app.ResourceAccessKey:
+		if absent {
+			return "DeleteAccessKey", c.command("", "iam", "delete-access-key", "--user-name", id["userName"], "--access-key-id", id["accessKeyId"])
+		}
+		var status string
+		_ = json.Unmarshal(state, &status)
+		return "UpdateAccessKey", c.command("", "iam", "update-access-key", "--user-name", id["userName"], "--access-key-id", id["accessKeyId"], "--status", status)
+	case app.ResourceRoleTrustPolicy:
+		return "UpdateAssumeRolePolicy", c.command("", "iam", "update-assume-role-policy", "--role-name", id["roleName"], "--policy-document", string(state))
 	}
 	return "", ""
 }

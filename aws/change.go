@@ -17,6 +17,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -33,6 +34,26 @@ type ChangeS3API interface {
 	GetPublicAccessBlock(ctx context.Context, in *s3.GetPublicAccessBlockInput, optFns ...func(*s3.Options)) (*s3.GetPublicAccessBlockOutput, error)
 	PutPublicAccessBlock(ctx context.Context, in *s3.PutPublicAccessBlockInput, optFns ...func(*s3.Options)) (*s3.PutPublicAccessBlockOutput, error)
 	DeletePublicAccessBlock(ctx context.Context, in *s3.DeletePublicAccessBlockInput, optFns ...func(*s3.Options)) (*s3.DeletePublicAccessBlockOutput, error)
+	// The calls of account-wide, object and batch changes.
+	ListBuckets(ctx context.Context, in *s3.ListBucketsInput, optFns ...func(*s3.Options)) (*s3.ListBucketsOutput, error)
+	GetBucketAcl(ctx context.Context, in *s3.GetBucketAclInput, optFns ...func(*s3.Options)) (*s3.GetBucketAclOutput, error)
+	GetBucketOwnershipControls(ctx context.Context, in *s3.GetBucketOwnershipControlsInput, optFns ...func(*s3.Options)) (*s3.GetBucketOwnershipControlsOutput, error)
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	GetObjectAcl(ctx context.Context, in *s3.GetObjectAclInput, optFns ...func(*s3.Options)) (*s3.GetObjectAclOutput, error)
+	PutObjectAcl(ctx context.Context, in *s3.PutObjectAclInput, optFns ...func(*s3.Options)) (*s3.PutObjectAclOutput, error)
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+}
+
+// ChangeControlAPI is the S3 Control calls of account-level Block Public
+// Access and of S3 Batch Operations jobs.
+type ChangeControlAPI interface {
+	GetPublicAccessBlock(ctx context.Context, in *s3control.GetPublicAccessBlockInput, optFns ...func(*s3control.Options)) (*s3control.GetPublicAccessBlockOutput, error)
+	PutPublicAccessBlock(ctx context.Context, in *s3control.PutPublicAccessBlockInput, optFns ...func(*s3control.Options)) (*s3control.PutPublicAccessBlockOutput, error)
+	DeletePublicAccessBlock(ctx context.Context, in *s3control.DeletePublicAccessBlockInput, optFns ...func(*s3control.Options)) (*s3control.DeletePublicAccessBlockOutput, error)
+	CreateJob(ctx context.Context, in *s3control.CreateJobInput, optFns ...func(*s3control.Options)) (*s3control.CreateJobOutput, error)
+	DescribeJob(ctx context.Context, in *s3control.DescribeJobInput, optFns ...func(*s3control.Options)) (*s3control.DescribeJobOutput, error)
+	ListJobs(ctx context.Context, in *s3control.ListJobsInput, optFns ...func(*s3control.Options)) (*s3control.ListJobsOutput, error)
 }
 
 // ChangeIAMAPI is the IAM calls of changes to keys and inline policies.
@@ -48,12 +69,15 @@ type ChangeIAMAPI interface {
 	GetUserPolicy(ctx context.Context, in *iam.GetUserPolicyInput, optFns ...func(*iam.Options)) (*iam.GetUserPolicyOutput, error)
 	PutUserPolicy(ctx context.Context, in *iam.PutUserPolicyInput, optFns ...func(*iam.Options)) (*iam.PutUserPolicyOutput, error)
 	DeleteUserPolicy(ctx context.Context, in *iam.DeleteUserPolicyInput, optFns ...func(*iam.Options)) (*iam.DeleteUserPolicyOutput, error)
+	DeleteAccessKey(ctx context.Context, in *iam.DeleteAccessKeyInput, optFns ...func(*iam.Options)) (*iam.DeleteAccessKeyOutput, error)
+	UpdateAssumeRolePolicy(ctx context.Context, in *iam.UpdateAssumeRolePolicyInput, optFns ...func(*iam.Options)) (*iam.UpdateAssumeRolePolicyOutput, error)
 }
 
 var (
 	_ ChangeS3API  = (*s3.Client)(nil)
-	_ ChangeIAMAPI = (*iam.Client)(nil)
-	_ app.Mutator  = (*Changer)(nil)
+	_ ChangeIAMAPI     = (*iam.Client)(nil)
+	_ ChangeControlAPI = (*s3control.Client)(nil)
+	_ app.Mutator      = (*Changer)(nil)
 )
 
 // Changer carries out changes to an account for the app's change use
@@ -64,6 +88,9 @@ var (
 type Changer struct {
 	S3  ChangeS3API
 	IAM ChangeIAMAPI
+	// Control sets account-level Block Public Access and runs S3 Batch
+	// Operations jobs.
+	Control ChangeControlAPI
 	// Region is where buckets are assumed to be when S3 does not say, and
 	// the region printed in commands.
 	Region string
@@ -75,6 +102,9 @@ type Changer struct {
 	simulated bool
 	mu        sync.Mutex
 	regions   map[string]string
+	// objOnce builds objS3, the client of bulk object calls (objects()).
+	objOnce sync.Once
+	objS3   ChangeS3API
 }
 
 // ErrRealEndpoint is returned, before anything is sent, for a change an
@@ -86,7 +116,7 @@ var ErrRealEndpoint = fmt.Errorf("refused to send to a real AWS endpoint: %w", a
 // carries a guard that refuses, at the moment of sending, any operation
 // other than a read whose request goes to an AWS host, whatever endpoint
 // configuration led there. A Changer is simulated when both S3 and IAM
-// are explicitly pointed at hosts outside AWS.
+// and S3 Control are explicitly pointed at hosts outside AWS.
 func NewChanger(s *Session, exercise bool) *Changer {
 	guard := func(stack *middleware.Stack) error { return nil }
 	if exercise {
@@ -94,8 +124,12 @@ func NewChanger(s *Session, exercise bool) *Changer {
 	}
 	s3c := s3.New(s.S3.Options(), func(o *s3.Options) { o.APIOptions = append(o.APIOptions, guard) })
 	iamc := iam.NewFromConfig(s.Config, func(o *iam.Options) { o.APIOptions = append(o.APIOptions, guard) })
-	sim := endpointOutsideAWS(s3c.Options().BaseEndpoint) && endpointOutsideAWS(iamc.Options().BaseEndpoint)
-	return &Changer{S3: s3c, IAM: iamc, Region: s.Region, Profile: s.Profile, simulated: sim}
+	ctl := s3control.New(s.Control.Options(), func(o *s3control.Options) { o.APIOptions = append(o.APIOptions, guard) })
+	// S3 Control counts too: an account-wide change of a simulated
+	// account must not reach AWS's.
+	sim := endpointOutsideAWS(s3c.Options().BaseEndpoint) && endpointOutsideAWS(iamc.Options().BaseEndpoint) &&
+		endpointOutsideAWS(ctl.Options().BaseEndpoint)
+	return &Changer{S3: s3c, IAM: iamc, Control: ctl, Region: s.Region, Profile: s.Profile, simulated: sim}
 }
 
 // awsDomains are the DNS suffixes of AWS's partitions' service endpoints.
@@ -347,6 +381,18 @@ func (c *Changer) readState(ctx context.Context, r app.Resource) (json.RawMessag
 			return nil, Explain(err, c.Profile)
 		}
 		return policyState(sdkaws.ToString(out.PolicyDocument), true)
+	case app.ResourceAccountBPA:
+		return c.readAccountBPA(ctx, id["accountId"])
+	case app.ResourceAccessKey:
+		return c.readAccessKey(ctx, id["userName"], id["accessKeyId"])
+	case app.ResourceRoleTrustPolicy:
+		return c.readTrustPolicy(ctx, id["roleName"])
+	case app.ResourceObjectACL:
+		return c.readObjectACL(ctx, id["bucket"], id["key"])
+	case app.ResourceBatchManifest:
+		return c.readManifest(ctx, r)
+	case app.ResourceBatchJob:
+		return c.readBatchJob(ctx, r)
 	}
 	return nil, fmt.Errorf("%w: resource kind %q", app.ErrInvalid, r.Kind)
 }
@@ -434,6 +480,18 @@ func (c *Changer) writeState(ctx context.Context, r app.Resource, state json.Raw
 			doc := string(state)
 			_, err = c.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: &user, PolicyName: &name, PolicyDocument: &doc})
 		}
+	case app.ResourceAccountBPA:
+		err = c.writeAccountBPA(ctx, id["accountId"], state, absent)
+	case app.ResourceAccessKey:
+		err = c.writeAccessKey(ctx, id["userName"], id["accessKeyId"], state, absent)
+	case app.ResourceRoleTrustPolicy:
+		err = c.writeTrustPolicy(ctx, id["roleName"], state, absent)
+	case app.ResourceObjectACL:
+		err = c.writeObjectACL(ctx, id["bucket"], id["key"], state)
+	case app.ResourceBatchManifest:
+		err = c.writeManifest(ctx, r, state, absent)
+	case app.ResourceBatchJob:
+		err = c.writeBatchJob(ctx, r, state, absent)
 	default:
 		return fmt.Errorf("%w: resource kind %q", app.ErrInvalid, r.Kind)
 	}

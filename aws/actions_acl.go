@@ -1,0 +1,389 @@
+package aws
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"s3responder/app"
+)
+
+// Object ACLs reset to owner-only: the bucket owner keeps FULL_CONTROL,
+// every other grant (AllUsers, AuthenticatedUsers, other accounts, log
+// delivery) goes. Each object's ACL is a state of its own (app's bulk
+// changes): read and journalled before its PutObjectAcl, restored by undo.
+
+var (
+	_ app.BulkMutator = (*Changer)(nil)
+)
+
+// aclState is an object ACL as the state of a change, in the JSON shape
+// the AWS CLI takes for --access-control-policy, so a saved state can be
+// put back by hand with one command. Display names are left out: S3 fills
+// them in (or no longer does) by itself, and they must not make two
+// equal ACLs differ.
+type aclState struct {
+	Grants []aclGrant `json:"Grants"`
+	Owner  aclOwner   `json:"Owner"`
+}
+
+type aclOwner struct {
+	ID string `json:"ID"`
+}
+
+type aclGrant struct {
+	Grantee    aclGrantee `json:"Grantee"`
+	Permission string     `json:"Permission"`
+}
+
+type aclGrantee struct {
+	Type         string `json:"Type"`
+	ID           string `json:"ID,omitempty"`
+	URI          string `json:"URI,omitempty"`
+	EmailAddress string `json:"EmailAddress,omitempty"`
+}
+
+// sortGrants puts grants in one order, so that equal ACLs are equal JSON.
+func sortGrants(g []aclGrant) {
+	slices.SortFunc(g, func(a, b aclGrant) int {
+		for _, c := range [][2]string{{a.Grantee.Type, b.Grantee.Type}, {a.Grantee.ID, b.Grantee.ID}, {a.Grantee.URI, b.Grantee.URI}, {a.Grantee.EmailAddress, b.Grantee.EmailAddress}, {a.Permission, b.Permission}} {
+			if d := strings.Compare(c[0], c[1]); d != 0 {
+				return d
+			}
+		}
+		return 0
+	})
+}
+
+func objectACLResource(bucket, key string) app.Resource {
+	return app.Resource{Kind: app.ResourceObjectACL, ID: map[string]string{"bucket": bucket, "key": key}, Name: "s3://" + bucket + "/" + key}
+}
+
+// readObjectACL returns an object's ACL, or null when the object is gone.
+func (c *Changer) readObjectACL(ctx context.Context, bucket, key string) (json.RawMessage, error) {
+	region, err := c.bucketRegion(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.objects().GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: &bucket, Key: &key}, forRegion(region))
+	if code := errorCode(err); code == "NoSuchKey" || code == "NotFound" {
+		return json.RawMessage(nullState), nil
+	}
+	if err != nil {
+		return nil, Explain(err, c.Profile)
+	}
+	st := aclState{Grants: []aclGrant{}}
+	if out.Owner != nil {
+		st.Owner.ID = sdkaws.ToString(out.Owner.ID)
+	}
+	for _, g := range out.Grants {
+		if g.Grantee == nil {
+			continue
+		}
+		st.Grants = append(st.Grants, aclGrant{Permission: string(g.Permission), Grantee: aclGrantee{
+			Type: string(g.Grantee.Type), ID: sdkaws.ToString(g.Grantee.ID), URI: sdkaws.ToString(g.Grantee.URI), EmailAddress: sdkaws.ToString(g.Grantee.EmailAddress),
+		}})
+	}
+	sortGrants(st.Grants)
+	return json.Marshal(st)
+}
+
+// writeObjectACL sets an object's whole ACL with one PutObjectAcl.
+func (c *Changer) writeObjectACL(ctx context.Context, bucket, key string, state json.RawMessage) error {
+	var st aclState
+	if err := json.Unmarshal(state, &st); err != nil || st.Owner.ID == "" {
+		return fmt.Errorf("%w: object ACL state %s", app.ErrInvalid, state)
+	}
+	region, err := c.bucketRegion(ctx, bucket)
+	if err != nil {
+		return err
+	}
+	policy := &s3types.AccessControlPolicy{Owner: &s3types.Owner{ID: sdkaws.String(st.Owner.ID)}, Grants: []s3types.Grant{}}
+	for _, g := range st.Grants {
+		ge := &s3types.Grantee{Type: s3types.Type(g.Grantee.Type)}
+		if g.Grantee.ID != "" {
+			ge.ID = sdkaws.String(g.Grantee.ID)
+		}
+		if g.Grantee.URI != "" {
+			ge.URI = sdkaws.String(g.Grantee.URI)
+		}
+		if g.Grantee.EmailAddress != "" {
+			ge.EmailAddress = sdkaws.String(g.Grantee.EmailAddress)
+		}
+		policy.Grants = append(policy.Grants, s3types.Grant{Grantee: ge, Permission: s3types.Permission(g.Permission)})
+	}
+	_, err = c.objects().PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: &bucket, Key: &key, AccessControlPolicy: policy}, forRegion(region))
+	return err
+}
+
+// objects returns the client of object calls: the S3 client, with a
+// connection pool as large as the most calls a bulk change keeps in
+// flight, so connections are reused instead of opened per call.
+func (c *Changer) objects() ChangeS3API {
+	c.objOnce.Do(func() {
+		c.objS3 = c.S3
+		cl, ok := c.S3.(*s3.Client)
+		if !ok {
+			return
+		}
+		hc, ok := cl.Options().HTTPClient.(*awshttp.BuildableClient)
+		if !ok {
+			return
+		}
+		c.objS3 = s3.New(cl.Options(), func(o *s3.Options) {
+			o.HTTPClient = hc.WithTransportOptions(func(tr *http.Transport) {
+				tr.MaxIdleConnsPerHost = app.MaxBulkConcurrency
+				tr.MaxIdleConns = max(tr.MaxIdleConns, app.MaxBulkConcurrency)
+			})
+		})
+	})
+	return c.objS3
+}
+
+// ListKeys lists a bucket's keys under prefix after startAfter, in S3's
+// (ascending UTF-8) order, 1,000 a page.
+func (c *Changer) ListKeys(ctx context.Context, bucket, prefix, startAfter string, page func(keys []string) error) error {
+	region, err := c.bucketRegion(ctx, bucket)
+	if err != nil {
+		return err
+	}
+	in := &s3.ListObjectsV2Input{Bucket: &bucket}
+	if prefix != "" {
+		in.Prefix = &prefix
+	}
+	if startAfter != "" {
+		in.StartAfter = &startAfter
+	}
+	for {
+		out, err := c.objects().ListObjectsV2(ctx, in, forRegion(region))
+		if err != nil {
+			return fmt.Errorf("list the objects of %s: %w", bucket, Explain(err, c.Profile))
+		}
+		keys := make([]string, 0, len(out.Contents))
+		for _, o := range out.Contents {
+			keys = append(keys, sdkaws.ToString(o.Key))
+		}
+		if len(keys) > 0 {
+			if err := page(keys); err != nil {
+				return err
+			}
+		}
+		if !sdkaws.ToBool(out.IsTruncated) || out.NextContinuationToken == nil {
+			return nil
+		}
+		in.ContinuationToken = out.NextContinuationToken
+	}
+}
+
+// TargetState is an object's ACL after the reset: the object keeps its
+// owner (an ACL cannot change it), and the one grant left is the bucket
+// owner's FULL_CONTROL.
+func (c *Changer) TargetState(action string, spec app.BulkSpec, current json.RawMessage) (json.RawMessage, error) {
+	if action != "s3.reset-object-acls" {
+		return nil, fmt.Errorf("%w: no per-object target for %s", app.ErrInvalid, action)
+	}
+	owner := spec.Args["bucketOwner"]
+	if owner == "" {
+		return nil, fmt.Errorf("%w: the plan does not name the bucket owner", app.ErrInvalid)
+	}
+	var cur aclState
+	if err := json.Unmarshal(current, &cur); err != nil {
+		return nil, fmt.Errorf("%w: object ACL %s: %v", app.ErrInvalid, current, err)
+	}
+	if cur.Owner.ID == "" {
+		cur.Owner.ID = owner
+	}
+	return json.Marshal(aclState{Owner: cur.Owner, Grants: []aclGrant{{Grantee: aclGrantee{Type: "CanonicalUser", ID: owner}, Permission: "FULL_CONTROL"}}})
+}
+
+// keySeparators split the keys parameter: commas or line breaks.
+var keySeparators = regexp.MustCompile(`[,\r\n]+`)
+
+// errEnough stops a listing that has seen enough keys.
+var errEnough = errors.New("enough keys")
+
+// sampleSize is how many objects a plan reads to show their ACLs.
+const sampleSize = 10
+
+func (c *Changer) planResetACLs(ctx context.Context, params map[string]string) (app.Plan, error) {
+	p := func(name string) string { return strings.TrimSpace(params[name]) }
+	bucket, prefix := p("bucket"), params["prefix"]
+	if err := needBucket(bucket); err != nil {
+		return app.Plan{}, err
+	}
+	spec := app.BulkSpec{Bucket: bucket, Prefix: prefix, Resource: app.ResourceObjectACL, Call: "PutObjectAcl", UndoCall: "PutObjectAcl"}
+	if v := p("concurrency"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > app.MaxBulkConcurrency {
+			return app.Plan{}, fmt.Errorf("%w: concurrency %q: give a number from 1 to %d", app.ErrInvalid, v, app.MaxBulkConcurrency)
+		}
+		spec.Concurrency = n
+	}
+	for _, k := range keySeparators.Split(params["keys"], -1) {
+		if k = strings.TrimSpace(k); k != "" {
+			spec.Keys = append(spec.Keys, k)
+		}
+	}
+	slices.Sort(spec.Keys)
+	spec.Keys = slices.Compact(spec.Keys)
+	if len(spec.Keys) > 0 && prefix != "" {
+		return app.Plan{}, fmt.Errorf("%w: give keys or a prefix, not both", app.ErrInvalid)
+	}
+	if len(spec.Keys) > app.BulkThreshold {
+		return app.Plan{}, fmt.Errorf("%w: %d keys is more than %d: use an S3 Batch Operations job (s3control.batch-job)", app.ErrInvalid, len(spec.Keys), app.BulkThreshold)
+	}
+	region, err := c.bucketRegion(ctx, bucket)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	var notes []string
+	oc, err := c.S3.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &bucket}, forRegion(region))
+	switch {
+	case err == nil && oc.OwnershipControls != nil:
+		for _, r := range oc.OwnershipControls.Rules {
+			if r.ObjectOwnership == s3types.ObjectOwnershipBucketOwnerEnforced {
+				return app.Plan{}, fmt.Errorf("bucket %s has Object Ownership BucketOwnerEnforced: ACLs are disabled and grant nothing, so there is no ACL to reset: %w", bucket, app.ErrNoChange)
+			}
+		}
+	case errorCode(err) == "OwnershipControlsNotFoundError":
+	case err != nil:
+		notes = append(notes, "Object Ownership could not be read ("+Explain(err, c.Profile).Error()+"): if it is BucketOwnerEnforced, ACLs are disabled and every call will fail.")
+	}
+	acl, err := c.S3.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: &bucket}, forRegion(region))
+	if err != nil {
+		return app.Plan{}, fmt.Errorf("read the owner of bucket %s: %w", bucket, Explain(err, c.Profile))
+	}
+	owner := ""
+	if acl.Owner != nil {
+		owner = sdkaws.ToString(acl.Owner.ID)
+	}
+	if owner == "" {
+		return app.Plan{}, fmt.Errorf("bucket %s: S3 did not name the bucket's owner", bucket)
+	}
+	spec.Args = map[string]string{"bucketOwner": owner}
+
+	// Count the selection, up to the threshold, and keep the first keys
+	// for the sample.
+	var first []string
+	if len(spec.Keys) > 0 {
+		spec.Objects = len(spec.Keys)
+		first = spec.Keys[:min(sampleSize, len(spec.Keys))]
+	} else {
+		err := c.ListKeys(ctx, bucket, prefix, "", func(keys []string) error {
+			if len(first) < sampleSize {
+				first = append(first, keys[:min(len(keys), sampleSize-len(first))]...)
+			}
+			spec.Objects += len(keys)
+			if spec.Objects > app.BulkThreshold {
+				spec.Objects, spec.More = app.BulkThreshold, true
+				return errEnough
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errEnough) {
+			return app.Plan{}, err
+		}
+		if spec.Objects == 0 {
+			where := "bucket " + bucket
+			if prefix != "" {
+				where += fmt.Sprintf(" has no object under %q", prefix)
+			} else {
+				where += " has no object"
+			}
+			return app.Plan{}, fmt.Errorf("%s: %w", where, app.ErrNoChange)
+		}
+	}
+	samples := make([]app.ObjectChange, len(first))
+	var mu sync.Mutex
+	var sampleErr error
+	var wg sync.WaitGroup
+	for i, k := range first {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := app.ObjectChange{Key: k}
+			cur, err := c.readObjectACL(ctx, bucket, k)
+			if err == nil && string(cur) != nullState {
+				o.Before = cur
+				o.After, err = c.TargetState("s3.reset-object-acls", spec, cur)
+			}
+			if err != nil {
+				mu.Lock()
+				sampleErr = errors.Join(sampleErr, fmt.Errorf("read the ACL of s3://%s/%s: %w", bucket, k, err))
+				mu.Unlock()
+			}
+			samples[i] = o
+		}()
+	}
+	wg.Wait()
+	if sampleErr != nil {
+		return app.Plan{}, sampleErr
+	}
+	for _, o := range samples {
+		if o.Before != nil {
+			spec.Sample = append(spec.Sample, o)
+		}
+	}
+
+	spec.CLI = strings.Replace(c.command(region, "s3api", "put-object-acl", "--bucket", bucket, "--key", "__KEY__", "--grant-full-control", "id="+owner), "__KEY__", "{key}", 1)
+	spec.UndoCLI = strings.Replace(strings.Replace(c.command(region, "s3api", "put-object-acl", "--bucket", bucket, "--key", "__KEY__", "--access-control-policy", "__STATE__"),
+		"__KEY__", "{key}", 1), "__STATE__", "{state}", 1)
+	var cli []string
+	switch {
+	case len(spec.Keys) > 0:
+		for i, k := range spec.Keys {
+			if i == 20 {
+				cli = append(cli, fmt.Sprintf("# ... and %d more: the same command for each listed key", len(spec.Keys)-20))
+				break
+			}
+			cli = append(cli, app.ObjectCommand(spec.CLI, k, nil))
+		}
+	default:
+		list := []string{"s3api", "list-objects-v2", "--bucket", bucket}
+		if prefix != "" {
+			list = append(list, "--prefix", prefix)
+		}
+		list = append(list, "--query", "Contents[].[Key]", "--output", "text")
+		cli = append(cli, c.command(region, list...)+` | while IFS= read -r key; do `+strings.Replace(spec.CLI, "{key}", `"$key"`, 1)+`; done`)
+	}
+
+	what := fmt.Sprintf("%d object(s)", spec.Objects)
+	switch {
+	case spec.More:
+		what = fmt.Sprintf("more than %d objects", app.BulkThreshold)
+		notes = append([]string{fmt.Sprintf("LARGE: the selection holds more than %d objects. One laptop would make two calls per object for hours; an S3 Batch Operations job (s3control.batch-job) does the same reset inside AWS, with a completion report. Consider it instead.", app.BulkThreshold)}, notes...)
+	case len(spec.Keys) > 0:
+		what = fmt.Sprintf("%d listed object(s)", spec.Objects)
+	case prefix != "":
+		what = fmt.Sprintf("%d object(s) under %q", spec.Objects, prefix)
+	}
+	notes = append(notes,
+		"Each object's ACL is read and written to the journal, in batches of 500, before its call: undo puts every object's own ACL back, and a crash loses nothing.",
+		"Objects added to the selection after the plan are reset too; objects deleted meanwhile are skipped.",
+		"The equivalent shell loop above handles keys without line breaks only; the app has no such limit.",
+	)
+	return app.Plan{
+		Action: "s3.reset-object-acls", Title: fmt.Sprintf("Reset the ACLs of %s in bucket %s to owner-only", what, bucket),
+		Target: "bucket " + bucket, Region: region, Broad: true, ConfirmWord: bucket, Reversible: true,
+		Bulk: &spec, CLI: cli,
+		Impact: []string{
+			"Every grant on these objects other than the bucket owner's FULL_CONTROL is removed: anonymous readers (AllUsers), any AWS account (AuthenticatedUsers), other accounts and log delivery lose what the ACLs gave them, legitimate readers included.",
+			"Access through the bucket policy, access points and IAM is not affected: check the policy too (s3.remove-policy-statements).",
+			"Objects owned by another account keep that owner; only the owner or the grants can change such an object's ACL, so those calls may be refused and are reported one by one.",
+		},
+		Notes:    notes,
+		UndoNote: "Undo writes each object's saved ACL back, public grants included.",
+	}, nil
+}

@@ -1,0 +1,418 @@
+package aws
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"s3responder/app"
+)
+
+// The IAM changes of containment beyond deactivation and revocation:
+// deleting a key for good, neutralising a role with an inline deny-all
+// policy, and rewriting a role's trust policy.
+
+// denyAllPolicyName names the inline policy that neutralises a role, so
+// that undo, a second plan and a person reading the role all recognise it.
+const denyAllPolicyName = "S3ResponderDenyAll"
+
+// DenyAllPolicy is the inline policy that neutralises a role: an explicit
+// Deny of every action, which no Allow anywhere can outweigh.
+var DenyAllPolicy = json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Sid":"` + denyAllPolicyName + `","Effect":"Deny","Action":"*","Resource":"*"}]}`)
+
+func accessKeyLifeResource(user, key string) app.Resource {
+	return app.Resource{Kind: app.ResourceAccessKey, ID: map[string]string{"userName": user, "accessKeyId": key},
+		Name: fmt.Sprintf("access key %s of user %s", key, user)}
+}
+
+func trustPolicyResource(role string) app.Resource {
+	return app.Resource{Kind: app.ResourceRoleTrustPolicy, ID: map[string]string{"roleName": role}, Name: "trust policy of role " + role}
+}
+
+// readAccessKey returns "Active", "Inactive", or null once the key is
+// deleted; a user that does not exist is an error, not an absent key.
+func (c *Changer) readAccessKey(ctx context.Context, user, key string) (json.RawMessage, error) {
+	if user == "" || key == "" {
+		return nil, fmt.Errorf("%w: an access key needs its user and id", app.ErrInvalid)
+	}
+	keys, err := c.listKeys(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if sdkaws.ToString(k.AccessKeyId) == key {
+			return json.Marshal(string(k.Status))
+		}
+	}
+	return json.RawMessage(nullState), nil
+}
+
+func (c *Changer) writeAccessKey(ctx context.Context, user, key string, state json.RawMessage, absent bool) error {
+	if absent {
+		_, err := c.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: &user, AccessKeyId: &key})
+		return err
+	}
+	var status string
+	if err := json.Unmarshal(state, &status); err != nil || (status != "Active" && status != "Inactive") {
+		return fmt.Errorf("%w: access key status %s", app.ErrInvalid, state)
+	}
+	_, err := c.IAM.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: &user, AccessKeyId: &key, Status: iamtypes.StatusType(status)})
+	return err
+}
+
+func (c *Changer) readTrustPolicy(ctx context.Context, role string) (json.RawMessage, error) {
+	out, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &role})
+	if err != nil {
+		return nil, Explain(err, c.Profile)
+	}
+	if out.Role == nil || sdkaws.ToString(out.Role.AssumeRolePolicyDocument) == "" {
+		return nil, fmt.Errorf("role %s came back without a trust policy", role)
+	}
+	return policyState(sdkaws.ToString(out.Role.AssumeRolePolicyDocument), true)
+}
+
+func (c *Changer) writeTrustPolicy(ctx context.Context, role string, state json.RawMessage, absent bool) error {
+	if absent {
+		return fmt.Errorf("%w: a role always has a trust policy; it cannot be removed", app.ErrInvalid)
+	}
+	doc := string(state)
+	_, err := c.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: &role, PolicyDocument: &doc})
+	return err
+}
+
+// findKeyUser returns the user of an access key.
+func (c *Changer) findKeyUser(ctx context.Context, key string) (string, error) {
+	out, err := c.IAM.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: &key})
+	if err != nil {
+		return "", fmt.Errorf("find the user of access key %s: %w", key, Explain(err, c.Profile))
+	}
+	user := sdkaws.ToString(out.UserName)
+	if user == "" {
+		return "", fmt.Errorf("access key %s %w in this account", key, app.ErrNotFound)
+	}
+	return user, nil
+}
+
+// planDeleteKey deletes one key that is already inactive. Deleting is
+// final, so the plan insists on the order the playbook recommends:
+// deactivate, watch that nothing legitimate breaks, then delete.
+func (c *Changer) planDeleteKey(ctx context.Context, user, key string) (app.Plan, error) {
+	switch {
+	case key == "":
+		return app.Plan{}, fmt.Errorf("%w: name the key to delete (accessKeyId)", app.ErrInvalid)
+	case strings.HasPrefix(key, "ASIA"):
+		return app.Plan{}, fmt.Errorf("%w: %s is a temporary key of a session; it cannot be deleted, only outlived: revoke the sessions of the role or user that issued it", app.ErrInvalid, key)
+	}
+	if user == "" {
+		u, err := c.findKeyUser(ctx, key)
+		if err != nil {
+			return app.Plan{}, err
+		}
+		user = u
+	}
+	r := accessKeyLifeResource(user, key)
+	before, err := c.ReadState(ctx, r)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	switch string(before) {
+	case nullState:
+		return app.Plan{}, fmt.Errorf("user %s has no access key %s (already deleted?): %w", user, key, app.ErrNotFound)
+	case `"Active"`:
+		return app.Plan{}, fmt.Errorf("%w: access key %s of user %s is still active: deactivate it first (iam.deactivate-access-key), make sure nothing legitimate breaks, then delete it", app.ErrInvalid, key, user)
+	}
+	call, cli := c.setCall(r, "", json.RawMessage(nullState))
+	return app.Plan{
+		Action: "iam.delete-access-key", Title: fmt.Sprintf("Delete access key %s of user %s for good", key, user),
+		Target: "user " + user, Region: c.Region, Broad: true, ConfirmWord: key, Reversible: false,
+		Steps: []app.ChangeStep{{Resource: r, Before: before, After: json.RawMessage(nullState), Call: call, CLI: cli}},
+		Impact: []string{
+			fmt.Sprintf("Access key %s is destroyed: AWS cannot bring it back, and its secret can never sign anything again (%s).", key, c.lastUse(ctx, key)),
+			fmt.Sprintf("Any program or person that still needs programmatic access as %s must be given a new key.", user),
+		},
+		Notes: []string{
+			"IRREVERSIBLE: there is no undo. The key is inactive already, which stops its use just as well; delete it once you are sure it is not needed and its evidence is saved.",
+			"CloudTrail events keep the key id, so the evidence of its earlier use is not affected.",
+		},
+	}, nil
+}
+
+// checkRole reads a role and refuses service-linked roles, which AWS
+// manages and does not let anyone attach policies to.
+func (c *Changer) checkRole(ctx context.Context, role string) (*iam.GetRoleOutput, error) {
+	if role == "" {
+		return nil, fmt.Errorf("%w: name the role (roleName)", app.ErrInvalid)
+	}
+	out, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &role})
+	if err != nil {
+		return nil, fmt.Errorf("read role %s: %w", role, Explain(err, c.Profile))
+	}
+	if out.Role != nil && strings.HasPrefix(sdkaws.ToString(out.Role.Path), "/aws-service-role/") {
+		return nil, fmt.Errorf("%w: %s is a service-linked role; AWS does not let anyone change its policies", app.ErrInvalid, role)
+	}
+	return out, nil
+}
+
+func (c *Changer) planNeutralise(ctx context.Context, role string) (app.Plan, error) {
+	if _, err := c.checkRole(ctx, role); err != nil {
+		return app.Plan{}, err
+	}
+	r := app.Resource{Kind: app.ResourceRoleInlinePolicy, ID: map[string]string{"roleName": role, "policyName": denyAllPolicyName},
+		Name: denyAllPolicyName + " policy of role " + role}
+	before, err := c.ReadState(ctx, r)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	if sameJSON(before, DenyAllPolicy) {
+		return app.Plan{}, fmt.Errorf("role %s is already neutralised by %s: %w", role, denyAllPolicyName, app.ErrNoChange)
+	}
+	return app.Plan{
+		Action: "iam.neutralise-role", Title: "Neutralise role " + role + " (deny every action)",
+		Target: "role " + role, Region: c.Region, Broad: true, ConfirmWord: role, Reversible: true,
+		Steps: []app.ChangeStep{c.step(r, "", before, DenyAllPolicy)},
+		Impact: []string{
+			fmt.Sprintf("Every session of role %s, those issued before and those issued after, is denied every action: every user of the role stops working, legitimate ones too (applications, instances, functions, pipelines, people).", role),
+			"An explicit Deny outweighs every Allow, so the role's other policies no longer matter while this one is attached; they are left as they are.",
+			"The role can still be assumed; the new sessions can do nothing. Services that depend on it fail until the policy is removed.",
+		},
+		Notes: []string{
+			"Use this when the actor keeps obtaining fresh credentials for the role; revoking earlier sessions (iam.revoke-role-sessions) is the narrower choice when it does not.",
+			"Find and fix how the actor gets the role's credentials (trust policy, instance, key pair) before removing this policy.",
+		},
+		UndoNote: "Undo removes the deny-all policy: every session of the role, the actor's included if it still has one, can act again.",
+	}, nil
+}
+
+// orderedObject is a JSON object as its members in order, so an edit
+// leaves everything it does not touch as written.
+type orderedObject struct {
+	keys []string
+	vals map[string]json.RawMessage
+}
+
+func parseOrdered(raw json.RawMessage) (*orderedObject, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("%w: not a JSON object", app.ErrInvalid)
+	}
+	o := &orderedObject{vals: map[string]json.RawMessage{}}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", app.ErrInvalid, err)
+		}
+		key, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("%w: member %s: %v", app.ErrInvalid, key, err)
+		}
+		if _, dup := o.vals[key]; !dup {
+			o.keys = append(o.keys, key)
+		}
+		o.vals[key] = v
+	}
+	return o, nil
+}
+
+func (o *orderedObject) set(key string, v json.RawMessage) {
+	if _, ok := o.vals[key]; !ok {
+		o.keys = append(o.keys, key)
+	}
+	o.vals[key] = v
+}
+
+func (o *orderedObject) remove(key string) {
+	delete(o.vals, key)
+	o.keys = slices.DeleteFunc(o.keys, func(k string) bool { return k == key })
+}
+
+func (o *orderedObject) encode() json.RawMessage {
+	var b bytes.Buffer
+	b.WriteString("{")
+	for i, k := range o.keys {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		name, _ := json.Marshal(k)
+		b.Write(name)
+		b.WriteString(":")
+		b.Write(compactJSON(o.vals[k]))
+	}
+	b.WriteString("}")
+	return b.Bytes()
+}
+
+// principalMatches reports whether a principal of a trust policy is one
+// the person asked to remove: the same string, or an account id given
+// for that account's root ARN (IAM stores "123456789012" as
+// "arn:aws:iam::123456789012:root").
+func principalMatches(value string, remove []string) bool {
+	for _, r := range remove {
+		if value == r {
+			return true
+		}
+		if len(r) == 12 && strings.HasPrefix(value, "arn:") && strings.HasSuffix(value, ":iam::"+r+":root") {
+			return true
+		}
+	}
+	return false
+}
+
+// stringList reads a policy value that is one string or a list of them.
+func stringList(raw json.RawMessage) ([]string, bool) {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}, true
+	}
+	var many []string
+	if json.Unmarshal(raw, &many) == nil {
+		return many, true
+	}
+	return nil, false
+}
+
+// removePrincipals drops the named principals from the Allow statements of
+// a trust policy. A principal type left empty goes, and a statement left
+// without principals goes. It returns the new policy and what it removed.
+func removePrincipals(trust json.RawMessage, remove []string) (json.RawMessage, []string, error) {
+	doc, err := parsePolicyDoc(trust)
+	if err != nil {
+		return nil, nil, err
+	}
+	var kept []json.RawMessage
+	var removed []string
+	for _, st := range doc.statements {
+		obj, err := parseOrdered(st)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read a statement of the trust policy: %w", err)
+		}
+		var effect string
+		_ = json.Unmarshal(obj.vals["Effect"], &effect)
+		pr, ok := obj.vals["Principal"]
+		if effect != "Allow" || !ok {
+			kept = append(kept, st)
+			continue
+		}
+		if vals, ok := stringList(pr); ok { // "Principal": "*"
+			if principalMatches(strings.Join(vals, ""), remove) {
+				removed = append(removed, vals...)
+				continue
+			}
+			kept = append(kept, st)
+			continue
+		}
+		types, err := parseOrdered(pr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read the Principal of a trust statement: %w", err)
+		}
+		changed := false
+		for _, typ := range slices.Clone(types.keys) {
+			vals, ok := stringList(types.vals[typ])
+			if !ok {
+				continue
+			}
+			left := slices.DeleteFunc(slices.Clone(vals), func(v string) bool { return principalMatches(v, remove) })
+			if len(left) == len(vals) {
+				continue
+			}
+			for _, v := range vals {
+				if principalMatches(v, remove) {
+					removed = append(removed, v)
+				}
+			}
+			changed = true
+			switch len(left) {
+			case 0:
+				types.remove(typ)
+			case 1:
+				b, _ := json.Marshal(left[0])
+				types.set(typ, b)
+			default:
+				b, _ := json.Marshal(left)
+				types.set(typ, b)
+			}
+		}
+		switch {
+		case !changed:
+			kept = append(kept, st)
+		case len(types.keys) == 0:
+			// Nobody is left to assume the role through this statement.
+		default:
+			obj.set("Principal", types.encode())
+			kept = append(kept, obj.encode())
+		}
+	}
+	if len(removed) == 0 {
+		return nil, nil, fmt.Errorf("%w: no Allow statement of the trust policy names %s", app.ErrNoChange, strings.Join(remove, ", "))
+	}
+	if len(kept) == 0 {
+		return nil, nil, fmt.Errorf("%w: removing %s would leave the trust policy without any statement, which IAM refuses; neutralise the role instead (iam.neutralise-role) or give the whole new policy (policyDocument)", app.ErrInvalid, strings.Join(removed, ", "))
+	}
+	doc.statements = kept
+	return doc.encode(), removed, nil
+}
+
+func (c *Changer) planTrust(ctx context.Context, role, removeList, newDoc string) (app.Plan, error) {
+	switch {
+	case removeList == "" && newDoc == "":
+		return app.Plan{}, fmt.Errorf("%w: say which principals to remove (removePrincipals) or give the new trust policy (policyDocument)", app.ErrInvalid)
+	case removeList != "" && newDoc != "":
+		return app.Plan{}, fmt.Errorf("%w: give removePrincipals or policyDocument, not both", app.ErrInvalid)
+	}
+	out, err := c.checkRole(ctx, role)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	r := trustPolicyResource(role)
+	before, err := c.ReadState(ctx, r)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	var after json.RawMessage
+	var impact []string
+	if newDoc != "" {
+		if _, err := parsePolicyDoc(json.RawMessage(newDoc)); err != nil {
+			return app.Plan{}, fmt.Errorf("the new trust policy: %w", err)
+		}
+		after = compactJSON([]byte(newDoc))
+		impact = append(impact, fmt.Sprintf("Only the principals the new policy allows can assume role %s from now on; anyone the old policy let in and the new one does not, legitimate callers included, is refused.", role))
+	} else {
+		var remove []string
+		for _, p := range strings.Split(removeList, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				remove = append(remove, p)
+			}
+		}
+		var removed []string
+		if after, removed, err = removePrincipals(before, remove); err != nil {
+			return app.Plan{}, fmt.Errorf("role %s: %w", role, err)
+		}
+		impact = append(impact, fmt.Sprintf("%s can no longer assume role %s, whatever they use it for, legitimate work included.", strings.Join(removed, ", "), role))
+	}
+	if sameJSON(before, after) {
+		return app.Plan{}, fmt.Errorf("the trust policy of %s is already as asked: %w", role, app.ErrNoChange)
+	}
+	maxSession := time.Hour
+	if out.Role != nil && out.Role.MaxSessionDuration != nil {
+		maxSession = time.Duration(*out.Role.MaxSessionDuration) * time.Second
+	}
+	impact = append(impact, fmt.Sprintf("Sessions already issued stay valid until they expire, up to %s (the role's maximum session duration) after they were issued: the trust policy is only checked when a session is requested.", maxSession))
+	return app.Plan{
+		Action: "iam.update-trust-policy", Title: "Change who can assume role " + role,
+		Target: "role " + role, Region: c.Region, Broad: true, ConfirmWord: role, Reversible: true,
+		Steps:  []app.ChangeStep{c.step(r, "", before, after)},
+		Impact: impact,
+		Notes: []string{
+			"WARNING: this does not end sessions already issued. Revoke them too (iam.revoke-role-sessions), or neutralise the role (iam.neutralise-role) if the actor must be stopped now.",
+		},
+		UndoNote: "Undo restores the earlier trust policy: whoever it allowed, the actor included, can assume the role again.",
+	}, nil
+}
