@@ -74,7 +74,7 @@ type ChangeIAMAPI interface {
 }
 
 var (
-	_ ChangeS3API  = (*s3.Client)(nil)
+	_ ChangeS3API      = (*s3.Client)(nil)
 	_ ChangeIAMAPI     = (*iam.Client)(nil)
 	_ ChangeControlAPI = (*s3control.Client)(nil)
 	_ app.Mutator      = (*Changer)(nil)
