@@ -676,6 +676,9 @@ func (p *changesPane) change(what string, ids []string, work func(ctx context.Co
 	if !p.begin(what) {
 		return
 	}
+	// The steps are at the end of the change shown: bring them into view,
+	// since they are what moves now.
+	p.detail.scroll.ScrollToBottom()
 	u, svc, incident := p.ws.u, p.ws.u.svc, p.ws.id
 	every := 150 * time.Millisecond
 	p.ws.jobs.write(func(ctx context.Context) func() {

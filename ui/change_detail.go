@@ -170,7 +170,7 @@ func (d *changeDetail) show(run *app.ChangeRun) {
 	d.diff.Refresh()
 	d.cliText = strings.Join(plan.CLI, "\n")
 	d.cli.SetText(d.cliText)
-	d.cli.SetMinRowsVisible(min(max(2*len(plan.CLI), 2), 8))
+	d.cli.SetMinRowsVisible(cliRows(plan.CLI))
 	switch {
 	case plan.Reversible && plan.UndoNote != "":
 		d.undo.SetText("Can be undone: Undo… plans the reverse and asks for the same confirmation. " + plan.UndoNote)
@@ -323,4 +323,16 @@ func diffSegments(diff string) []widget.RichTextSegment {
 		segs = append(segs, &widget.TextSegment{Style: style, Text: line})
 	}
 	return segs
+}
+
+// cliRows is how many rows the commands take once wrapped, roughly (the
+// entry is about 55 monospace characters wide in a 1280-pixel window), so
+// that they show whole instead of scrolling inside the pane's own scroll.
+func cliRows(cmds []string) int {
+	const perRow = 55
+	rows := 0
+	for _, c := range cmds {
+		rows += (len(c) + perRow - 1) / perRow
+	}
+	return min(max(rows, 2), 12)
 }

@@ -694,7 +694,6 @@ func TestChangesFromAStep(t *testing.T) {
 		}
 	}
 	require.NotNil(t, withPlan)
-	require.NotNil(t, without, "the playbook has actions this build cannot carry out yet")
 
 	buttons := func() []*widget.Button {
 		var out []*widget.Button
@@ -710,14 +709,16 @@ func TestChangesFromAStep(t *testing.T) {
 		return out
 	}
 	f.selectTab("Playbook")
-	f.ws.playbook.selectStep(without.ID)
-	var plannableThere int
-	for _, a := range without.Actions {
-		if plannable(pb, a) {
-			plannableThere++
+	if without != nil { // until this build carries out every change of the playbook
+		f.ws.playbook.selectStep(without.ID)
+		var plannableThere int
+		for _, a := range without.Actions {
+			if plannable(pb, a) {
+				plannableThere++
+			}
 		}
+		assert.Len(t, buttons(), plannableThere, "no Plan… for actions this build cannot carry out (step %s)", without.ID)
 	}
-	assert.Len(t, buttons(), plannableThere, "no Plan… for actions this build cannot carry out (step %s)", without.ID)
 
 	f.ws.playbook.selectStep(withPlan.ID)
 	bs := buttons()
