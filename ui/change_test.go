@@ -41,6 +41,9 @@ type uiAccount struct {
 	// afterWrite runs after the n-th write took effect; an error is the
 	// call's answer (lost, though the change holds).
 	afterWrite func(n int) error
+	// writeGate, when set, runs before the n-th write takes effect (to
+	// hold a call in flight).
+	writeGate func(n int)
 	// holdReads, when set, keeps every read waiting until it is closed or
 	// the call is cancelled.
 	holdReads chan struct{}
@@ -187,9 +190,16 @@ func (a *uiAccount) WriteState(ctx context.Context, r app.Resource, state json.R
 		return err
 	}
 	a.mu.Lock()
+	gate := a.writeGate
+	n := len(a.writes) + 1
+	a.mu.Unlock()
+	if gate != nil {
+		gate(n)
+	}
+	a.mu.Lock()
 	a.writes = append(a.writes, resKey(r)+" -> "+string(state))
 	a.states[resKey(r)] = string(state)
-	n, after := len(a.writes), a.afterWrite
+	after := a.afterWrite
 	a.mu.Unlock()
 	if after != nil {
 		return after(n)
@@ -486,6 +496,42 @@ func TestChangesNarrowChangeIsAPlainConfirm(t *testing.T) {
 	f.idle("apply")
 	assert.Equal(t, `"Inactive"`, f.acct.get(key))
 	assert.Equal(t, app.ChangeDone, f.runOf(plan.ID).Status)
+}
+
+func TestChangesProgressFollowsTheJournal(t *testing.T) {
+	f := newChangeUI(t, false, false)
+	k1, k2 := keyRes("bob", "AKIAEXAMPLE000000001"), keyRes("bob", "AKIAEXAMPLE000000002")
+	f.acct.set(k1, `"Active"`)
+	f.acct.set(k2, `"Active"`)
+	gate, held := make(chan struct{}), make(chan struct{})
+	f.acct.writeGate = func(n int) {
+		if n == 2 {
+			close(held)
+			<-gate
+		}
+	}
+	f.plan("iam.deactivate-access-key", map[string]string{"userName": "bob"})
+	test.Tap(f.p.detail.apply)
+	test.Type(f.p.confirm.word, "bob")
+	test.Tap(f.p.confirm.ok)
+	<-held
+	// The second call is in flight: the bar and the steps say so, from
+	// what the service has journalled.
+	d := f.p.detail
+	f.h.eventually(func() bool {
+		return f.p.progress.Visible() && f.p.progress.Max == 2 && f.p.progress.Value == 1 &&
+			d.run != nil && len(d.run.Steps) == 2 && d.run.Steps[1].Outcome == app.OutcomeInDoubt
+	}, "the progress does not follow the calls")
+	assert.True(t, f.p.running)
+	assert.Equal(t, app.OutcomeApplied, d.run.Steps[0].Outcome)
+	assert.Equal(t, "2. in doubt: UpdateAccessKey on access key AKIAEXAMPLE000000002 of bob", d.stepsBox.Objects[1].(*widget.Label).Text)
+	assert.True(t, d.undoBt.Disabled(), "nothing else while a change runs")
+	assert.True(t, d.resume.Disabled())
+	assert.True(t, f.p.planBtn.Disabled())
+	close(gate)
+	f.idle("apply")
+	assert.False(t, f.p.progressRow.Visible())
+	f.h.eventually(func() bool { return d.run.Status == app.ChangeDone && d.run.Verified }, "the change is not shown done")
 }
 
 func TestChangesUndo(t *testing.T) {
