@@ -22,6 +22,14 @@ type investigateCloud struct {
 	data     app.DataReport
 	dataErr  error
 	gotData  app.DataQuery
+	athena   app.AthenaResult
+	gotRun   app.AthenaRun
+}
+
+func (c *investigateCloud) RunAthena(_ context.Context, run app.AthenaRun) (app.AthenaResult, error) {
+	c.called("RunAthena " + run.Name)
+	c.gotRun = run
+	return c.athena, nil
 }
 
 func (c *investigateCloud) FindData(_ context.Context, q app.DataQuery, _ app.Progress) (app.DataReport, error) {
@@ -188,4 +196,44 @@ func TestApplicationOf(t *testing.T) {
 			assert.Equal(t, tc.from, from)
 		})
 	}
+}
+
+func TestRunAthenaQuery(t *testing.T) {
+	f, ic := newInvestigateFixture(t)
+	id := f.incident(t, false)
+	ctx := context.Background()
+	p := app.Profile{Name: "prod"}
+	for _, tc := range []struct {
+		name string
+		run  app.AthenaRun
+		want string
+	}{
+		{"writes", app.AthenaRun{SQL: "INSERT INTO t VALUES (1)", Database: "db"}, "only queries that read"},
+		{"no database", app.AthenaRun{SQL: "SELECT 1"}, "name the Athena database"},
+		{"not S3", app.AthenaRun{SQL: "SELECT 1", Database: "db", OutputLocation: "/tmp/out"}, "must be an S3 address"},
+		{"negative cap", app.AthenaRun{SQL: "SELECT 1", Database: "db", MaxRows: -1}, "row cap must be positive"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := f.svc.RunAthenaQuery(ctx, id, p, tc.run)
+			require.ErrorIs(t, err, app.ErrInvalid)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	assert.Empty(t, ic.calls, "nothing run for a refused query")
+
+	ic.athena = app.AthenaResult{QueryID: "q-1", State: "SUCCEEDED", Columns: []string{"principal", "bytes_out"},
+		Rows: [][]string{{"arn:aws:iam::444455556666:user/x", "734003200"}, {"arn:aws:iam::111122223333:role/etl", ""}}, Truncated: true,
+		OutputLocation: "s3://results/q-1.csv", ScannedBytes: 3 << 30,
+		Items: []app.Collected{item("results", "GetQueryResults", "principal,bytes_out\n"), item("execution", "GetQueryExecution", "{}")}}
+	res, saved, err := f.svc.RunAthenaQuery(ctx, id, p, app.AthenaRun{Name: " ", SQL: "-- top\nSELECT 1", Database: "db"})
+	require.NoError(t, err)
+	assert.Equal(t, "q-1", res.QueryID)
+	assert.Equal(t, "custom", ic.gotRun.Name)
+	assert.Equal(t, app.DefaultAthenaMaxRows, ic.gotRun.MaxRows)
+	require.Len(t, saved.Evidence, 2)
+	entries, err := f.svc.Timeline(ctx, id)
+	require.NoError(t, err)
+	last := entries[len(entries)-1]
+	assert.Equal(t, "Athena query custom (execution q-1, as "+aliceARN+") returned more than 2 rows (the first 2 fetched; all are in s3://results/q-1.csv), scanning 3.0 GiB. First row: principal=arn:aws:iam::444455556666:user/x, bytes_out=734003200.", last.Text)
+	assert.Equal(t, app.KindFinding, last.Kind)
 }

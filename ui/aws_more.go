@@ -30,6 +30,10 @@ type awsMore struct {
 	dataKey  *widget.Entry
 	dataCap  *widget.Entry
 	findData *widget.Button
+
+	// athena is the Athena dialog (aws_athena.go); athenaBtn opens it.
+	athena    *awsAthena
+	athenaBtn *widget.Button
 }
 
 // newAWSMore builds the buttons; their callbacks are the pane's methods.
@@ -41,7 +45,9 @@ func newAWSMore(p *awsPane) *awsMore {
 		dataKey:  widget.NewEntry(),
 		dataCap:  widget.NewEntry(),
 		findData: widget.NewButtonWithIcon("Find buckets", theme.SearchIcon(), p.onFindData),
+		athena:   newAWSAthena(p),
 	}
+	m.athenaBtn = widget.NewButtonWithIcon("Athena queries…", theme.StorageIcon(), p.onAthena)
 	m.dataKey.SetPlaceHolder("object key or prefix, e.g. exports/2026-03/customers.csv")
 	m.dataCap.SetPlaceHolder(fmt.Sprintf("%d keys per bucket", app.DefaultDataMaxKeys))
 	return m
@@ -49,12 +55,12 @@ func newAWSMore(p *awsPane) *awsMore {
 
 // buttons are the ones that start an operation, for setRunning.
 func (m *awsMore) buttons() []*widget.Button {
-	return []*widget.Button{m.analyzer, m.insights, m.macie, m.findData}
+	return []*widget.Button{m.analyzer, m.insights, m.macie, m.athenaBtn, m.findData}
 }
 
 // row lays the reads out under the access changes.
 func (m *awsMore) row() fyne.CanvasObject {
-	reads := container.NewHBox(widget.NewLabel("Also read"), m.analyzer, m.insights, m.macie)
+	reads := container.NewHBox(widget.NewLabel("Also read"), m.analyzer, m.insights, m.macie, m.athenaBtn)
 	data := container.NewBorder(nil, nil, widget.NewLabel("Which bucket holds"), m.findData,
 		container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(170, m.dataCap.MinSize().Height), m.dataCap), m.dataKey))
 	return container.NewVBox(reads, data)

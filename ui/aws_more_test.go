@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -210,4 +213,66 @@ func TestAWSPaneMacie(t *testing.T) {
 	assert.Equal(t, "eu-west-1: 4 buckets; 1 publicly accessible (1 readable, 0 writable by anyone), 2 shared with other accounts, 0 shared inside the organisation, 2 not shared (Macie's counts as of 2026-03-10T06:12:44Z)", p.rows[0].sub)
 	assert.True(t, strings.HasPrefix(p.status.Text, "Macie counts 1 publicly accessible and 2 shared buckets in 1 region; it gave no summary in 1 region (see the list). Saved 2 items as evidence"), p.status.Text)
 	assert.Equal(t, widget.DangerImportance, p.status.Importance)
+}
+
+func TestAWSPaneAthena(t *testing.T) {
+	f := newAWSFixture(t, false) // kumo answers Athena with fixed rows
+	p := f.p
+	a := p.more.athena
+
+	test.Tap(p.more.athenaBtn)
+	require.NotNil(t, a.dlg)
+	assert.NotNil(t, f.h.w.Canvas().Overlays().Top(), "the dialog is over the window")
+
+	a.query.SetSelected(a.query.Options[1]) // by-bucket, before the table is named
+	assert.Contains(t, a.note.Text, "name the Athena database and the CloudTrail table")
+	assert.Empty(t, a.sql.Text)
+
+	a.database.SetText("security")
+	a.table.SetText("cloudtrail_logs")
+	p.since.SetText("2026-03-01")
+	test.Tap(a.write)
+	if dir := os.Getenv("UI_SCREENSHOT_DIR"); dir != "" {
+		out, err := os.Create(filepath.Join(dir, "dialog-athena.png"))
+		require.NoError(t, err)
+		require.NoError(t, png.Encode(out, capture(f.h)))
+		require.NoError(t, out.Close())
+	}
+	assert.Contains(t, a.sql.Text, `FROM "security"."cloudtrail_logs"`)
+	assert.Contains(t, a.sql.Text, "json_extract_scalar(requestparameters, '$.bucketName') = '"+f.bucket+"'", "the pane's bucket")
+	assert.Contains(t, a.sql.Text, "eventtime >= '2026-02-28T23:00:00Z'", "the pane's window, from the incident's zone to UTC")
+
+	a.query.SetSelected(a.query.Options[0]) // by-access-key, without a key
+	assert.Equal(t, "The query by-access-key needs the access key to trace.", a.note.Text)
+	assert.Empty(t, a.sql.Text)
+
+	a.sql.SetText("DROP TABLE security.cloudtrail_logs")
+	test.Tap(a.runBtn)
+	assert.Contains(t, a.note.Text, "only queries that read")
+	assert.False(t, p.running, "nothing runs")
+
+	a.query.SetSelected(a.query.Options[3]) // top-readers
+	a.sql.SetText("-- edited by the responder\n" + a.sql.Text)
+	a.output.SetText("s3://athena-results/s3responder/")
+	test.Tap(a.runBtn)
+	f.idle("athena")
+	require.Len(t, p.rows, 1, p.status.Text)
+	assert.Equal(t, "value1  ·  value2", p.rows[0].title)
+	assert.Equal(t, "column1: value1\ncolumn2: value2", p.detail.Text)
+	assert.Regexp(t, `^Athena query top-readers \([0-9a-f-]+\): 1 row, 1\.0 KiB scanned\. Saved 2 items as evidence`, p.status.Text)
+
+	evs, err := f.h.svc.ListEvidence(context.Background(), f.ws.id)
+	require.NoError(t, err)
+	require.Len(t, evs, 2)
+	var csv []string
+	for _, ev := range evs {
+		if ev.MediaType == "text/csv" {
+			csv = append(csv, ev.Title)
+		}
+	}
+	require.Len(t, csv, 1)
+	assert.Contains(t, csv[0], "Athena results of query top-readers")
+
+	test.Tap(p.more.athenaBtn)
+	assert.Equal(t, "security", a.database.Text, "the dialog remembers the table")
 }
