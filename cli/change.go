@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -19,19 +20,25 @@ import (
 
 // actParams are the action parameters that may be given as flags of their
 // own (--bucket B) besides --param bucket=B.
-var actParams = []string{"bucket", "userName", "accessKeyId", "roleName", "statements", "responders"}
+var actParams = []string{"bucket", "userName", "accessKeyId", "roleName", "statements", "responders",
+	"accountId", "removePrincipals", "policyDocument", "keys", "prefix", "concurrency",
+	"manifestBucket", "reportBucket", "roleArn"}
 
 func actUsage() string {
 	return `Usage:
   s3responder act list [--json]
   s3responder act plan ID ACTION [--param KEY=VALUE]... [--bucket B] [--userName U]
                        [--accessKeyId K] [--roleName R] [--statements S] [--responders ARNS]
+                       [--accountId A] [--removePrincipals P] [--policyDocument JSON]
+                       [--keys K1,K2 | --keys-file FILE | --prefix P] [--concurrency N]
+                       [--manifestBucket B] [--reportBucket B] [--roleArn ARN]
                        [--profile P] [--region R] [--json]
   s3responder act apply ID CHANGE-ID (--confirm WORD | --yes) [--profile P] [--region R] [--json]
   s3responder act journal ID [--json]
   s3responder act resume ID [--yes] [--profile P] [--region R] [--json]
   s3responder act undo ID CHANGE-ID (--confirm WORD | --yes) [--profile P] [--region R] [--json]
   s3responder act ACTION --incident ID [--param KEY=VALUE]... (--dry-run | --yes | --confirm WORD)
+  s3responder act job ID CHANGE-ID [--every 30s] [--once] [--profile P] [--region R] [--json]
 
 Changes an AWS account for an incident, always in two moves: a plan that
 shows the state before and after, what the change will break and the AWS
@@ -50,8 +57,16 @@ after it returns, and lands on the timeline with its AWS CLI equivalent.
   resume    finish changes a crash, a lost connection or a failed call
             interrupted; without --yes only says what it would do
   undo      restore the state a change replaced
+  job       follow the S3 Batch Operations job a change created until it
+            ends, each new status on the timeline (--once: read it once)
   ACTION    plan (--dry-run) or plan and apply in one go; the last line is
             the change id
+
+Changes of many objects (s3.reset-object-acls) print their progress on
+stderr after each batch of 500; Ctrl-C stops them after the calls in
+flight, with every outcome journalled, and resume finishes them. Give
+the keys with --keys (comma-separated), --keys-file (one per line) or
+--prefix; without any, every object of the bucket.
 
 ` + awsFlagsHelp
 }
@@ -67,6 +82,7 @@ func runAct(ctx context.Context, args []string, d Deps) int {
 		"journal": runActJournal,
 		"resume":  runActResume,
 		"undo":    runActUndo,
+		"job":     runActJob,
 	}, actUsage)
 }
 
@@ -152,7 +168,7 @@ func runActList(_ context.Context, args []string, d Deps) int {
 
 // actSpec is the flags of the commands that plan.
 func actSpec(bools ...string) Spec {
-	return Spec{Bools: append([]string{"json"}, bools...), Values: append(append([]string{"param", "incident", "confirm"}, awsFlags...), actParams...)}
+	return Spec{Bools: append([]string{"json"}, bools...), Values: append(append([]string{"param", "incident", "confirm", "keys-file"}, awsFlags...), actParams...)}
 }
 
 // actionParams gathers --param KEY=VALUE and the parameter flags.
@@ -170,7 +186,25 @@ func actionParams(a Args) (map[string]string, error) {
 			out[name] = a.Value(name, "")
 		}
 	}
+	if f := a.Value("keys-file", ""); f != "" {
+		if _, both := out["keys"]; both {
+			return nil, errors.New("give --keys or --keys-file, not both")
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read the keys file: %w", err)
+		}
+		out["keys"] = string(data)
+	}
 	return out, nil
+}
+
+// bulkProgress prints how a change of many objects advances, on stderr.
+func bulkProgress(d Deps) app.ChangeProgress {
+	return func(p app.BulkProgress) {
+		fmt.Fprintf(d.Stderr, "objects %d of %d done (%d applied, %d already so, %d gone, %d failed, %d conflicting), batch %d\n",
+			p.Done, p.Total, p.Applied, p.Already, p.Gone, p.Failed, p.Conflict, p.Batch)
+	}
 }
 
 // confirmation is what the person typed to confirm: --confirm WORD, or
@@ -242,7 +276,7 @@ func planAndMaybeApply(ctx context.Context, d Deps, a Args, id, action string, p
 			printPlan(d.Stdout, plan)
 		}
 		word, _ := confirmation(a)
-		run, err := svc.ApplyChange(ctx, id, p, plan.ID, word)
+		run, err := svc.ApplyChangeWithProgress(ctx, id, p, plan.ID, word, bulkProgress(d))
 		return finishRun(d, a, run, err)
 	})
 }
@@ -331,7 +365,7 @@ func runActApply(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		run, err := svc.ApplyChange(ctx, a.Pos[0], profileOf(a, d), a.Pos[1], word)
+		run, err := svc.ApplyChangeWithProgress(ctx, a.Pos[0], profileOf(a, d), a.Pos[1], word, bulkProgress(d))
 		return finishRun(d, a, run, err)
 	})
 }
@@ -390,7 +424,7 @@ func runActResume(ctx context.Context, args []string, d Deps) int {
 			fmt.Fprintf(d.Stdout, "To resume: s3responder act resume %s --yes\n", id)
 			return exitOK
 		}
-		done, err := svc.ResumeChanges(ctx, id, profileOf(a, d))
+		done, err := svc.ResumeChangesWithProgress(ctx, id, profileOf(a, d), bulkProgress(d))
 		if a.Bool("json") {
 			if code := writeJSON(d, done); code != exitOK {
 				return code
@@ -426,6 +460,9 @@ func runActUndo(ctx context.Context, args []string, d Deps) int {
 					continue
 				}
 				fmt.Fprintf(d.Stdout, "Undoing %s would send, in this order:\n", change)
+				if r.Bulk != nil && r.Plan.Bulk != nil {
+					fmt.Fprintf(d.Stdout, "  one %s per object it set (%d), each with the object's own saved state: %s\n", r.Plan.Bulk.UndoCall, r.Bulk.Applied, r.Plan.Bulk.UndoCLI)
+				}
 				for i := len(r.Steps) - 1; i >= 0; i-- {
 					if s := r.Steps[i]; s.Outcome == app.OutcomeApplied {
 						fmt.Fprintf(d.Stdout, "  %s\n", s.Step.UndoCLI)
@@ -439,7 +476,57 @@ func runActUndo(ctx context.Context, args []string, d Deps) int {
 			}
 			return fail(d, fmt.Errorf("change %s of %s %w", change, id, app.ErrNotFound))
 		}
-		run, err := svc.UndoChange(ctx, id, profileOf(a, d), change, word)
+		run, err := svc.UndoChangeWithProgress(ctx, id, profileOf(a, d), change, word, bulkProgress(d))
 		return finishRun(d, a, run, err)
 	})
+}
+
+func runActJob(ctx context.Context, args []string, d Deps) int {
+	a, code, ok := parse(d, args, Spec{Bools: []string{"json", "once"}, Values: append([]string{"every"}, awsFlags...)}, 2, 2, actUsage)
+	if !ok {
+		return code
+	}
+	every := app.DefaultJobPoll
+	if v := a.Value("every", ""); v != "" {
+		dur, err := time.ParseDuration(v)
+		if err != nil || dur < time.Second {
+			return usageError(d, fmt.Errorf("--every %q: give a duration of a second or more, like 30s or 2m", v), actUsage)
+		}
+		every = dur
+	}
+	d = awsDeps(d)
+	return withService(d, func(svc *app.Service) int {
+		jobCtx := ctx
+		if a.Bool("once") {
+			// One read: the watch returns after its first read when the
+			// context is already done waiting.
+			var cancel context.CancelFunc
+			jobCtx, cancel = context.WithCancel(ctx)
+			defer cancel()
+			every = time.Nanosecond
+			progress := func(app.BatchJob) { cancel() }
+			job, err := svc.WatchBatchJob(jobCtx, a.Pos[0], profileOf(a, d), a.Pos[1], every, progress)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				return fail(d, err)
+			}
+			return printJob(d, a, job)
+		}
+		job, err := svc.WatchBatchJob(jobCtx, a.Pos[0], profileOf(a, d), a.Pos[1], every, func(j app.BatchJob) {
+			if !j.Terminal {
+				fmt.Fprintln(d.Stderr, j.Summary())
+			}
+		})
+		if err != nil {
+			return fail(d, err)
+		}
+		return printJob(d, a, job)
+	})
+}
+
+func printJob(d Deps, a Args, job app.BatchJob) int {
+	if a.Bool("json") {
+		return writeJSON(d, job)
+	}
+	fmt.Fprintln(d.Stdout, job.Summary())
+	return exitOK
 }
