@@ -36,7 +36,7 @@ type changesPane struct {
 	actionText map[string]string // action id -> text in the picker
 	action     *widget.Select
 	about      *widget.Label
-	params     map[string]*widget.SelectEntry
+	params     map[string]*paramField
 	paramBox   *fyne.Container
 	profile    *widget.SelectEntry
 	region     *widget.Entry
@@ -73,12 +73,49 @@ type changesPane struct {
 // paramLabels names the actions' parameters for people; a parameter the
 // table does not know shows its own name.
 var paramLabels = map[string]string{
-	"bucket":      "Bucket",
-	"userName":    "IAM user",
-	"accessKeyId": "Access key id",
-	"roleName":    "Role",
-	"statements":  "Statements",
-	"responders":  "Responders",
+	"bucket":           "Bucket",
+	"userName":         "IAM user",
+	"accessKeyId":      "Access key id",
+	"roleName":         "Role",
+	"statements":       "Statements",
+	"responders":       "Responders",
+	"accountId":        "Account id",
+	"removePrincipals": "Remove principals",
+	"policyDocument":   "New trust policy",
+	"keys":             "Object keys",
+	"prefix":           "Key prefix",
+	"concurrency":      "Calls at once",
+	"manifestBucket":   "Manifest bucket",
+	"reportBucket":     "Report bucket",
+	"roleArn":          "Batch role ARN",
+}
+
+// paramField is the entry of one parameter: a picker of what the incident
+// already names where that helps, a multi-line entry for documents and
+// lists of keys, a plain entry otherwise.
+type paramField struct {
+	entry *widget.Entry
+	// pick is set when the field offers choices.
+	pick *widget.SelectEntry
+	obj  fyne.CanvasObject
+}
+
+// newParamField makes the field a parameter needs.
+func newParamField(spec app.ParamSpec) *paramField {
+	if spec.Name == "policyDocument" || spec.Name == "keys" || strings.Contains(spec.Help, "JSON") || strings.Contains(spec.Help, "newline") {
+		e := widget.NewMultiLineEntry()
+		e.SetMinRowsVisible(4)
+		if strings.Contains(spec.Help, "JSON") || spec.Name == "policyDocument" {
+			e.TextStyle = fyne.TextStyle{Monospace: true}
+		}
+		return &paramField{entry: e, obj: e}
+	}
+	if choicesFor(spec.Name) {
+		se := widget.NewSelectEntry(nil)
+		return &paramField{entry: &se.Entry, pick: se, obj: se}
+	}
+	e := widget.NewEntry()
+	return &paramField{entry: e, obj: e}
 }
 
 func paramLabel(name string) string {
@@ -89,7 +126,7 @@ func paramLabel(name string) string {
 }
 
 func newChangesPane(ws *workspace) pane {
-	p := &changesPane{ws: ws, params: map[string]*widget.SelectEntry{}, actionText: map[string]string{}}
+	p := &changesPane{ws: ws, params: map[string]*paramField{}, actionText: map[string]string{}}
 	p.mfaHost = &awsPane{ws: ws}
 
 	p.action = widget.NewSelect(nil, func(string) { p.showParams() })
@@ -160,8 +197,10 @@ func (p *changesPane) show(c app.Case, pb *app.Playbook) {
 		p.pb = pb
 		p.offerActions(pb)
 	}
-	for name, e := range p.params {
-		e.SetOptions(paramChoices(c.Incident, name))
+	for name, f := range p.params {
+		if f.pick != nil {
+			f.pick.SetOptions(paramChoices(c.Incident, name))
+		}
 	}
 	showIf(p.exercise, c.Incident.Exercise)
 	p.loadJournal()
@@ -213,12 +252,19 @@ func plannable(pb *app.Playbook, id string) bool {
 // paramChoices offers what the incident already names for a parameter.
 func paramChoices(inc app.Incident, name string) []string {
 	switch name {
-	case "bucket":
+	case "bucket", "manifestBucket", "reportBucket":
 		return inc.Buckets
-	case "userName", "roleName", "accessKeyId", "responders":
+	case "userName", "roleName", "accessKeyId", "responders", "removePrincipals", "roleArn":
 		return inc.Principals
+	case "accountId":
+		return inc.Accounts
 	}
 	return nil
+}
+
+// choicesFor reports whether paramChoices has anything to offer for name.
+func choicesFor(name string) bool {
+	return paramChoices(app.Incident{Buckets: []string{""}, Principals: []string{""}, Accounts: []string{""}}, name) != nil
 }
 
 // selectedAction is the action the picker shows.
@@ -247,33 +293,45 @@ func (p *changesPane) showParams() {
 	}
 	var cells []fyne.CanvasObject
 	for _, spec := range a.Params {
-		e := p.param(spec.Name)
-		label := paramLabel(spec.Name)
+		f := p.field(spec)
 		if spec.Required {
-			e.SetPlaceHolder("required")
+			f.entry.SetPlaceHolder("required")
 		} else {
-			e.SetPlaceHolder("optional")
+			f.entry.SetPlaceHolder("optional")
 		}
 		help := lowLabel(spec.Help)
 		help.SizeName = theme.SizeNameCaptionText
-		cells = append(cells, widget.NewLabel(label), container.New(&tightVBox{}, e, help))
+		cells = append(cells, widget.NewLabel(paramLabel(spec.Name)), container.New(&tightVBox{}, f.obj, help))
 	}
 	if len(cells) > 0 {
 		p.paramBox.Add(container.New(layout.NewFormLayout(), cells...))
 	}
 }
 
-// param returns the entry of a parameter, made on first use.
-func (p *changesPane) param(name string) *widget.SelectEntry {
-	if e, ok := p.params[name]; ok {
-		return e
+// field returns the field of a parameter, made on first use. The same
+// parameter name keeps one field for every action that takes it.
+func (p *changesPane) field(spec app.ParamSpec) *paramField {
+	if f, ok := p.params[spec.Name]; ok {
+		return f
 	}
-	e := widget.NewSelectEntry(nil)
-	if p.ws.loaded {
-		e.SetOptions(paramChoices(p.ws.c.Incident, name))
+	f := newParamField(spec)
+	if f.pick != nil && p.ws.loaded {
+		f.pick.SetOptions(paramChoices(p.ws.c.Incident, spec.Name))
 	}
-	p.params[name] = e
-	return e
+	p.params[spec.Name] = f
+	return f
+}
+
+// param returns the entry of a parameter by name.
+func (p *changesPane) param(name string) *widget.Entry {
+	if a, ok := p.selectedAction(); ok {
+		for _, spec := range a.Params {
+			if spec.Name == name {
+				return p.field(spec).entry
+			}
+		}
+	}
+	return p.field(app.ParamSpec{Name: name}).entry
 }
 
 // request reads the form. A missing required parameter is reported here,
@@ -441,15 +499,31 @@ func (p *changesPane) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 
 // runState says where a change stands, in words.
 func runState(r app.ChangeRun) string {
-	done, _ := r.Counts()
+	done, open := r.Counts()
+	unit := "steps applied"
+	if r.Plan.Bulk != nil {
+		unit = "objects done"
+	}
 	var s string
 	switch r.Status {
 	case app.ChangePlanned:
 		s = "planned, nothing sent"
 	case app.ChangeIncomplete:
-		s = fmt.Sprintf("INCOMPLETE: %d of %d steps applied", done, len(r.Steps))
-		if slices.ContainsFunc(r.Steps, func(s app.StepRun) bool { return s.Outcome == app.OutcomeInDoubt }) {
+		s = fmt.Sprintf("INCOMPLETE: %d of %d %s", done, done+open, unit)
+		doubt := 0
+		for _, st := range r.Steps {
+			if st.Outcome == app.OutcomeInDoubt {
+				doubt++
+			}
+		}
+		if r.Bulk != nil {
+			doubt += r.Bulk.InDoubt
+		}
+		switch {
+		case doubt == 1:
 			s += ", one in doubt"
+		case doubt > 1:
+			s += fmt.Sprintf(", %d in doubt", doubt)
 		}
 	case app.ChangeDone:
 		s = "applied"
@@ -672,38 +746,30 @@ func (p *changesPane) onUndo(run app.ChangeRun) {
 // cut it off between two calls; Cancel does, before the next call. While
 // it runs the journal is re-read a few times a second, so the bar and
 // each step's outcome follow the calls as the service records them.
-func (p *changesPane) change(what string, ids []string, work func(ctx context.Context) func()) {
+//
+// A bulk change (one call per object, thousands of them) tells its
+// progress after each batch instead: its journal is too long to re-read
+// that often.
+func (p *changesPane) change(what string, ids []string, bulk bool, work func(ctx context.Context, progress app.ChangeProgress) func()) {
 	if !p.begin(what) {
 		return
 	}
 	// The steps are at the end of the change shown: bring them into view,
 	// since they are what moves now.
 	p.detail.scroll.ScrollToBottom()
-	u, svc, incident := p.ws.u, p.ws.u.svc, p.ws.id
-	every := 150 * time.Millisecond
+	u := p.ws.u
 	p.ws.jobs.write(func(ctx context.Context) func() {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		forget := p.track(ctx, cancel)
+		progress := func(bp app.BulkProgress) { u.do(func() { p.showBulkProgress(bp) }) }
 		stop, polled := make(chan struct{}), make(chan struct{})
-		go func() {
-			defer close(polled)
-			t := time.NewTicker(every)
-			defer t.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-				}
-				runs, err := svc.ChangeJournal(context.WithoutCancel(ctx), incident)
-				if err != nil {
-					continue
-				}
-				u.do(func() { p.showProgress(ids, runs) })
-			}
-		}()
-		apply := work(ctx)
+		if bulk {
+			close(polled)
+		} else {
+			go p.poll(stop, polled, ids)
+		}
+		apply := work(ctx, progress)
 		close(stop)
 		<-polled
 		forget()
@@ -712,6 +778,45 @@ func (p *changesPane) change(what string, ids []string, work func(ctx context.Co
 			apply()
 		}
 	})
+}
+
+// poll re-reads the journal a few times a second until stop is closed,
+// and shows what it says about the changes ids. It reads on when the
+// change is cancelled (the journal still records the calls in flight),
+// not when the window closes.
+func (p *changesPane) poll(stop <-chan struct{}, polled chan<- struct{}, ids []string) {
+	defer close(polled)
+	u, svc, incident := p.ws.u, p.ws.u.svc, p.ws.id
+	t := time.NewTicker(150 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		runs, err := svc.ChangeJournal(u.ctx, incident)
+		if err != nil {
+			continue
+		}
+		u.do(func() { p.showProgress(ids, runs) })
+	}
+}
+
+// showBulkProgress moves the bar as a bulk change's batches go through.
+func (p *changesPane) showBulkProgress(bp app.BulkProgress) {
+	if !p.running {
+		return
+	}
+	if bp.Total > 0 {
+		p.busy.Stop()
+		p.busy.Hide()
+		p.progress.Max = float64(max(bp.Total, bp.Done))
+		p.progress.SetValue(float64(bp.Done))
+		p.progress.Show()
+	}
+	p.say(widget.MediumImportance, fmt.Sprintf("Change %s: %d of %d objects done after batch %d (%d applied, %d already so, %d gone, %d failed, %d conflicting)…",
+		bp.Change, bp.Done, bp.Total, bp.Batch, bp.Applied, bp.Already, bp.Gone, bp.Failed, bp.Conflict))
 }
 
 // showProgress moves the bar to the steps the journal says are applied
@@ -749,8 +854,8 @@ func (p *changesPane) apply(plan app.Plan, word string) {
 	prof := p.appProfile()
 	svc, id := p.ws.u.svc, p.ws.id
 	p.selected = plan.ID
-	p.change("Applying "+plan.ID+" with "+prof.String(), []string{plan.ID}, func(ctx context.Context) func() {
-		run, err := svc.ApplyChange(ctx, id, prof, plan.ID, word)
+	p.change("Applying "+plan.ID+" with "+prof.String(), []string{plan.ID}, plan.Bulk != nil, func(ctx context.Context, progress app.ChangeProgress) func() {
+		run, err := svc.ApplyChangeWithProgress(ctx, id, prof, plan.ID, word, progress)
 		return func() {
 			p.finished("Change "+plan.ID, []app.ChangeRun{run}, err)
 			p.ws.load()
@@ -769,11 +874,13 @@ func (p *changesPane) onResume() {
 		prof := p.appProfile()
 		svc, id := p.ws.u.svc, p.ws.id
 		var ids []string
+		bulk := false
 		for _, r := range open {
 			ids = append(ids, r.Plan.ID)
+			bulk = bulk || r.Plan.Bulk != nil
 		}
-		p.change("Resuming "+strings.Join(ids, ", ")+" with "+prof.String(), ids, func(ctx context.Context) func() {
-			done, err := svc.ResumeChanges(ctx, id, prof)
+		p.change("Resuming "+strings.Join(ids, ", ")+" with "+prof.String(), ids, bulk, func(ctx context.Context, progress app.ChangeProgress) func() {
+			done, err := svc.ResumeChangesWithProgress(ctx, id, prof, progress)
 			return func() {
 				p.finished("Resuming", done, err)
 				p.ws.load()

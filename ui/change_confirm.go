@@ -36,8 +36,13 @@ func (p *changesPane) askConfirm(plan app.Plan, then func(word string)) {
 	if plan.Simulated {
 		account = "the SIMULATED " + account
 	}
-	where := widget.NewLabel(fmt.Sprintf("%s, in %s, as %s. %s will be sent, each recorded in the journal before and after it goes out; the state before is saved as evidence first.",
-		plan.Target, account, plan.Principal, plural(len(plan.Steps), "call")))
+	calls := plural(len(plan.Steps), "call") + " will be sent, each recorded in the journal before and after it goes out"
+	if b := plan.Bulk; b != nil {
+		calls = fmt.Sprintf("One %s per object will be sent for %s, %d at a time, each batch of %d recorded in the journal before and after its calls go out",
+			b.Call, objectCount(b), b.Concurrency, b.BatchSize)
+	}
+	where := widget.NewLabel(fmt.Sprintf("%s, in %s, as %s. %s; the state before is saved as evidence first.",
+		plan.Target, account, plan.Principal, calls))
 	where.Wrapping = fyne.TextWrapWord
 	content := container.NewVBox(heading, where)
 	if len(plan.Impact) > 0 {

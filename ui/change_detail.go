@@ -35,6 +35,7 @@ type changeDetail struct {
 	cliText  string
 	copyBtn  *widget.Button
 	undo     *widget.Label
+	stepsHd  *widget.Label
 	stepsBox *fyne.Container
 	evidence *widget.Label
 
@@ -81,6 +82,7 @@ func newChangeDetail(p *changesPane) *changeDetail {
 	d.copyBtn = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), d.onCopy)
 	d.undo = widget.NewLabel("")
 	d.undo.Wrapping = fyne.TextWrapWord
+	d.stepsHd = sectionLabel("Steps")
 	d.stepsBox = container.NewVBox()
 	d.evidence = lowLabel("")
 
@@ -107,7 +109,7 @@ func newChangeDetail(p *changesPane) *changeDetail {
 		sectionLabel("What changes (lines with - are the state now, + after)"), d.diff,
 		sectionLabel("The same with the AWS CLI"), container.NewBorder(nil, nil, nil, container.NewVBox(d.copyBtn), d.cli),
 		d.undo, d.notes,
-		sectionLabel("Steps"), d.stepsBox, d.evidence,
+		d.stepsHd, d.stepsBox, d.evidence,
 	)
 	d.empty = lowLabel("Choose an action and press Plan: S3 Responder reads the account and shows what would change, what it will break and the AWS CLI commands that do the same. Nothing is sent until you confirm the plan.")
 	d.scroll = container.NewVScroll(container.NewPadded(d.body))
@@ -149,6 +151,9 @@ func (d *changeDetail) show(run *app.ChangeRun) {
 	}
 	if plan.Simulated {
 		meta = append(meta, "SIMULATED account")
+	}
+	if b := plan.Bulk; b != nil {
+		meta = append(meta, objectCount(b))
 	}
 	meta = append(meta, "as "+plan.Principal, "planned "+formatWhenZone(plan.CreatedAt, loc))
 	d.meta.SetText(strings.Join(meta, "  ·  "))
@@ -229,6 +234,11 @@ func (d *changeDetail) expired() bool {
 // state before.
 func (d *changeDetail) showSteps() {
 	d.stepsBox.RemoveAll()
+	d.stepsHd.SetText("Steps")
+	if d.run.Plan.Bulk != nil {
+		d.stepsHd.SetText("Objects")
+		d.showObjects()
+	}
 	for _, s := range d.run.Steps {
 		l := widget.NewLabel(fmt.Sprintf("%d. %s: %s on %s", s.Step.N, s.Outcome, s.Step.Call, s.Step.Resource.Name))
 		l.Wrapping = fyne.TextWrapWord
@@ -246,6 +256,65 @@ func (d *changeDetail) showSteps() {
 	} else {
 		d.evidence.Hide()
 	}
+}
+
+// shownOpenObjects caps the objects not yet in place listed by name: a
+// bulk change may leave thousands, and their counts say the rest.
+const shownOpenObjects = 20
+
+// showObjects tells where a bulk change's objects stand: counts by
+// outcome, whether the selection was gone through to its end, and the
+// first objects not in place yet.
+func (d *changeDetail) showObjects() {
+	r := d.run
+	add := func(text string, imp widget.Importance) {
+		l := widget.NewLabel(text)
+		l.Wrapping = fyne.TextWrapWord
+		l.Importance = imp
+		d.stepsBox.Add(l)
+	}
+	b := r.Bulk
+	if b == nil || r.Status == app.ChangePlanned {
+		add(fmt.Sprintf("%s: one %s each, %d at a time, journalled %d at a time.", objectCount(r.Plan.Bulk), r.Plan.Bulk.Call, r.Plan.Bulk.Concurrency, r.Plan.Bulk.BatchSize), widget.MediumImportance)
+		return
+	}
+	imp := widget.SuccessImportance
+	if b.Failed+b.Conflict+b.InDoubt > 0 {
+		imp = widget.DangerImportance
+	} else if b.Pending > 0 || !b.Listed {
+		imp = widget.WarningImportance
+	}
+	batches := "1 batch"
+	if b.Batches != 1 {
+		batches = fmt.Sprintf("%d batches", b.Batches)
+	}
+	add(fmt.Sprintf("%d applied, %d already so, %d gone, %d failed, %d conflicting, %d in doubt, %d not sent, in %s.",
+		b.Applied, b.Already, b.Gone, b.Failed, b.Conflict, b.InDoubt, b.Pending, batches), imp)
+	if !b.Listed {
+		text := "The selection was not gone through to its end: Resume… takes it up"
+		if b.Last != "" {
+			text += " after " + b.Last
+		}
+		add(text+".", widget.WarningImportance)
+	}
+	for i, o := range b.Open {
+		if i == shownOpenObjects {
+			add(fmt.Sprintf("… and %d more objects not in place.", len(b.Open)-shownOpenObjects), widget.LowImportance)
+			break
+		}
+		add(fmt.Sprintf("%s: %s", o.Outcome, o.Key), outcomeImportance(o.Outcome))
+		if o.Error != "" {
+			d.stepsBox.Add(lowLabel("    " + o.Error))
+		}
+	}
+}
+
+// objectCount says how many objects a bulk change selects.
+func objectCount(b *app.BulkSpec) string {
+	if b.More {
+		return fmt.Sprintf("more than %d objects", b.Objects)
+	}
+	return plural(b.Objects, "object")
 }
 
 // outcomeImportance colours a step: green once in place, red when it

@@ -41,6 +41,8 @@ type uiAccount struct {
 	// afterWrite runs after the n-th write took effect; an error is the
 	// call's answer (lost, though the change holds).
 	afterWrite func(n int) error
+	// objects are the keys of each bucket, for bulk changes.
+	objects map[string][]string
 	// writeGate, when set, runs before the n-th write takes effect (to
 	// hold a call in flight).
 	writeGate func(n int)
@@ -50,7 +52,7 @@ type uiAccount struct {
 }
 
 func newUIAccount(simulated bool) *uiAccount {
-	return &uiAccount{simulated: simulated, states: map[string]string{}}
+	return &uiAccount{simulated: simulated, states: map[string]string{}, objects: map[string][]string{}}
 }
 
 func resKey(r app.Resource) string {
@@ -164,8 +166,55 @@ func (a *uiAccount) PlanChange(ctx context.Context, req app.ChangeRequest, _ app
 			plan.Broad, plan.ConfirmWord = true, user
 		}
 		return plan, nil
+	case "s3.reset-object-acls":
+		b := req.Params["bucket"]
+		a.mu.Lock()
+		keys := slices.Clone(a.objects[b])
+		a.mu.Unlock()
+		spec := &app.BulkSpec{Bucket: b, Objects: len(keys), Resource: app.ResourceObjectACL, Call: "PutObjectAcl", UndoCall: "PutObjectAcl",
+			CLI: "aws s3api put-object-acl --bucket " + b + " --key {key} --acl private", UndoCLI: "aws s3api put-object-acl --bucket " + b + " --key {key} --access-control-policy {state}",
+			Concurrency: 2, BatchSize: 2}
+		for _, k := range keys[:min(2, len(keys))] {
+			spec.Sample = append(spec.Sample, app.ObjectChange{Key: k, Before: json.RawMessage(a.get(objectRes(b, k))), After: json.RawMessage(`"private"`)})
+		}
+		return app.Plan{Action: req.Action, Title: "Make the object ACLs of " + b + " private", Target: "bucket " + b, Broad: true, ConfirmWord: b, Reversible: true,
+			Impact: []string{"Readers who relied on an object's ACL are refused."}, Bulk: spec}, nil
 	}
 	return app.Plan{}, fmt.Errorf("the test account cannot plan %s", req.Action)
+}
+
+func objectRes(bucket, key string) app.Resource {
+	return app.Resource{Kind: app.ResourceObjectACL, ID: map[string]string{"bucket": bucket, "key": key}, Name: "s3://" + bucket + "/" + key}
+}
+
+// ListKeys lists a bucket's keys in order, a page of two at a time.
+func (a *uiAccount) ListKeys(ctx context.Context, bucket, prefix, startAfter string, page func(keys []string) error) error {
+	a.mu.Lock()
+	keys := slices.Clone(a.objects[bucket])
+	a.mu.Unlock()
+	slices.Sort(keys)
+	var out []string
+	for _, k := range keys {
+		if k > startAfter && strings.HasPrefix(k, prefix) {
+			out = append(out, k)
+		}
+	}
+	for len(out) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(2, len(out))
+		if err := page(out[:n]); err != nil {
+			return err
+		}
+		out = out[n:]
+	}
+	return nil
+}
+
+// TargetState is the same for every object: private.
+func (a *uiAccount) TargetState(string, app.BulkSpec, json.RawMessage) (json.RawMessage, error) {
+	return json.RawMessage(`"private"`), nil
 }
 
 func (a *uiAccount) ReadState(ctx context.Context, r app.Resource) (json.RawMessage, error) {
@@ -208,8 +257,9 @@ func (a *uiAccount) WriteState(ctx context.Context, r app.Resource, state json.R
 }
 
 var (
-	_ app.Cloud   = (*uiAccount)(nil)
-	_ app.Mutator = (*uiAccount)(nil)
+	_ app.Cloud       = (*uiAccount)(nil)
+	_ app.Mutator     = (*uiAccount)(nil)
+	_ app.BulkMutator = (*uiAccount)(nil)
 )
 
 // changeUI is an incident on a real database, its workspace open on the
@@ -532,6 +582,44 @@ func TestChangesProgressFollowsTheJournal(t *testing.T) {
 	f.idle("apply")
 	assert.False(t, f.p.progressRow.Visible())
 	f.h.eventually(func() bool { return d.run.Status == app.ChangeDone && d.run.Verified }, "the change is not shown done")
+}
+
+func TestChangesBulk(t *testing.T) {
+	f := newChangeUI(t, false, false)
+	var keys []string
+	for i := range 5 {
+		k := fmt.Sprintf("exports/2026-03-%02d.csv", i+1)
+		keys = append(keys, k)
+		f.acct.set(objectRes(testBucket, k), `"public-read"`)
+	}
+	f.acct.objects[testBucket] = keys
+	plan := f.plan("s3.reset-object-acls", map[string]string{"bucket": testBucket})
+	d := f.p.detail
+	require.NotNil(t, plan.Bulk)
+	assert.Contains(t, d.meta.Text, "5 objects")
+	text := diffText(d.diff)
+	assert.Contains(t, text, "every object of bucket "+testBucket+": 5 object(s)")
+	assert.Contains(t, text, "- \"public-read\"\n+ \"private\"")
+	assert.Equal(t, "Objects", d.stepsHd.Text)
+	require.Len(t, d.stepsBox.Objects, 1)
+	assert.Equal(t, "5 objects: one PutObjectAcl each, 2 at a time, journalled 2 at a time.", d.stepsBox.Objects[0].(*widget.Label).Text)
+
+	test.Tap(d.apply)
+	require.NotNil(t, f.p.confirm.word)
+	test.Type(f.p.confirm.word, testBucket)
+	test.Tap(f.p.confirm.ok)
+	f.idle("bulk apply")
+	assert.Equal(t, widget.SuccessImportance, f.p.status.Importance, f.p.status.Text)
+	assert.Equal(t, float64(5), f.p.progress.Max, "the bar counted objects")
+	assert.Equal(t, float64(5), f.p.progress.Value)
+	for _, k := range keys {
+		assert.Equal(t, `"private"`, f.acct.get(objectRes(testBucket, k)), k)
+	}
+	assert.Len(t, f.acct.writeLog(), 5)
+	f.h.eventually(func() bool { return d.run != nil && d.run.Status == app.ChangeDone }, "the bulk change is not shown done")
+	assert.Equal(t, "applied and verified", runState(*d.run))
+	assert.Equal(t, "5 applied, 0 already so, 0 gone, 0 failed, 0 conflicting, 0 in doubt, 0 not sent, in 3 batches.", d.stepsBox.Objects[0].(*widget.Label).Text)
+	assert.Equal(t, widget.SuccessImportance, d.stepsBox.Objects[0].(*widget.Label).Importance)
 }
 
 func TestChangesUndo(t *testing.T) {
