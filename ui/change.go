@@ -169,20 +169,18 @@ func newChangesPane(ws *workspace) pane {
 	// its buttons, where the person's eyes are after pressing one.
 	p.profile.SetPlaceHolder("profile")
 	p.region.SetPlaceHolder("region")
-	form := container.New(layout.NewFormLayout(),
-		widget.NewLabel("Action"), p.action,
-	)
-	account := container.New(layout.NewFormLayout(),
-		widget.NewLabel("Account"), container.NewGridWithColumns(2, p.profile, p.region),
-	)
-	top := container.NewVBox(sectionLabel("New change"), form, p.about, p.paramBox, account,
+	// Labels above their fields: the column is narrow, and a policy
+	// document needs the width.
+	top := container.NewVBox(sectionLabel("New change"),
+		fieldBox("Action", p.action), p.about, p.paramBox,
+		fieldBox("AWS profile and region", container.NewGridWithColumns(2, p.profile, p.region)),
 		container.NewHBox(layout.NewSpacer(), p.planBtn))
 	journal := container.NewBorder(sectionLabel("Changes of this incident"), nil, nil, nil,
 		container.NewStack(p.list, container.NewVBox(p.empty)))
 	left := container.NewVSplit(container.NewVScroll(top), journal)
 	left.Offset = 0.62
 	split := container.NewHSplit(left, p.detail.root)
-	split.Offset = 0.38
+	split.Offset = 0.4
 	p.root = container.NewBorder(p.exercise, nil, nil, nil, split)
 	p.loadProfiles()
 	return p
@@ -291,7 +289,6 @@ func (p *changesPane) showParams() {
 	} else {
 		p.about.Hide()
 	}
-	var cells []fyne.CanvasObject
 	for _, spec := range a.Params {
 		f := p.field(spec)
 		if spec.Required {
@@ -301,10 +298,7 @@ func (p *changesPane) showParams() {
 		}
 		help := lowLabel(spec.Help)
 		help.SizeName = theme.SizeNameCaptionText
-		cells = append(cells, widget.NewLabel(paramLabel(spec.Name)), container.New(&tightVBox{}, f.obj, help))
-	}
-	if len(cells) > 0 {
-		p.paramBox.Add(container.New(layout.NewFormLayout(), cells...))
+		p.paramBox.Add(fieldBox(paramLabel(spec.Name), container.New(&tightVBox{}, f.obj, help)))
 	}
 }
 
@@ -320,6 +314,11 @@ func (p *changesPane) field(spec app.ParamSpec) *paramField {
 	}
 	p.params[spec.Name] = f
 	return f
+}
+
+// fieldBox puts a label above a field.
+func fieldBox(label string, field fyne.CanvasObject) fyne.CanvasObject {
+	return container.New(&tightVBox{}, widget.NewLabel(label), field)
 }
 
 // param returns the entry of a parameter by name.
@@ -754,8 +753,9 @@ func (p *changesPane) change(what string, ids []string, bulk bool, work func(ctx
 	if !p.begin(what) {
 		return
 	}
-	// The steps are at the end of the change shown: bring them into view,
+	// The steps are at the end of the change shown: keep them in view,
 	// since they are what moves now.
+	p.detail.follow = true
 	p.detail.scroll.ScrollToBottom()
 	u := p.ws.u
 	p.ws.jobs.write(func(ctx context.Context) func() {

@@ -20,6 +20,9 @@ import (
 type changeDetail struct {
 	p   *changesPane
 	run *app.ChangeRun
+	// follow keeps the steps in view while the change shown runs, until
+	// another change is shown.
+	follow bool
 
 	title    *widget.Label
 	meta     *widget.Label
@@ -190,8 +193,12 @@ func (d *changeDetail) show(run *app.ChangeRun) {
 	d.undo.Refresh()
 	d.showSteps()
 	d.showButtons()
-	if changed {
+	switch {
+	case changed:
+		d.follow = false
 		d.scroll.ScrollToTop()
+	case d.follow:
+		d.scroll.ScrollToBottom()
 	}
 }
 

@@ -421,7 +421,7 @@ func TestChangesOffersTheImplementedActions(t *testing.T) {
 	f.p.action.SetSelected(f.p.actionText["iam.deactivate-access-key"])
 	f.p.param("userName").SetText("bob")
 	f.p.action.SetSelected(f.p.actionText["s3.block-public-access.bucket"])
-	assert.Len(t, f.p.paramBox.Objects, 1)
+	assert.Len(t, f.p.paramBox.Objects, 1, "one field: the bucket")
 	f.p.action.SetSelected(f.p.actionText["iam.deactivate-access-key"])
 	assert.Equal(t, "bob", f.p.param("userName").Text)
 	def, _ := f.ws.pb.Action("iam.deactivate-access-key")
