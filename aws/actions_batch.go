@@ -192,7 +192,8 @@ func (c *Changer) writeBatchJob(ctx context.Context, r app.Resource, state json.
 		Operation:            jobOperation(id["bucketOwner"]),
 		Manifest: &s3ctltypes.JobManifest{
 			Spec:     &s3ctltypes.JobManifestSpec{Format: s3ctltypes.JobManifestFormatS3BatchOperationsCsv20180820, Fields: []s3ctltypes.JobManifestFieldName{s3ctltypes.JobManifestFieldNameBucket, s3ctltypes.JobManifestFieldNameKey}},
-			Location: &s3ctltypes.JobManifestLocation{ObjectArn: sdkaws.String(bucketARN(partition, mb) + "/" + mk), ETag: head.ETag},
+			// S3 returns the ETag quoted; the manifest location takes it bare.
+			Location: &s3ctltypes.JobManifestLocation{ObjectArn: sdkaws.String(bucketARN(partition, mb) + "/" + mk), ETag: sdkaws.String(strings.Trim(sdkaws.ToString(head.ETag), `"`))},
 		},
 		Report: &s3ctltypes.JobReport{Enabled: true, Bucket: sdkaws.String(bucketARN(partition, id["reportBucket"])), Prefix: sdkaws.String(id["reportPrefix"]),
 			Format: s3ctltypes.JobReportFormatReportCsv20180820, ReportScope: s3ctltypes.JobReportScopeAllTasks},

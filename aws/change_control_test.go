@@ -231,7 +231,8 @@ func (c *controlAPI) advance(ctx context.Context, j *ctlJob) {
 		}
 		data, _ := io.ReadAll(out.Body)
 		out.Body.Close()
-		if sdkaws.ToString(out.ETag) != j.req.Manifest.Location.ETag {
+		// The location names the ETag bare, as the API reference's examples do.
+		if strings.Trim(sdkaws.ToString(out.ETag), `"`) != j.req.Manifest.Location.ETag {
 			j.status, j.reason = "Failed", "manifest ETag mismatch"
 			return
 		}
@@ -412,4 +413,125 @@ func TestAccountBPAExerciseGuard(t *testing.T) {
 	require.ErrorIs(t, err, app.ErrExercise)
 	assert.Contains(t, err.Error(), "111122223333.s3-control")
 	assert.Empty(t, rec.sent())
+}
+
+// TestBatchJobOnKumoAndS3Control plans, applies and follows an S3 Batch
+// Operations job: the manifest goes to kumo, the job to controlAPI, which
+// runs it against kumo's objects; the printed commands do the same with
+// the AWS CLI.
+func TestBatchJobOnKumoAndS3Control(t *testing.T) {
+	a := newControlAccount(t)
+	e := newChangeEnv(t, a.s, false)
+	ctx := context.Background()
+	data, ops := fmt.Sprintf("data-%d", kumoRuns.Add(1)), fmt.Sprintf("ops-%d", kumoRuns.Add(1))
+	for _, b := range []string{data, ops} {
+		_, err := a.s.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: sdkaws.String(b)})
+		require.NoError(t, err)
+	}
+	acl, err := a.s.S3.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: &data})
+	require.NoError(t, err)
+	owner := sdkaws.ToString(acl.Owner.ID)
+	var keys []string
+	for i := range 120 {
+		keys = append(keys, fmt.Sprintf("exports/part %03d,ü+%%.csv", i))
+	}
+	publicACL := &s3types.AccessControlPolicy{Owner: &s3types.Owner{ID: &owner}, Grants: []s3types.Grant{
+		{Grantee: &s3types.Grantee{Type: s3types.TypeCanonicalUser, ID: &owner}, Permission: s3types.PermissionFullControl},
+		{Grantee: &s3types.Grantee{Type: s3types.TypeGroup, URI: sdkaws.String(allUsers)}, Permission: s3types.PermissionRead}}}
+	setPublic := func() {
+		for _, k := range keys {
+			_, err := a.s.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: &data, Key: sdkaws.String(k), Body: strings.NewReader("x")})
+			require.NoError(t, err)
+			_, err = a.s.S3.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: &data, Key: sdkaws.String(k), AccessControlPolicy: publicACL})
+			require.NoError(t, err)
+		}
+	}
+	publicCount := func() int {
+		n := 0
+		for _, k := range keys {
+			out, err := a.s.S3.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: &data, Key: sdkaws.String(k)})
+			require.NoError(t, err)
+			if len(out.Grants) > 1 {
+				n++
+			}
+		}
+		return n
+	}
+	setPublic()
+	require.Equal(t, 120, publicCount())
+	role := "arn:aws:iam::" + a.account + ":role/batch-ops"
+
+	p := e.plan(t, "s3control.batch-job", map[string]string{"bucket": data, "manifestBucket": ops, "roleArn": role})
+	assert.Equal(t, fmt.Sprintf("S3 Batch Operations job: reset the ACLs of 120 object(s) of s3://%s/ to owner-only", data), p.Title)
+	assert.False(t, p.Reversible)
+	assert.Equal(t, data, p.ConfirmWord)
+	require.Len(t, p.Steps, 2)
+	assert.Equal(t, "PutObject", p.Steps[0].Call)
+	assert.Equal(t, "CreateJob", p.Steps[1].Call)
+	token := p.Steps[1].Resource.ID["token"]
+	mk := p.Steps[0].Resource.ID["manifestKey"]
+	assert.Equal(t, "s3responder/batch/"+token+"/manifest.csv", mk)
+	assert.Contains(t, strings.Join(p.Notes, " "), "IRREVERSIBLE")
+	assert.Contains(t, p.CLI[1], "--client-request-token "+token)
+	assert.Contains(t, p.CLI[1], "--no-confirmation-required")
+
+	e.apply(t, p)
+	out, err := a.s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: &ops, Key: &mk})
+	require.NoError(t, err)
+	rows, err := csv.NewReader(out.Body).ReadAll()
+	require.NoError(t, err)
+	out.Body.Close()
+	require.Len(t, rows, 120)
+	assert.Equal(t, []string{data, "exports%2Fpart%20000%2C%C3%BC%2B%25.csv"}, rows[0], "keys URL-encoded")
+	assert.Equal(t, "s3://"+data+"/", out.Metadata[manifestSourceMeta])
+	require.Len(t, a.ctl.jobs, 1)
+	j := a.ctl.jobs[0]
+	assert.Equal(t, token, j.req.ClientRequestToken)
+	assert.False(t, j.req.ConfirmationRequired)
+	assert.Equal(t, role, j.req.RoleArn)
+	assert.Equal(t, "arn:aws:s3:::"+ops+"/"+mk, j.req.Manifest.Location.ObjectArn)
+	assert.Equal(t, strings.Trim(sdkaws.ToString(out.ETag), `"`), j.req.Manifest.Location.ETag)
+	assert.Equal(t, []string{"Bucket", "Key"}, j.req.Manifest.Spec.Fields)
+	assert.Equal(t, owner, j.req.Operation.S3PutObjectAcl.AccessControlPolicy.AccessControlList.Owner.ID)
+	assert.Equal(t, "AllTasks", j.req.Report.ReportScope)
+
+	// Creating it again (a resume after a lost answer) returns the same job.
+	ch := NewChanger(a.s, false)
+	require.NoError(t, ch.WriteState(ctx, p.Steps[1].Resource, p.Steps[1].After))
+	assert.Len(t, a.ctl.jobs, 1)
+	assert.Equal(t, 2, a.ctl.creates)
+
+	var seen []string
+	job, err := e.svc.WatchBatchJob(ctx, e.inc, app.Profile{}, p.ID, 10*time.Millisecond, func(j app.BatchJob) { seen = append(seen, j.Status) })
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Preparing", "Active", "Complete"}, seen)
+	assert.True(t, job.Terminal)
+	assert.Equal(t, int64(120), job.Total)
+	assert.Equal(t, int64(120), job.Succeeded)
+	assert.Equal(t, int64(0), job.Failed)
+	assert.Equal(t, "s3://"+ops+"/s3responder/batch/"+token+"/report", job.Report)
+	assert.Equal(t, 0, publicCount(), "the job reset every object")
+	_, err = a.s.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &ops, Key: &a.ctl.jobs[0].report})
+	require.NoError(t, err, "the completion report is written")
+	// Watching again records nothing twice.
+	_, err = e.svc.WatchBatchJob(ctx, e.inc, app.Profile{}, p.ID, 10*time.Millisecond, nil)
+	require.NoError(t, err)
+	tl := e.timelineText(t)
+	assert.Equal(t, 1, strings.Count(tl, "job "+j.id+" Complete: 120 of 120 task(s) succeeded, 0 failed; completion report under s3://"+ops))
+	assert.Equal(t, 1, strings.Count(tl, "job "+j.id+" Active"))
+
+	// The printed commands, run with the AWS CLI, do the same.
+	setPublic()
+	p2 := e.plan(t, "s3control.batch-job", map[string]string{"bucket": data, "prefix": "exports/", "manifestBucket": ops, "roleArn": role})
+	runCLI(t, strings.Join(p2.CLI, "\n"), a.kumoURL, a.ctl.URL)
+	require.Len(t, a.ctl.jobs, 2)
+	j2 := a.ctl.jobs[1]
+	assert.Equal(t, p2.Steps[1].Resource.ID["description"], j2.req.Description)
+	for range 3 {
+		_, err := NewChanger(a.s, false).ReadBatchJob(ctx, p2.Steps[1].Resource)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, "Complete", j2.status, "the manifest the commands wrote is read back whole: %s", j2.reason)
+	assert.Equal(t, 120, j2.ok)
+	assert.Equal(t, 0, publicCount())
 }
