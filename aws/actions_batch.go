@@ -191,7 +191,7 @@ func (c *Changer) writeBatchJob(ctx context.Context, r app.Resource, state json.
 		RoleArn:              sdkaws.String(id["roleArn"]),
 		Operation:            jobOperation(id["bucketOwner"]),
 		Manifest: &s3ctltypes.JobManifest{
-			Spec:     &s3ctltypes.JobManifestSpec{Format: s3ctltypes.JobManifestFormatS3BatchOperationsCsv20180820, Fields: []s3ctltypes.JobManifestFieldName{s3ctltypes.JobManifestFieldNameBucket, s3ctltypes.JobManifestFieldNameKey}},
+			Spec: &s3ctltypes.JobManifestSpec{Format: s3ctltypes.JobManifestFormatS3BatchOperationsCsv20180820, Fields: []s3ctltypes.JobManifestFieldName{s3ctltypes.JobManifestFieldNameBucket, s3ctltypes.JobManifestFieldNameKey}},
 			// S3 returns the ETag quoted; the manifest location takes it bare.
 			Location: &s3ctltypes.JobManifestLocation{ObjectArn: sdkaws.String(bucketARN(partition, mb) + "/" + mk), ETag: sdkaws.String(strings.Trim(sdkaws.ToString(head.ETag), `"`))},
 		},
