@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"sort"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ func actUsage() string {
   s3responder act undo ID CHANGE-ID (--confirm WORD | --yes) [--profile P] [--region R] [--json]
   s3responder act ACTION --incident ID [--param KEY=VALUE]... (--dry-run | --yes | --confirm WORD)
   s3responder act job ID CHANGE-ID [--every 30s] [--once] [--profile P] [--region R] [--json]
+  s3responder act verify ID [CHANGE-ID] [--bucket B] [--profile P] [--region R] [--json]
+  s3responder act watch ID (--access-key K | --role R) [--minutes 30] [--every 5m]
+                       [--since TIME] [--profile P] [--region R] [--json]
 
 Changes an AWS account for an incident, always in two moves: a plan that
 shows the state before and after, what the change will break and the AWS
@@ -59,6 +63,12 @@ after it returns, and lands on the timeline with its AWS CLI equivalent.
   undo      restore the state a change replaced
   job       follow the S3 Batch Operations job a change created until it
             ends, each new status on the timeline (--once: read it once)
+  verify    check the exposure of the change's bucket (or --bucket) again
+            and say whether it is now not public; exit 1 when it still is
+  watch     look up CloudTrail every --every (default 5m) for --minutes
+            (default 30) for further use of a disabled access key, or for
+            new sessions of a role; every call found goes on the timeline;
+            Ctrl-C stops it; exit 1 when any call was found
   ACTION    plan (--dry-run) or plan and apply in one go; the last line is
             the change id
 
@@ -83,6 +93,8 @@ func runAct(ctx context.Context, args []string, d Deps) int {
 		"resume":  runActResume,
 		"undo":    runActUndo,
 		"job":     runActJob,
+		"verify":  runActVerify,
+		"watch":   runActWatch,
 	}, actUsage)
 }
 
@@ -529,4 +541,96 @@ func printJob(d Deps, a Args, job app.BatchJob) int {
 	}
 	fmt.Fprintln(d.Stdout, job.Summary())
 	return exitOK
+}
+
+func runActVerify(ctx context.Context, args []string, d Deps) int {
+	a, code, ok := parse(d, args, Spec{Bools: []string{"json"}, Values: append([]string{"bucket"}, awsFlags...)}, 1, 2, actUsage)
+	if !ok {
+		return code
+	}
+	change := ""
+	if len(a.Pos) == 2 {
+		change = a.Pos[1]
+	}
+	if change == "" && a.Value("bucket", "") == "" {
+		return usageError(d, errors.New("name the change or the bucket (--bucket) to check"), actUsage)
+	}
+	d = awsDeps(d)
+	return withService(d, func(svc *app.Service) int {
+		check, err := svc.VerifyContainment(ctx, a.Pos[0], profileOf(a, d), change, a.Value("bucket", ""))
+		if err != nil {
+			return fail(d, err)
+		}
+		if a.Bool("json") {
+			if code := writeJSON(d, check); code != exitOK {
+				return code
+			}
+		} else {
+			fmt.Fprintln(d.Stdout, check.Summary)
+		}
+		if !check.NotPublic {
+			return exitFail
+		}
+		return exitOK
+	})
+}
+
+func runActWatch(ctx context.Context, args []string, d Deps) int {
+	a, code, ok := parse(d, args, Spec{Bools: []string{"json"}, Values: append([]string{"access-key", "role", "minutes", "every", "since"}, awsFlags...)}, 1, 1, actUsage)
+	if !ok {
+		return code
+	}
+	req := app.WatchRequest{AccessKeyID: a.Value("access-key", ""), RoleName: a.Value("role", "")}
+	if (req.AccessKeyID == "") == (req.RoleName == "") {
+		return usageError(d, errors.New("watch one access key (--access-key) or one role (--role)"), actUsage)
+	}
+	if v := a.Value("minutes", ""); v != "" {
+		m, err := strconv.ParseFloat(v, 64)
+		if err != nil || m <= 0 || m > 24*60 {
+			return usageError(d, fmt.Errorf("--minutes %q: give a number of minutes, at most a day", v), actUsage)
+		}
+		req.Duration = time.Duration(m * float64(time.Minute))
+	}
+	if v := a.Value("every", ""); v != "" {
+		dur, err := time.ParseDuration(v)
+		if err != nil || dur <= 0 {
+			return usageError(d, fmt.Errorf("--every %q: give a duration like 5m or 30s", v), actUsage)
+		}
+		req.Every = dur
+	}
+	if v := a.Value("since", ""); v != "" {
+		t, err := parseTime(v)
+		if err != nil {
+			return usageError(d, fmt.Errorf("--since: %w", err), actUsage)
+		}
+		req.Since = t
+	}
+	d = awsDeps(d)
+	return withService(d, func(svc *app.Service) int {
+		res, err := svc.WatchCredentials(ctx, a.Pos[0], profileOf(a, d), req, func(p app.WatchProgress) {
+			for _, e := range p.New {
+				fmt.Fprintf(d.Stderr, "FOUND %s %s by %s from %s %s\n", e.Time.UTC().Format(time.RFC3339), e.Name, e.Actor, e.SourceIP, e.ErrorCode)
+			}
+			fmt.Fprintf(d.Stderr, "look %d: %d call(s) found so far; next look at %s\n", p.Poll, p.Found, p.Next.UTC().Format(time.RFC3339))
+		})
+		if a.Bool("json") {
+			if code := writeJSON(d, res); code != exitOK {
+				return code
+			}
+		}
+		if err != nil && !(res.Cancelled && errors.Is(err, context.Canceled)) {
+			return fail(d, err)
+		}
+		if !a.Bool("json") {
+			what := "stopped"
+			if !res.Cancelled {
+				what = "ended"
+			}
+			fmt.Fprintf(d.Stdout, "Watch %s after %d look(s): %d call(s) found.\n", what, res.Polls, len(res.Events))
+		}
+		if len(res.Events) > 0 {
+			return exitFail
+		}
+		return exitOK
+	})
 }
