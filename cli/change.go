@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strconv"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
