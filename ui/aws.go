@@ -70,6 +70,9 @@ type awsPane struct {
 	mu     sync.Mutex
 	cancel context.CancelFunc // of the running operation
 	opCtx  context.Context    // of the running operation, for the MFA dialog
+	// cancelAsked is a Cancel pressed before the operation's goroutine
+	// started: it cancels as soon as it does.
+	cancelAsked bool
 }
 
 // awsRow is one line of the results: a bucket's verdict, a change, or a
@@ -245,12 +248,18 @@ func (p *awsPane) run(what string, work func(ctx context.Context, progress app.P
 	p.progress.Hide()
 	p.busy.Show()
 	p.busy.Start()
+	p.mu.Lock()
+	p.cancelAsked = false
+	p.mu.Unlock()
 	u := p.ws.u
 	p.ws.jobs.read("aws", func(ctx context.Context) func() {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		p.mu.Lock()
 		p.cancel, p.opCtx = cancel, ctx
+		if p.cancelAsked {
+			cancel()
+		}
 		p.mu.Unlock()
 		progress := func(done, total int) {
 			u.do(func() {
@@ -279,13 +288,17 @@ func (p *awsPane) run(what string, work func(ctx context.Context, progress app.P
 }
 
 func (p *awsPane) onCancel() {
+	if !p.running {
+		return
+	}
 	p.mu.Lock()
 	cancel := p.cancel
+	p.cancelAsked = cancel == nil
 	p.mu.Unlock()
 	if cancel != nil {
 		cancel()
-		p.say(widget.WarningImportance, "Cancelling…")
 	}
+	p.say(widget.WarningImportance, "Cancelling…")
 }
 
 // failed shows why an operation failed, in the pane: the entries keep

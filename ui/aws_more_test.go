@@ -174,6 +174,16 @@ func TestAWSPaneFindData(t *testing.T) {
 		assert.Contains(t, p.status.Text, "cancelled")
 		assert.False(t, p.more.findData.Disabled())
 	})
+	t.Run("cancel before the work has started", func(t *testing.T) {
+		hold := make(chan struct{})
+		f.proxy.hold.Store(&hold)
+		defer close(hold)
+		defer f.proxy.hold.Store(nil)
+		test.Tap(p.more.findData)
+		test.Tap(p.cancelBtn) // at once: the goroutine may not have begun
+		f.idle("search cancelled at once")
+		assert.Contains(t, p.status.Text, "cancelled")
+	})
 }
 
 // fakeMacie speaks Macie's REST-JSON GetBucketStatistics: not enabled in
