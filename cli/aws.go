@@ -162,8 +162,12 @@ Subcommands:
   whoami      check the connection to AWS and say who you are
   preflight   try the reads the investigation makes and say which are refused
 
-The investigation commands that save evidence are 'exposure', 'snapshot'
-and 'changes'; 'scan' looks at an account without saving anything.
+The investigation commands that save evidence are 'exposure', 'snapshot',
+'changes', 'analyzer' (IAM Access Analyzer), 'insights' (CloudTrail
+Insights), 'find-data' (which bucket holds an object), 'macie' and
+'athena' (queries over the trail's log files); 'scan' looks at an account
+without saving anything. 'evidence ID list|add|verify' looks after what
+was saved.
 `
 }
 
