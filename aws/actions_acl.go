@@ -67,10 +67,6 @@ func sortGrants(g []aclGrant) {
 	})
 }
 
-func objectACLResource(bucket, key string) app.Resource {
-	return app.Resource{Kind: app.ResourceObjectACL, ID: map[string]string{"bucket": bucket, "key": key}, Name: "s3://" + bucket + "/" + key}
-}
-
 // readObjectACL returns an object's ACL, or null when the object is gone.
 func (c *Changer) readObjectACL(ctx context.Context, bucket, key string) (json.RawMessage, error) {
 	region, err := c.bucketRegion(ctx, bucket)
