@@ -630,7 +630,7 @@ func TestVerify(t *testing.T) {
 	e.must("step", id, "1.1", "done")
 	e.must("note", id, "something")
 	out := e.must("verify", id)
-	assert.Equal(t, "timeline of "+id+" verified: 3 entries\n", out)
+	assert.Equal(t, "timeline of "+id+" verified: 3 entries\nevidence of "+id+" verified: 0 items, every SHA-256 matches\n", out)
 
 	e.wrap = func(st app.Store) app.Store { return tamperingStore{Store: st, seq: 2} }
 	code, out, errOut := e.run("verify", id, "--db", e.db)

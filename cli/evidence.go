@@ -170,23 +170,29 @@ func runEvidenceVerify(ctx context.Context, id string, args []string, d Deps) in
 		if _, err := svc.Load(ctx, id); err != nil {
 			return fail(d, err)
 		}
-		n, bad, err := svc.VerifyEvidence(ctx, id)
-		if err != nil && !errors.Is(err, app.ErrNotFound) {
-			return fail(d, err)
-		}
-		if len(bad) == 0 {
-			fmt.Fprintf(d.Stdout, "evidence of %s verified: %s, every SHA-256 matches\n", id, plural(n, "item"))
-			return exitOK
-		}
-		fmt.Fprintf(d.Stdout, "evidence of %s is NOT intact: %d of %d items fail:\n", id, len(bad), n)
-		for _, b := range bad {
-			fmt.Fprintf(d.Stdout, "  %s: %s\n", b.ID, b.Reason)
-		}
-		names := make([]string, len(bad))
-		for i, b := range bad {
-			names[i] = b.ID
-		}
-		fmt.Fprintf(d.Stderr, "s3responder: evidence of %s does not verify: %s\n", id, strings.Join(names, ", "))
-		return exitFail
+		return verifyEvidence(ctx, svc, id, d)
 	})
+}
+
+// verifyEvidence re-hashes every evidence item of the incident, prints the
+// outcome and returns the exit status; `verify` and `evidence verify` share it.
+func verifyEvidence(ctx context.Context, svc *app.Service, id string, d Deps) int {
+	n, bad, err := svc.VerifyEvidence(ctx, id)
+	if err != nil && !errors.Is(err, app.ErrNotFound) {
+		return fail(d, err)
+	}
+	if len(bad) == 0 {
+		fmt.Fprintf(d.Stdout, "evidence of %s verified: %s, every SHA-256 matches\n", id, plural(n, "item"))
+		return exitOK
+	}
+	fmt.Fprintf(d.Stdout, "evidence of %s is NOT intact: %d of %d items fail:\n", id, len(bad), n)
+	for _, b := range bad {
+		fmt.Fprintf(d.Stdout, "  %s: %s\n", b.ID, b.Reason)
+	}
+	names := make([]string, len(bad))
+	for i, b := range bad {
+		names[i] = b.ID
+	}
+	fmt.Fprintf(d.Stderr, "s3responder: evidence of %s does not verify: %s\n", id, strings.Join(names, ", "))
+	return exitFail
 }

@@ -119,3 +119,28 @@ func TestEvidenceCommands(t *testing.T) {
 		assert.Contains(t, out, "Usage: s3responder evidence ID list")
 	})
 }
+
+// `verify ID` checks the evidence as well as the timeline, as the spec asks.
+func TestVerifyChecksEvidenceToo(t *testing.T) {
+	e := newEnv(t)
+	id := e.newIncident("--severity", "P2")
+	file := filepath.Join(e.dir, "note.txt")
+	require.NoError(t, os.WriteFile(file, []byte("seen at 08:14"), 0o600))
+	code, _, errOut := e.evidence(id, "add", file)
+	require.Equal(t, exitOK, code, errOut)
+
+	code, out, errOut := e.run("verify", id)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "timeline of "+id+" verified:")
+	assert.Contains(t, out, "evidence of "+id+" verified: 1 item, every SHA-256 matches")
+
+	var items []app.Evidence
+	_, listed, _ := e.evidence(id, "list", "--json")
+	require.NoError(t, json.Unmarshal([]byte(listed), &items))
+	e.wrap = func(st app.Store) app.Store { return rottenContent{DB: st.(*store.DB), sha: items[0].SHA256} }
+	defer func() { e.wrap = nil }()
+	code, out, _ = e.run("verify", id)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, out, "timeline of "+id+" verified:", "the timeline itself is intact")
+	assert.Contains(t, out, items[0].ID+": content does not match its SHA-256")
+}

@@ -232,9 +232,11 @@ func runTimeline(ctx context.Context, args []string, d Deps) int {
 func verifyUsage() string {
 	return `Usage: s3responder verify ID
 
-Checks the incident's timeline hash chain. Exits 0 when every entry is as
-it was recorded, 1 naming the first entry that was changed, removed or
-reordered.
+Checks the incident's timeline hash chain and every evidence item's
+content against its SHA-256 (recording a "verified" custody event on each
+item that matches). Exits 0 when everything is as it was recorded, 1 naming
+the first timeline entry that was changed, removed or reordered and every
+evidence item whose content changed.
 `
 }
 
@@ -245,17 +247,24 @@ func runVerify(ctx context.Context, args []string, d Deps) int {
 	}
 	id := a.Pos[0]
 	return withService(d, func(svc *app.Service) int {
+		code := exitOK
 		n, err := svc.Verify(ctx, id)
 		var ce *app.ChainError
 		switch {
 		case errors.As(err, &ce):
 			fmt.Fprintf(d.Stdout, "timeline of %s is NOT intact: entry %d: %s\n", id, ce.Seq, ce.Reason)
 			fmt.Fprintf(d.Stderr, "s3responder: %v\n", err)
-			return exitFail
+			code = exitFail
 		case err != nil:
 			return fail(d, err)
+		default:
+			fmt.Fprintf(d.Stdout, "timeline of %s verified: %d entries\n", id, n)
 		}
-		fmt.Fprintf(d.Stdout, "timeline of %s verified: %d entries\n", id, n)
-		return exitOK
+		// The evidence is checked too, whatever the timeline said: a
+		// responder wants every problem at once.
+		if verifyEvidence(ctx, svc, id, d) != exitOK {
+			return exitFail
+		}
+		return code
 	})
 }
