@@ -215,12 +215,62 @@ func checkProfile(inc Incident, p Profile) error {
 	return nil
 }
 
+// IncidentCloud is a Cloud whose state belongs to each incident rather
+// than to the account: the simulated account of a tabletop exercise, which
+// every exercise changes on its own. Whenever the Service opens such a
+// cloud for an incident it hands it the incident's change journal and
+// works with the Cloud it returns, so the account's state follows what the
+// journal says was applied, in every process (a CLI command that applies
+// a change and the next one that checks it are two processes).
+type IncidentCloud interface {
+	ForIncident(ctx context.Context, incidentID string, journal []JournalRecord) (Cloud, error)
+}
+
+// SimulatedProfileName is the profile name that chooses the simulated
+// account of a tabletop exercise: "tabletop" for the built-in scenario,
+// "tabletop:SCENARIO" for another built-in scenario or a scenario file.
+// No AWS profile should be called that.
+const SimulatedProfileName = "tabletop"
+
+// IsSimulatedProfileName reports whether a profile name chooses a
+// simulated account, so the CLI and the window can mark the profile as an
+// exercise's (Profile.Exercise) without knowing any scenario.
+func IsSimulatedProfileName(name string) bool {
+	name = strings.TrimSpace(name)
+	return name == SimulatedProfileName || strings.HasPrefix(name, SimulatedProfileName+":")
+}
+
 // cloudFor checks that the incident may use the profile and returns its
 // connection, opening it (and asking who it is) if needed. incidentID ""
 // is for work outside an incident (`aws whoami`, `scan`). fresh drops a
 // cached connection first, so the configuration is read again (after `aws
-// sso login`, a config edit or a new MFA device).
+// sso login`, a config edit or a new MFA device). A cloud that keeps
+// per-incident state (IncidentCloud) is scoped to the incident.
 func (s *Service) cloudFor(ctx context.Context, incidentID string, p Profile, fresh bool) (connection, error) {
+	conn, err := s.openCloud(ctx, incidentID, p, fresh)
+	if err != nil || incidentID == "" {
+		return conn, err
+	}
+	ic, ok := conn.cloud.(IncidentCloud)
+	if !ok {
+		return conn, nil
+	}
+	var recs []JournalRecord
+	if js, ok := s.store.(JournalStore); ok {
+		if recs, err = js.Journal(ctx, incidentID); err != nil {
+			return connection{}, fmt.Errorf("read change journal of %s: %w", incidentID, err)
+		}
+	}
+	cloud, err := ic.ForIncident(ctx, incidentID, recs)
+	if err != nil {
+		return connection{}, fmt.Errorf("open the account of %s for incident %s: %w", p, incidentID, err)
+	}
+	conn.cloud = cloud
+	return conn, nil
+}
+
+// openCloud is cloudFor without the incident scope.
+func (s *Service) openCloud(ctx context.Context, incidentID string, p Profile, fresh bool) (connection, error) {
 	if incidentID != "" {
 		c, err := s.Load(ctx, incidentID)
 		if err != nil {

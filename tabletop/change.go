@@ -1,0 +1,923 @@
+package tabletop
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"s3responder/app"
+	"s3responder/exposure"
+)
+
+// Changes to the simulated account (app.Mutator). The plans follow the aws
+// package's: the same resources, states, calls, confirmations and
+// warnings, so that a team trains on what the real account will show
+// them. The AWS CLI commands are printed without a profile: they are what
+// the team would run against AWS, not a way into the simulation.
+
+// ReadState returns a resource's current state (app.Mutator).
+func (a *Account) ReadState(ctx context.Context, r app.Resource) (json.RawMessage, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st, err := a.w.readState(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", r.Name, err)
+	}
+	return st, nil
+}
+
+// WriteState sets a resource as the step's one AWS call would, refusing
+// what AWS refuses (app.Mutator).
+func (a *Account) WriteState(ctx context.Context, r app.Resource, state json.RawMessage) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.w.writeState(r, state, true); err != nil {
+		return fmt.Errorf("set %s: %w", r.Name, err)
+	}
+	return nil
+}
+
+const (
+	revokePolicyName  = "AWSRevokeOlderSessions"
+	denyAllPolicyName = "S3ResponderDenyAll"
+	lockSid           = "S3ResponderLockControlPlane"
+	revokeValidity    = 15 * time.Minute
+	maxBucketPolicy   = 20 * 1024
+)
+
+var (
+	allBlocked    = json.RawMessage(`{"BlockPublicAcls":true,"IgnorePublicAcls":true,"BlockPublicPolicy":true,"RestrictPublicBuckets":true}`)
+	denyAllPolicy = json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Sid":"` + denyAllPolicyName + `","Effect":"Deny","Action":"*","Resource":"*"}]}`)
+	lockActions   = []string{"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls"}
+)
+
+// PlanChange works out an action of app.ChangeActions on the simulated
+// account without changing anything (app.Mutator).
+func (a *Account) PlanChange(ctx context.Context, req app.ChangeRequest, by app.Identity) (app.Plan, error) {
+	if err := ctx.Err(); err != nil {
+		return app.Plan{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p := func(name string) string { return strings.TrimSpace(req.Params[name]) }
+	var plan app.Plan
+	var err error
+	switch req.Action {
+	case "s3.block-public-access.bucket":
+		plan, err = a.planBucketBPA(p("bucket"))
+	case "s3.remove-policy-statements":
+		plan, err = a.planRemoveStatements(p("bucket"), p("statements"), by)
+	case "s3.lock-control-plane":
+		plan, err = a.planLock(p("bucket"), p("responders"), by)
+	case "iam.deactivate-access-key":
+		plan, err = a.planDeactivate(p("userName"), p("accessKeyId"))
+	case "iam.revoke-role-sessions":
+		plan, err = a.planRevoke(true, p("roleName"))
+	case "iam.revoke-user-sessions":
+		plan, err = a.planRevoke(false, p("userName"))
+	case "s3control.block-public-access.account":
+		plan, err = a.planAccountBPA(p("accountId"), by)
+	case "iam.delete-access-key":
+		plan, err = a.planDeleteKey(p("userName"), p("accessKeyId"))
+	case "iam.neutralise-role":
+		plan, err = a.planNeutralise(p("roleName"))
+	case "iam.update-trust-policy":
+		plan, err = a.planTrust(p("roleName"), p("removePrincipals"), p("policyDocument"))
+	case "s3.reset-object-acls":
+		plan, err = a.planResetACLs(req.Params)
+	case "s3control.batch-job":
+		err = fmt.Errorf("%w: the simulated account runs no S3 Batch Operations jobs: reset the object ACLs with s3.reset-object-acls instead, which the exercise carries out object by object", app.ErrInvalid)
+	default:
+		err = fmt.Errorf("%w: the simulated account cannot plan %s", app.ErrInvalid, req.Action)
+	}
+	if err != nil {
+		return app.Plan{}, err
+	}
+	plan.Notes = append(plan.Notes, fmt.Sprintf("Simulated account of scenario %q: the AWS CLI commands are what you would run against AWS, for the record; nothing leaves S3 Responder.", a.sc.ID))
+	return plan, nil
+}
+
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+func shellQuote(s string) string {
+	if shellSafe.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// command renders an AWS CLI command line.
+func command(region string, args ...string) string {
+	parts := []string{"aws"}
+	for _, a := range args {
+		parts = append(parts, shellQuote(a))
+	}
+	if region != "" {
+		parts = append(parts, "--region", shellQuote(region))
+	}
+	return strings.Join(parts, " ")
+}
+
+func bpaFlags(state json.RawMessage) string {
+	var v bpaState
+	_ = json.Unmarshal(state, &v) // states come from bpaState
+	return fmt.Sprintf("BlockPublicAcls=%t,IgnorePublicAcls=%t,BlockPublicPolicy=%t,RestrictPublicBuckets=%t",
+		v.BlockPublicAcls, v.IgnorePublicAcls, v.BlockPublicPolicy, v.RestrictPublicBuckets)
+}
+
+// setCall names the AWS call and the CLI command that set r to state.
+func setCall(r app.Resource, region string, state json.RawMessage) (string, string) {
+	gone := absent(state)
+	id := r.ID
+	switch r.Kind {
+	case app.ResourceBucketPolicy:
+		if gone {
+			return "DeleteBucketPolicy", command(region, "s3api", "delete-bucket-policy", "--bucket", id["bucket"])
+		}
+		return "PutBucketPolicy", command(region, "s3api", "put-bucket-policy", "--bucket", id["bucket"], "--policy", string(state))
+	case app.ResourceBucketBPA:
+		if gone {
+			return "DeletePublicAccessBlock", command(region, "s3api", "delete-public-access-block", "--bucket", id["bucket"])
+		}
+		return "PutPublicAccessBlock", command(region, "s3api", "put-public-access-block", "--bucket", id["bucket"], "--public-access-block-configuration", bpaFlags(state))
+	case app.ResourceAccountBPA:
+		if gone {
+			return "DeletePublicAccessBlock", command(region, "s3control", "delete-public-access-block", "--account-id", id["accountId"])
+		}
+		return "PutPublicAccessBlock", command(region, "s3control", "put-public-access-block", "--account-id", id["accountId"], "--public-access-block-configuration", bpaFlags(state))
+	case app.ResourceAccessKeyStatus, app.ResourceAccessKey:
+		if gone {
+			return "DeleteAccessKey", command("", "iam", "delete-access-key", "--user-name", id["userName"], "--access-key-id", id["accessKeyId"])
+		}
+		var status string
+		_ = json.Unmarshal(state, &status)
+		return "UpdateAccessKey", command("", "iam", "update-access-key", "--user-name", id["userName"], "--access-key-id", id["accessKeyId"], "--status", status)
+	case app.ResourceRoleInlinePolicy:
+		if gone {
+			return "DeleteRolePolicy", command("", "iam", "delete-role-policy", "--role-name", id["roleName"], "--policy-name", id["policyName"])
+		}
+		return "PutRolePolicy", command("", "iam", "put-role-policy", "--role-name", id["roleName"], "--policy-name", id["policyName"], "--policy-document", string(state))
+	case app.ResourceUserInlinePolicy:
+		if gone {
+			return "DeleteUserPolicy", command("", "iam", "delete-user-policy", "--user-name", id["userName"], "--policy-name", id["policyName"])
+		}
+		return "PutUserPolicy", command("", "iam", "put-user-policy", "--user-name", id["userName"], "--policy-name", id["policyName"], "--policy-document", string(state))
+	case app.ResourceRoleTrustPolicy:
+		return "UpdateAssumeRolePolicy", command("", "iam", "update-assume-role-policy", "--role-name", id["roleName"], "--policy-document", string(state))
+	}
+	return "", ""
+}
+
+// step builds a reversible step with its calls and commands both ways.
+func step(r app.Resource, region string, before, after json.RawMessage) app.ChangeStep {
+	before, after = compact(string(before)), compact(string(after))
+	call, cli := setCall(r, region, after)
+	undoCall, undoCLI := setCall(r, region, before)
+	return app.ChangeStep{Resource: r, Before: before, After: after, Call: call, CLI: cli, UndoCall: undoCall, UndoCLI: undoCLI}
+}
+
+func bucketPolicyResource(b string) app.Resource {
+	return app.Resource{Kind: app.ResourceBucketPolicy, ID: map[string]string{"bucket": b}, Name: "bucket policy of " + b}
+}
+
+func bucketBPAResource(b string) app.Resource {
+	return app.Resource{Kind: app.ResourceBucketBPA, ID: map[string]string{"bucket": b}, Name: "Block Public Access of bucket " + b}
+}
+
+func (a *Account) needBucket(name string) (*bucket, error) {
+	if name == "" {
+		return nil, fmt.Errorf("%w: name the bucket", app.ErrInvalid)
+	}
+	return a.w.bucket(name)
+}
+
+func (a *Account) planBucketBPA(name string) (app.Plan, error) {
+	b, err := a.needBucket(name)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	r := bucketBPAResource(name)
+	before, _ := a.w.readState(r)
+	if sameJSON(before, allBlocked) {
+		return app.Plan{}, fmt.Errorf("bucket %s already blocks all public access: %w", name, app.ErrNoChange)
+	}
+	return app.Plan{
+		Action: "s3.block-public-access.bucket", Title: "Block all public access to bucket " + name,
+		Target: "bucket " + name, Region: b.spec.Region, Broad: true, ConfirmWord: name, Reversible: true,
+		Steps: []app.ChangeStep{step(r, b.spec.Region, before, allBlocked)},
+		Impact: []string{
+			"Public ACLs and public policy grants on " + name + " stop working at once: anonymous readers lose access, legitimate ones as well (a public website, download links, a CDN fetching without an identity of its own).",
+			"Grants to other accounts inside a public policy stop too (RestrictPublicBuckets); grants to named principals of this account go on working.",
+			"Any new public ACL or public policy is refused from now on, deployment tools included.",
+		},
+		Notes:    []string{"The flags leave the policy and the ACLs as written: turning them off brings every public grant back. Remove the grants as well (s3.remove-policy-statements)."},
+		UndoNote: "Undo restores the earlier flags (or removes the setting), and every public grant still in the policy or the ACLs works again.",
+	}, nil
+}
+
+// policyDoc is a policy as its top-level members in order, statements
+// kept as written, so an edit leaves every other statement untouched.
+type policyDoc struct {
+	keys       []string
+	members    map[string]json.RawMessage
+	statements []json.RawMessage
+}
+
+func parsePolicyDoc(raw json.RawMessage) (*policyDoc, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("%w: the policy is not a JSON object", app.ErrInvalid)
+	}
+	p := &policyDoc{members: map[string]json.RawMessage{}}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("%w: read the policy: %v", app.ErrInvalid, err)
+		}
+		key, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("%w: read the policy's %s: %v", app.ErrInvalid, key, err)
+		}
+		if key == "Statement" {
+			if t := bytes.TrimSpace(v); len(t) > 0 && t[0] == '[' {
+				if err := json.Unmarshal(v, &p.statements); err != nil {
+					return nil, fmt.Errorf("%w: read the policy's statements: %v", app.ErrInvalid, err)
+				}
+			} else {
+				p.statements = []json.RawMessage{v}
+			}
+		}
+		if _, dup := p.members[key]; !dup {
+			p.keys = append(p.keys, key)
+		}
+		p.members[key] = v
+	}
+	if _, ok := p.members["Statement"]; !ok {
+		return nil, fmt.Errorf("%w: the policy has no Statement", app.ErrInvalid)
+	}
+	return p, nil
+}
+
+// encode writes the policy back; with no statement left it is absent.
+func (p *policyDoc) encode() json.RawMessage {
+	if len(p.statements) == 0 {
+		return json.RawMessage(nullState)
+	}
+	var b bytes.Buffer
+	b.WriteString("{")
+	for i, k := range p.keys {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		name, _ := json.Marshal(k)
+		b.Write(name)
+		b.WriteString(":")
+		if k == "Statement" {
+			b.WriteString("[")
+			for j, st := range p.statements {
+				if j > 0 {
+					b.WriteString(",")
+				}
+				b.Write(compact(string(st)))
+			}
+			b.WriteString("]")
+			continue
+		}
+		b.Write(compact(string(p.members[k])))
+	}
+	b.WriteString("}")
+	return b.Bytes()
+}
+
+func statementSid(st json.RawMessage) string {
+	var v struct{ Sid string }
+	_ = json.Unmarshal(st, &v)
+	return v.Sid
+}
+
+func (a *Account) planRemoveStatements(name, which string, by app.Identity) (app.Plan, error) {
+	b, err := a.needBucket(name)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	r := bucketPolicyResource(name)
+	before, _ := a.w.readState(r)
+	if absent(before) {
+		return app.Plan{}, fmt.Errorf("bucket %s has no policy: %w", name, app.ErrNoChange)
+	}
+	verdict, err := exposure.EvaluatePolicy(string(before), by.Account)
+	if err != nil {
+		return app.Plan{}, fmt.Errorf("judge the policy of %s: %w", name, err)
+	}
+	doc, err := parsePolicyDoc(before)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	if len(doc.statements) != len(verdict.Statements) {
+		return app.Plan{}, fmt.Errorf("%w: the policy of %s has %d statements but %d were judged", app.ErrInvalid, name, len(doc.statements), len(verdict.Statements))
+	}
+	drop := map[int]bool{}
+	if which == "" {
+		for _, f := range verdict.Statements {
+			if f.Effect == "Allow" && (f.Public || f.Shared) {
+				drop[f.Index] = true
+			}
+		}
+		if len(drop) == 0 {
+			return app.Plan{}, fmt.Errorf("no statement of the policy of %s makes it public or shares it with another account: %w", name, app.ErrNoChange)
+		}
+	} else {
+		for _, w := range strings.Split(which, ",") {
+			w = strings.TrimSpace(w)
+			i, err := strconv.Atoi(w)
+			if err != nil {
+				i = -1
+				for _, f := range verdict.Statements {
+					if f.Sid == w {
+						i = f.Index
+					}
+				}
+			}
+			if i < 0 || i >= len(doc.statements) {
+				return app.Plan{}, fmt.Errorf("%w: the policy of %s has no statement %q (give a Sid or a position from 0 to %d)", app.ErrInvalid, name, w, len(doc.statements)-1)
+			}
+			drop[i] = true
+		}
+	}
+	var kept []json.RawMessage
+	var impact []string
+	for i, st := range doc.statements {
+		if !drop[i] {
+			kept = append(kept, st)
+			continue
+		}
+		f := verdict.Statements[i]
+		label := fmt.Sprintf("statement %d", i)
+		if f.Sid != "" {
+			label = fmt.Sprintf("statement %d (%s)", i, f.Sid)
+		}
+		who := "everyone it lets in"
+		if len(f.SharedWith) > 0 && !f.Public {
+			who = strings.Join(f.SharedWith, ", ")
+		}
+		impact = append(impact, fmt.Sprintf("Removes %s: %s. Whatever access it gave ends for %s, legitimate uses included.", label, strings.TrimSuffix(f.Reason, "."), who))
+	}
+	doc.statements = kept
+	after := doc.encode()
+	what := "rewritten without them"
+	if absent(after) {
+		what = "deleted, since no statement is left"
+	}
+	return app.Plan{
+		Action: "s3.remove-policy-statements", Title: fmt.Sprintf("Remove %d statement(s) from the policy of bucket %s", len(drop), name),
+		Target: "bucket " + name, Region: b.spec.Region, Broad: true, ConfirmWord: name, Reversible: true,
+		Steps:    []app.ChangeStep{step(r, b.spec.Region, before, after)},
+		Impact:   impact,
+		Notes:    []string{fmt.Sprintf("The other statements stay exactly as written; the policy is %s.", what)},
+		UndoNote: "Undo puts the removed statements back. With BlockPublicPolicy on by then, S3 refuses a public policy and the undo fails until the flag is off.",
+	}, nil
+}
+
+// principalPatterns turns the caller's ARN into the aws:PrincipalArn
+// values that match it (a role session matches its role, any path).
+func principalPatterns(arn string) ([]string, error) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return nil, fmt.Errorf("%w: %q is not an ARN", app.ErrInvalid, arn)
+	}
+	partition, service, account, resource := parts[1], parts[2], parts[4], parts[5]
+	if service == "sts" && strings.HasPrefix(resource, "assumed-role/") {
+		role := strings.SplitN(strings.TrimPrefix(resource, "assumed-role/"), "/", 2)[0]
+		base := fmt.Sprintf("arn:%s:iam::%s:role/", partition, account)
+		return []string{base + role, base + "*/" + role}, nil
+	}
+	return []string{arn}, nil
+}
+
+func (a *Account) planLock(name, extra string, by app.Identity) (app.Plan, error) {
+	b, err := a.needBucket(name)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	responders, err := principalPatterns(by.ARN)
+	if err != nil {
+		return app.Plan{}, fmt.Errorf("lock bucket %s: who the connection acts as: %w", name, err)
+	}
+	for _, x := range strings.Split(extra, ",") {
+		if x = strings.TrimSpace(x); x != "" && !slices.Contains(responders, x) {
+			if !strings.HasPrefix(x, "arn:") {
+				return app.Plan{}, fmt.Errorf("%w: responder %q is not an ARN", app.ErrInvalid, x)
+			}
+			responders = append(responders, x)
+		}
+	}
+	r := bucketPolicyResource(name)
+	before, _ := a.w.readState(r)
+	lock := marshal(map[string]any{
+		"Sid": lockSid, "Effect": "Deny", "Principal": "*", "Action": lockActions,
+		"Resource":  "arn:aws:s3:::" + name,
+		"Condition": map[string]any{"StringNotLike": map[string]any{"aws:PrincipalArn": responders}},
+	})
+	doc := &policyDoc{keys: []string{"Version", "Statement"}, members: map[string]json.RawMessage{"Version": json.RawMessage(`"2012-10-17"`), "Statement": nil}}
+	if !absent(before) {
+		if doc, err = parsePolicyDoc(before); err != nil {
+			return app.Plan{}, err
+		}
+	}
+	replaced := false
+	for i, st := range doc.statements {
+		if statementSid(st) == lockSid {
+			doc.statements[i], replaced = lock, true
+		}
+	}
+	if !replaced {
+		doc.statements = append(doc.statements, lock)
+	}
+	after := doc.encode()
+	if sameJSON(before, after) {
+		return app.Plan{}, fmt.Errorf("bucket %s is already locked for the same principals: %w", name, app.ErrNoChange)
+	}
+	if len(after) > maxBucketPolicy {
+		return app.Plan{}, fmt.Errorf("%w: with the lock the policy of %s would be %d bytes, over S3's limit of %d", app.ErrInvalid, name, len(after), maxBucketPolicy)
+	}
+	return app.Plan{
+		Action: "s3.lock-control-plane", Title: "Lock the access settings of bucket " + name,
+		Target: "bucket " + name, Region: b.spec.Region, Broad: true, ConfirmWord: name, Reversible: true,
+		Steps: []app.ChangeStep{step(r, b.spec.Region, before, after)},
+		Impact: []string{
+			fmt.Sprintf("Only %s can change the policy, the ACL, Block Public Access or Object Ownership of %s while the statement stands: pipelines, infrastructure-as-code and other administrators get AccessDenied.", strings.Join(responders, ", "), name),
+			"Reading and writing objects goes on as before.",
+			"Should those principals become unusable, only the account's root user can still delete the bucket policy.",
+		},
+		Notes:    []string{"Deleting Block Public Access needs s3:PutBucketPublicAccessBlock and deleting Object Ownership s3:PutBucketOwnershipControls, so the statement covers both."},
+		UndoNote: "Undo restores the policy as it was before the lock, handing control of the bucket back to everyone the policy and IAM allow.",
+	}, nil
+}
+
+func keyResource(kind, user, key string) app.Resource {
+	return app.Resource{Kind: kind, ID: map[string]string{"userName": user, "accessKeyId": key}, Name: fmt.Sprintf("access key %s of user %s", key, user)}
+}
+
+// lastUse says when and where a key was last used, for the impact.
+func lastUse(k *accessKey) string {
+	u := k.spec.LastUsed
+	if u == nil || u.Time.IsZero() {
+		return "AWS has no record of its use"
+	}
+	return fmt.Sprintf("it was last used %s with %s in %s", u.Time.UTC().Format(time.RFC3339), u.Service, u.Region)
+}
+
+// findKeyUser returns the user of an access key, as GetAccessKeyLastUsed does.
+func (a *Account) findKeyUser(key string) (string, error) {
+	if u, _ := a.w.keyOwner(key); u != nil {
+		return u.spec.Name, nil
+	}
+	return "", fmt.Errorf("access key %s %w in this account", key, app.ErrNotFound)
+}
+
+func (a *Account) planDeactivate(userName, key string) (app.Plan, error) {
+	switch {
+	case strings.HasPrefix(key, "ASIA"):
+		return app.Plan{}, fmt.Errorf("%w: %s is a temporary key of a session; it cannot be deactivated: revoke the sessions of the role or user that issued it (iam.revoke-role-sessions, iam.revoke-user-sessions)", app.ErrInvalid, key)
+	case userName == "" && key == "":
+		return app.Plan{}, fmt.Errorf("%w: name the user (userName), the key (accessKeyId) or both", app.ErrInvalid)
+	}
+	if userName == "" {
+		u, err := a.findKeyUser(key)
+		if err != nil {
+			return app.Plan{}, fmt.Errorf("find the user of access key %s: %w", key, err)
+		}
+		userName = u
+	}
+	u, err := a.w.user(userName)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	var steps []app.ChangeStep
+	var impact []string
+	found := false
+	for _, k := range u.keys {
+		if k.deleted || (key != "" && k.spec.ID != key) {
+			continue
+		}
+		found = true
+		if k.status != "Active" {
+			continue
+		}
+		steps = append(steps, step(keyResource(app.ResourceAccessKeyStatus, userName, k.spec.ID), "", json.RawMessage(`"Active"`), json.RawMessage(`"Inactive"`)))
+		impact = append(impact, fmt.Sprintf("Every request signed with %s is refused from now on: %s.", k.spec.ID, lastUse(k)))
+	}
+	switch {
+	case key != "" && !found:
+		return app.Plan{}, fmt.Errorf("user %s has no access key %s: %w", userName, key, app.ErrNotFound)
+	case len(steps) == 0:
+		return app.Plan{}, fmt.Errorf("user %s has no active access key to deactivate: %w", userName, app.ErrNoChange)
+	}
+	impact = append(impact, "Programs and people that rely on these keys for legitimate work fail as well until they get new ones.")
+	title := fmt.Sprintf("Deactivate access key %s of user %s", steps[0].Resource.ID["accessKeyId"], userName)
+	if len(steps) > 1 {
+		title = fmt.Sprintf("Deactivate all %d active access keys of user %s", len(steps), userName)
+	}
+	return app.Plan{
+		Action: "iam.deactivate-access-key", Title: title, Target: "user " + userName, Region: a.region,
+		Broad: len(steps) > 1, ConfirmWord: userName, Reversible: true, Steps: steps, Impact: impact,
+		Notes:    []string{"Sessions obtained earlier with these keys (GetSessionToken, AssumeRole) keep working until they expire: revoke them as well (iam.revoke-user-sessions, iam.revoke-role-sessions)."},
+		UndoNote: "Undo makes the keys active again: whoever holds them, the intruder included, can sign with them again.",
+	}, nil
+}
+
+// revokePolicy denies everything to sessions issued before cutoff, the
+// document the IAM console writes when it revokes a role's sessions.
+func revokePolicy(cutoff time.Time) json.RawMessage {
+	return json.RawMessage(fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"%s"}}}]}`,
+		cutoff.UTC().Format("2006-01-02T15:04:05Z")))
+}
+
+func (a *Account) planRevoke(isRole bool, name string) (app.Plan, error) {
+	cutoff := a.now().Truncate(time.Second).Add(time.Second)
+	when := cutoff.Format(time.RFC3339)
+	var r app.Resource
+	var action, target string
+	var impact []string
+	if isRole {
+		if name == "" {
+			return app.Plan{}, fmt.Errorf("%w: name the role (roleName)", app.ErrInvalid)
+		}
+		ro, err := a.w.role(name)
+		if err != nil {
+			return app.Plan{}, fmt.Errorf("read role %s: %w", name, err)
+		}
+		if strings.HasPrefix(ro.spec.Path, "/aws-service-role/") {
+			return app.Plan{}, fmt.Errorf("%w: %s is a service-linked role; AWS does not let its sessions be revoked", app.ErrInvalid, name)
+		}
+		action, target = "iam.revoke-role-sessions", "role "+name
+		r = app.Resource{Kind: app.ResourceRoleInlinePolicy, ID: map[string]string{"roleName": name, "policyName": revokePolicyName}, Name: revokePolicyName + " policy of role " + name}
+		impact = []string{
+			fmt.Sprintf("Every session of role %s issued before %s is denied every action, whoever holds it: applications, instances, functions and people using the role must get new credentials, legitimate ones too.", name, when),
+			"Services that fetch the role's credentials by themselves (instance profiles, tasks, functions) get new ones within minutes, and so would an intruder controlling such a machine: deal with the machine too.",
+			fmt.Sprintf("Sessions issued after %s keep working.", when),
+		}
+	} else {
+		if name == "" {
+			return app.Plan{}, fmt.Errorf("%w: name the user (userName)", app.ErrInvalid)
+		}
+		if _, err := a.w.user(name); err != nil {
+			return app.Plan{}, fmt.Errorf("read user %s: %w", name, err)
+		}
+		action, target = "iam.revoke-user-sessions", "user "+name
+		r = app.Resource{Kind: app.ResourceUserInlinePolicy, ID: map[string]string{"userName": name, "policyName": revokePolicyName}, Name: revokePolicyName + " policy of user " + name}
+		impact = []string{
+			fmt.Sprintf("Temporary credentials user %s obtained before %s (GetSessionToken, GetFederationToken) are denied every action, legitimate ones too.", name, when),
+			"The user's access keys themselves keep working: deactivate them as well (iam.deactivate-access-key).",
+		}
+	}
+	before, err := a.w.readState(r)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	return app.Plan{
+		Action: action, Title: fmt.Sprintf("Revoke the sessions of %s issued before %s", target, when), Target: target,
+		Broad: true, ConfirmWord: name, Reversible: true, ValidFor: revokeValidity,
+		Steps:  []app.ChangeStep{step(r, "", before, revokePolicy(cutoff))},
+		Impact: impact,
+		Notes: []string{
+			"Apply within 15 minutes: sessions issued between the cut-off and the apply survive, so an older plan is refused.",
+			"An existing " + revokePolicyName + " policy is replaced by this one, whose cut-off is later.",
+		},
+		UndoNote: fmt.Sprintf("Undo lets sessions issued before %s work again, the intruder's included.", when),
+	}, nil
+}
+
+func (a *Account) planAccountBPA(account string, by app.Identity) (app.Plan, error) {
+	if account == "" {
+		account = by.Account
+	}
+	if account != a.sc.Account {
+		return app.Plan{}, fmt.Errorf("%w: the connection acts in account %s and cannot set Block Public Access of account %s: connect with a profile of that account", app.ErrInvalid, a.sc.Account, account)
+	}
+	r := app.Resource{Kind: app.ResourceAccountBPA, ID: map[string]string{"accountId": account}, Name: "Block Public Access of account " + account}
+	before, _ := a.w.readState(r)
+	if sameJSON(before, allBlocked) {
+		return app.Plan{}, fmt.Errorf("account %s already blocks all public access: %w", account, app.ErrNoChange)
+	}
+	names := make([]string, 0, len(a.w.buckets))
+	var public []string
+	for _, b := range a.w.buckets {
+		names = append(names, b.spec.Name)
+		if res, err := a.w.evaluate(a.sc, b); err == nil && res.Public {
+			public = append(public, b.spec.Name)
+		}
+	}
+	count := fmt.Sprintf("%d bucket(s) today: %s.", len(names), strings.Join(names, ", "))
+	if len(names) == 0 {
+		count = "the account has no bucket yet."
+	}
+	impact := []string{
+		fmt.Sprintf("Every bucket of account %s, and every bucket created later, stops honouring public ACLs and public bucket policies: %s", account, count),
+		"Buckets public on purpose stop serving anonymous readers, legitimate ones too: static websites, public downloads and data sets, CDN origins fetched without an identity of their own.",
+		"Grants to other accounts inside a public bucket policy stop too (RestrictPublicBuckets); grants to named principals of this account go on working.",
+		"New public ACLs and public bucket policies are refused across the account, deployment tools and infrastructure-as-code included.",
+	}
+	if len(public) > 0 {
+		impact = append(impact, "Public right now, and no longer after this: "+strings.Join(public, ", ")+".")
+	}
+	return app.Plan{
+		Action: "s3control.block-public-access.account", Title: "Block all public access in account " + account,
+		Target: "account " + account, Region: a.region, Broad: true, ConfirmWord: account, Reversible: true,
+		Steps:  []app.ChangeStep{step(r, a.region, before, allBlocked)},
+		Impact: impact,
+		Notes: []string{
+			"This setting reaches every bucket of the account, not only the one of this incident: make sure the account's owners know before you confirm.",
+			"The policies and ACLs stay as written: turning the flags off brings every public grant back. Remove the grants too.",
+		},
+		UndoNote: "Undo restores the account's earlier flags (or removes the setting), and every public grant still in its buckets works again.",
+	}, nil
+}
+
+func (a *Account) planDeleteKey(userName, key string) (app.Plan, error) {
+	switch {
+	case key == "":
+		return app.Plan{}, fmt.Errorf("%w: name the key to delete (accessKeyId)", app.ErrInvalid)
+	case strings.HasPrefix(key, "ASIA"):
+		return app.Plan{}, fmt.Errorf("%w: %s is a temporary key of a session; it cannot be deleted, only outlived: revoke the sessions of the role or user that issued it", app.ErrInvalid, key)
+	}
+	if userName == "" {
+		u, err := a.findKeyUser(key)
+		if err != nil {
+			return app.Plan{}, fmt.Errorf("find the user of access key %s: %w", key, err)
+		}
+		userName = u
+	}
+	r := keyResource(app.ResourceAccessKey, userName, key)
+	before, err := a.w.readState(r)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	switch string(before) {
+	case nullState:
+		return app.Plan{}, fmt.Errorf("user %s has no access key %s (already deleted?): %w", userName, key, app.ErrNotFound)
+	case `"Active"`:
+		return app.Plan{}, fmt.Errorf("%w: access key %s of user %s is still active: deactivate it first (iam.deactivate-access-key), make sure nothing legitimate breaks, then delete it", app.ErrInvalid, key, userName)
+	}
+	_, k := a.w.keyOwner(key)
+	use := "AWS has no record of its use"
+	if k != nil {
+		use = lastUse(k)
+	}
+	call, cli := setCall(r, "", json.RawMessage(nullState))
+	return app.Plan{
+		Action: "iam.delete-access-key", Title: fmt.Sprintf("Delete access key %s of user %s for good", key, userName),
+		Target: "user " + userName, Region: a.region, Broad: true, ConfirmWord: key, Reversible: false,
+		Steps: []app.ChangeStep{{Resource: r, Before: before, After: json.RawMessage(nullState), Call: call, CLI: cli}},
+		Impact: []string{
+			fmt.Sprintf("Access key %s is destroyed: AWS cannot bring it back, and its secret can never sign again (%s).", key, use),
+			fmt.Sprintf("Any program or person still needing programmatic access as %s must be given a new key.", userName),
+		},
+		Notes: []string{
+			"IRREVERSIBLE: there is no undo. An inactive key is already useless to anyone; delete it once you are sure nothing needs it and its evidence is saved.",
+			"CloudTrail events keep the key id, so the record of its earlier use stays.",
+		},
+	}, nil
+}
+
+func (a *Account) checkRole(name string) (*role, error) {
+	if name == "" {
+		return nil, fmt.Errorf("%w: name the role (roleName)", app.ErrInvalid)
+	}
+	ro, err := a.w.role(name)
+	if err != nil {
+		return nil, fmt.Errorf("read role %s: %w", name, err)
+	}
+	if strings.HasPrefix(ro.spec.Path, "/aws-service-role/") {
+		return nil, fmt.Errorf("%w: %s is a service-linked role; AWS does not let anyone change its policies", app.ErrInvalid, name)
+	}
+	return ro, nil
+}
+
+func (a *Account) planNeutralise(name string) (app.Plan, error) {
+	if _, err := a.checkRole(name); err != nil {
+		return app.Plan{}, err
+	}
+	r := app.Resource{Kind: app.ResourceRoleInlinePolicy, ID: map[string]string{"roleName": name, "policyName": denyAllPolicyName}, Name: denyAllPolicyName + " policy of role " + name}
+	before, _ := a.w.readState(r)
+	if sameJSON(before, denyAllPolicy) {
+		return app.Plan{}, fmt.Errorf("role %s is already neutralised by %s: %w", name, denyAllPolicyName, app.ErrNoChange)
+	}
+	return app.Plan{
+		Action: "iam.neutralise-role", Title: "Neutralise role " + name + " (deny every action)",
+		Target: "role " + name, Region: a.region, Broad: true, ConfirmWord: name, Reversible: true,
+		Steps: []app.ChangeStep{step(r, "", before, denyAllPolicy)},
+		Impact: []string{
+			fmt.Sprintf("Every session of role %s, old and new, is denied every action: everything that uses the role stops working, legitimate users too (applications, instances, functions, pipelines, people).", name),
+			"An explicit Deny outweighs every Allow, so the role's other policies no longer matter while this one is attached; they stay as they are.",
+			"The role can still be assumed, but its new sessions can do nothing.",
+		},
+		Notes:    []string{"Find out how the intruder gets the role's credentials (trust policy, instance, key) before removing this policy."},
+		UndoNote: "Undo removes the deny-all policy: every session of the role, the intruder's included if one is left, can act again.",
+	}, nil
+}
+
+// principalMatches reports whether a trust policy principal is one to
+// remove: the same text, or an account id given for its root ARN.
+func principalMatches(value string, remove []string) bool {
+	for _, r := range remove {
+		if value == r || (len(r) == 12 && strings.HasPrefix(value, "arn:") && strings.HasSuffix(value, ":iam::"+r+":root")) {
+			return true
+		}
+	}
+	return false
+}
+
+// removePrincipals drops principals from the Allow statements of a trust
+// policy: a principal type left empty goes, and so does a statement left
+// with no principal.
+func removePrincipals(trust json.RawMessage, remove []string) (json.RawMessage, []string, error) {
+	doc, err := parsePolicyDoc(trust)
+	if err != nil {
+		return nil, nil, err
+	}
+	var kept []json.RawMessage
+	var removed []string
+	for _, st := range doc.statements {
+		obj, err := parsePolicyMembers(st)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read a statement of the trust policy: %w", err)
+		}
+		var effect string
+		_ = json.Unmarshal(obj.members["Effect"], &effect)
+		pr, ok := obj.members["Principal"]
+		if effect != "Allow" || !ok {
+			kept = append(kept, st)
+			continue
+		}
+		if vals, ok := stringList(pr); ok {
+			if principalMatches(strings.Join(vals, ""), remove) {
+				removed = append(removed, vals...)
+				continue
+			}
+			kept = append(kept, st)
+			continue
+		}
+		types, err := parsePolicyMembers(pr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read the Principal of a trust statement: %w", err)
+		}
+		changed := false
+		for _, typ := range slices.Clone(types.keys) {
+			vals, ok := stringList(types.members[typ])
+			if !ok {
+				continue
+			}
+			left := slices.DeleteFunc(slices.Clone(vals), func(v string) bool { return principalMatches(v, remove) })
+			if len(left) == len(vals) {
+				continue
+			}
+			for _, v := range vals {
+				if principalMatches(v, remove) {
+					removed = append(removed, v)
+				}
+			}
+			changed = true
+			switch len(left) {
+			case 0:
+				types.remove(typ)
+			case 1:
+				types.set(typ, marshal(left[0]))
+			default:
+				types.set(typ, marshal(left))
+			}
+		}
+		switch {
+		case !changed:
+			kept = append(kept, st)
+		case len(types.keys) == 0:
+		default:
+			obj.set("Principal", types.encodeMembers())
+			kept = append(kept, obj.encodeMembers())
+		}
+	}
+	if len(removed) == 0 {
+		return nil, nil, fmt.Errorf("%w: no Allow statement of the trust policy names %s", app.ErrNoChange, strings.Join(remove, ", "))
+	}
+	if len(kept) == 0 {
+		return nil, nil, fmt.Errorf("%w: removing %s would leave the trust policy without any statement, which IAM refuses; neutralise the role instead (iam.neutralise-role) or give the whole new policy (policyDocument)", app.ErrInvalid, strings.Join(removed, ", "))
+	}
+	doc.statements = kept
+	return doc.encode(), removed, nil
+}
+
+// parsePolicyMembers reads any JSON object as its members in order.
+func parsePolicyMembers(raw json.RawMessage) (*policyDoc, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("%w: not a JSON object", app.ErrInvalid)
+	}
+	o := &policyDoc{members: map[string]json.RawMessage{}}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", app.ErrInvalid, err)
+		}
+		key, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("%w: member %s: %v", app.ErrInvalid, key, err)
+		}
+		if _, dup := o.members[key]; !dup {
+			o.keys = append(o.keys, key)
+		}
+		o.members[key] = v
+	}
+	return o, nil
+}
+
+func (o *policyDoc) set(key string, v json.RawMessage) {
+	if _, ok := o.members[key]; !ok {
+		o.keys = append(o.keys, key)
+	}
+	o.members[key] = v
+}
+
+func (o *policyDoc) remove(key string) {
+	delete(o.members, key)
+	o.keys = slices.DeleteFunc(o.keys, func(k string) bool { return k == key })
+}
+
+func (o *policyDoc) encodeMembers() json.RawMessage {
+	var b bytes.Buffer
+	b.WriteString("{")
+	for i, k := range o.keys {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		name, _ := json.Marshal(k)
+		b.Write(name)
+		b.WriteString(":")
+		b.Write(compact(string(o.members[k])))
+	}
+	b.WriteString("}")
+	return b.Bytes()
+}
+
+func (a *Account) planTrust(name, removeList, newDoc string) (app.Plan, error) {
+	switch {
+	case removeList == "" && newDoc == "":
+		return app.Plan{}, fmt.Errorf("%w: say which principals to remove (removePrincipals) or give the new trust policy (policyDocument)", app.ErrInvalid)
+	case removeList != "" && newDoc != "":
+		return app.Plan{}, fmt.Errorf("%w: give removePrincipals or policyDocument, not both", app.ErrInvalid)
+	}
+	ro, err := a.checkRole(name)
+	if err != nil {
+		return app.Plan{}, err
+	}
+	r := app.Resource{Kind: app.ResourceRoleTrustPolicy, ID: map[string]string{"roleName": name}, Name: "trust policy of role " + name}
+	before := compact(ro.trust)
+	var after json.RawMessage
+	var impact []string
+	if newDoc != "" {
+		if _, err := parsePolicyDoc(json.RawMessage(newDoc)); err != nil {
+			return app.Plan{}, fmt.Errorf("the new trust policy: %w", err)
+		}
+		after = compact(newDoc)
+		impact = append(impact, fmt.Sprintf("Only the principals the new policy allows can assume role %s from now on; anyone the old one let in and the new one does not, legitimate callers included, is refused.", name))
+	} else {
+		var remove []string
+		for _, p := range strings.Split(removeList, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				remove = append(remove, p)
+			}
+		}
+		var removed []string
+		if after, removed, err = removePrincipals(before, remove); err != nil {
+			return app.Plan{}, fmt.Errorf("role %s: %w", name, err)
+		}
+		impact = append(impact, fmt.Sprintf("%s can no longer assume role %s, whatever for, legitimate work included.", strings.Join(removed, ", "), name))
+	}
+	if sameJSON(before, after) {
+		return app.Plan{}, fmt.Errorf("the trust policy of %s is already as asked: %w", name, app.ErrNoChange)
+	}
+	maxSession := time.Duration(ro.spec.MaxSessionDuration) * time.Second
+	impact = append(impact, fmt.Sprintf("Sessions already issued stay valid until they expire, up to %s (the role's maximum session duration) after they were issued: the trust policy is checked only when a session is asked for.", maxSession))
+	return app.Plan{
+		Action: "iam.update-trust-policy", Title: "Change who can assume role " + name,
+		Target: "role " + name, Region: a.region, Broad: true, ConfirmWord: name, Reversible: true,
+		Steps:    []app.ChangeStep{step(r, "", before, after)},
+		Impact:   impact,
+		Notes:    []string{"WARNING: sessions already issued are not ended. Revoke them too (iam.revoke-role-sessions), or neutralise the role (iam.neutralise-role) if the intruder must be stopped now."},
+		UndoNote: "Undo restores the earlier trust policy: whoever it allowed, the intruder included, can assume the role again.",
+	}, nil
+}

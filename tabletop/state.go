@@ -1,0 +1,564 @@
+package tabletop
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"s3responder/app"
+	"s3responder/exposure"
+)
+
+// The simulated account's state: what the responders can change. It is
+// built afresh from the scenario and changed only through writeState, one
+// resource at a time, in the same JSON forms the aws package reads and
+// writes (app.Resource kinds), so plans, the journal, verify, resume and
+// undo work on it exactly as on AWS.
+
+const nullState = "null"
+
+// Group grantee URIs of S3 ACLs.
+const (
+	allUsersURI      = "http://acs.amazonaws.com/groups/global/AllUsers"
+	authUsersURI     = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+	logDeliveryURI   = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+	granteeCanonical = "CanonicalUser"
+	granteeGroup     = "Group"
+	granteeEmail     = "AmazonCustomerByEmail"
+)
+
+// aclState is an ACL as the state of a change: the shape the AWS CLI
+// takes for --access-control-policy, grants in one order, no display
+// names (the aws package uses the same form).
+type aclState struct {
+	Grants []aclGrant `json:"Grants"`
+	Owner  aclOwner   `json:"Owner"`
+}
+
+type aclOwner struct {
+	ID string `json:"ID"`
+}
+
+type aclGrant struct {
+	Grantee    aclGrantee `json:"Grantee"`
+	Permission string     `json:"Permission"`
+}
+
+type aclGrantee struct {
+	Type         string `json:"Type"`
+	ID           string `json:"ID,omitempty"`
+	URI          string `json:"URI,omitempty"`
+	EmailAddress string `json:"EmailAddress,omitempty"`
+}
+
+func sortGrants(g []aclGrant) {
+	slices.SortFunc(g, func(a, b aclGrant) int {
+		for _, c := range [][2]string{{a.Grantee.Type, b.Grantee.Type}, {a.Grantee.ID, b.Grantee.ID}, {a.Grantee.URI, b.Grantee.URI}, {a.Grantee.EmailAddress, b.Grantee.EmailAddress}, {a.Permission, b.Permission}} {
+			if d := strings.Compare(c[0], c[1]); d != 0 {
+				return d
+			}
+		}
+		return 0
+	})
+}
+
+// granteeOf reads a scenario grantee: AllUsers, AuthenticatedUsers,
+// LogDelivery, owner, id:CANONICAL or email:ADDRESS.
+func granteeOf(s, owner string) (aclGrantee, error) {
+	switch {
+	case strings.EqualFold(s, "AllUsers"):
+		return aclGrantee{Type: granteeGroup, URI: allUsersURI}, nil
+	case strings.EqualFold(s, "AuthenticatedUsers"):
+		return aclGrantee{Type: granteeGroup, URI: authUsersURI}, nil
+	case strings.EqualFold(s, "LogDelivery"):
+		return aclGrantee{Type: granteeGroup, URI: logDeliveryURI}, nil
+	case s == "owner":
+		return aclGrantee{Type: granteeCanonical, ID: owner}, nil
+	case strings.HasPrefix(s, "id:") && canonRe.MatchString(s[3:]):
+		return aclGrantee{Type: granteeCanonical, ID: s[3:]}, nil
+	case strings.HasPrefix(s, "email:") && strings.Contains(s, "@"):
+		return aclGrantee{Type: granteeEmail, EmailAddress: s[6:]}, nil
+	}
+	return aclGrantee{}, fmt.Errorf("grantee %q is not AllUsers, AuthenticatedUsers, LogDelivery, owner, id:CANONICAL-ID (64 hex digits) or email:ADDRESS", s)
+}
+
+// buildACL turns a canned ACL and extra grants into an ACL owned by owner.
+func buildACL(canned string, grants []Grant, owner string) aclState {
+	st := aclState{Owner: aclOwner{ID: owner}, Grants: []aclGrant{{Grantee: aclGrantee{Type: granteeCanonical, ID: owner}, Permission: "FULL_CONTROL"}}}
+	add := func(uri, perm string) {
+		st.Grants = append(st.Grants, aclGrant{Grantee: aclGrantee{Type: granteeGroup, URI: uri}, Permission: perm})
+	}
+	switch canned {
+	case "public-read":
+		add(allUsersURI, "READ")
+	case "public-read-write":
+		add(allUsersURI, "READ")
+		add(allUsersURI, "WRITE")
+	case "authenticated-read":
+		add(authUsersURI, "READ")
+	case "log-delivery-write":
+		add(logDeliveryURI, "WRITE")
+		add(logDeliveryURI, "READ_ACP")
+	}
+	for _, g := range grants {
+		ge, err := granteeOf(g.Grantee, owner)
+		if err == nil { // the scenario was validated
+			st.Grants = append(st.Grants, aclGrant{Grantee: ge, Permission: g.Permission})
+		}
+	}
+	sortGrants(st.Grants)
+	st.Grants = slices.Compact(st.Grants)
+	return st
+}
+
+func (a aclState) exposure() *exposure.ACL {
+	out := &exposure.ACL{Owner: &exposure.Owner{ID: a.Owner.ID}, Grants: []exposure.Grant{}}
+	for _, g := range a.Grants {
+		out.Grants = append(out.Grants, exposure.Grant{Permission: g.Permission, Grantee: exposure.Grantee{
+			Type: g.Grantee.Type, ID: g.Grantee.ID, URI: g.Grantee.URI, EmailAddress: g.Grantee.EmailAddress}})
+	}
+	return out
+}
+
+// public reports whether an ACL grants anything to everyone or to every
+// AWS account.
+func (a aclState) public() bool {
+	for _, g := range a.Grants {
+		if g.Grantee.URI == allUsersURI || g.Grantee.URI == authUsersURI {
+			return true
+		}
+	}
+	return false
+}
+
+// bpaState is Block Public Access as a state: the four flags in AWS's order.
+type bpaState struct {
+	BlockPublicAcls       bool `json:"BlockPublicAcls"`
+	IgnorePublicAcls      bool `json:"IgnorePublicAcls"`
+	BlockPublicPolicy     bool `json:"BlockPublicPolicy"`
+	RestrictPublicBuckets bool `json:"RestrictPublicBuckets"`
+}
+
+func bpaOf(b *BPA) *bpaState {
+	if b == nil {
+		return nil
+	}
+	return &bpaState{b.BlockPublicAcls, b.IgnorePublicAcls, b.BlockPublicPolicy, b.RestrictPublicBuckets}
+}
+
+func (b *bpaState) exposure() *exposure.BlockPublicAccess {
+	if b == nil {
+		return nil
+	}
+	return &exposure.BlockPublicAccess{BlockPublicAcls: b.BlockPublicAcls, IgnorePublicAcls: b.IgnorePublicAcls,
+		BlockPublicPolicy: b.BlockPublicPolicy, RestrictPublicBuckets: b.RestrictPublicBuckets}
+}
+
+// world is everything of the account that a change can set.
+type world struct {
+	accountBPA *bpaState
+	buckets    []*bucket
+	users      []*user
+	roles      []*role
+}
+
+type bucket struct {
+	spec      *Bucket
+	policy    string // compact JSON; "" when there is none
+	bpa       *bpaState
+	ownership string
+	acl       aclState
+	objects   []*object // by key
+}
+
+type object struct {
+	spec *Object
+	acl  aclState
+}
+
+type user struct {
+	spec   *User
+	arn    string
+	keys   []*accessKey
+	inline map[string]string
+}
+
+type accessKey struct {
+	spec    *AccessKey
+	status  string
+	deleted bool
+}
+
+type role struct {
+	spec   *Role
+	arn    string
+	trust  string
+	inline map[string]string
+}
+
+// newWorld builds the state the scenario describes.
+func newWorld(sc *Scenario) *world {
+	w := &world{accountBPA: bpaOf(sc.AccountPublicAccessBlock)}
+	for i := range sc.Buckets {
+		spec := &sc.Buckets[i]
+		b := &bucket{spec: spec, policy: spec.Policy.JSON, bpa: bpaOf(spec.PublicAccessBlock), ownership: spec.Ownership,
+			acl: buildACL(spec.ACL, spec.Grants, sc.CanonicalID)}
+		for j := range spec.Objects {
+			o := &spec.Objects[j]
+			b.objects = append(b.objects, &object{spec: o, acl: buildACL(o.ACL, o.Grants, sc.CanonicalID)})
+		}
+		slices.SortFunc(b.objects, func(x, y *object) int { return strings.Compare(x.spec.Key, y.spec.Key) })
+		w.buckets = append(w.buckets, b)
+	}
+	for i := range sc.Users {
+		spec := &sc.Users[i]
+		u := &user{spec: spec, arn: fmt.Sprintf("arn:aws:iam::%s:user%s%s", sc.Account, spec.Path, spec.Name), inline: map[string]string{}}
+		for j := range spec.AccessKeys {
+			k := &spec.AccessKeys[j]
+			u.keys = append(u.keys, &accessKey{spec: k, status: k.Status})
+		}
+		for name, d := range spec.InlinePolicies {
+			u.inline[name] = d.JSON
+		}
+		w.users = append(w.users, u)
+	}
+	for i := range sc.Roles {
+		spec := &sc.Roles[i]
+		r := &role{spec: spec, arn: fmt.Sprintf("arn:aws:iam::%s:role%s%s", sc.Account, spec.Path, spec.Name), trust: spec.TrustPolicy.JSON, inline: map[string]string{}}
+		for name, d := range spec.InlinePolicies {
+			r.inline[name] = d.JSON
+		}
+		w.roles = append(w.roles, r)
+	}
+	return w
+}
+
+func (w *world) bucket(name string) (*bucket, error) {
+	for _, b := range w.buckets {
+		if b.spec.Name == name {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("bucket %s %w in the simulated account (NoSuchBucket)", name, app.ErrNotFound)
+}
+
+func (w *world) user(name string) (*user, error) {
+	for _, u := range w.users {
+		if u.spec.Name == name {
+			return u, nil
+		}
+	}
+	return nil, fmt.Errorf("IAM user %s %w in the simulated account (NoSuchEntity)", name, app.ErrNotFound)
+}
+
+func (w *world) role(name string) (*role, error) {
+	for _, r := range w.roles {
+		if r.spec.Name == name {
+			return r, nil
+		}
+	}
+	return nil, fmt.Errorf("IAM role %s %w in the simulated account (NoSuchEntity)", name, app.ErrNotFound)
+}
+
+// keyOwner finds the user of an access key, deleted keys excluded.
+func (w *world) keyOwner(id string) (*user, *accessKey) {
+	for _, u := range w.users {
+		for _, k := range u.keys {
+			if k.spec.ID == id && !k.deleted {
+				return u, k
+			}
+		}
+	}
+	return nil, nil
+}
+
+func (b *bucket) object(key string) *object {
+	i, ok := slices.BinarySearchFunc(b.objects, key, func(o *object, k string) int { return strings.Compare(o.spec.Key, k) })
+	if !ok {
+		return nil
+	}
+	return b.objects[i]
+}
+
+// live reports whether an object lists: its current version is not a
+// delete marker.
+func (o *object) live() bool { return !o.spec.DeleteMarker }
+
+func marshal(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only the package's own plain types are marshalled
+	}
+	return b
+}
+
+func compact(doc string) json.RawMessage {
+	var out bytes.Buffer
+	if err := json.Compact(&out, []byte(doc)); err != nil {
+		return json.RawMessage(doc)
+	}
+	return out.Bytes()
+}
+
+func docState(doc string) json.RawMessage {
+	if doc == "" {
+		return json.RawMessage(nullState)
+	}
+	return compact(doc)
+}
+
+func absent(state json.RawMessage) bool { return strings.TrimSpace(string(state)) == nullState }
+
+// readState returns a resource's state in the aws package's forms.
+func (w *world) readState(r app.Resource) (json.RawMessage, error) {
+	id := r.ID
+	switch r.Kind {
+	case app.ResourceBucketPolicy:
+		b, err := w.bucket(id["bucket"])
+		if err != nil {
+			return nil, err
+		}
+		return docState(b.policy), nil
+	case app.ResourceBucketBPA:
+		b, err := w.bucket(id["bucket"])
+		if err != nil {
+			return nil, err
+		}
+		if b.bpa == nil {
+			return json.RawMessage(nullState), nil
+		}
+		return marshal(b.bpa), nil
+	case app.ResourceAccountBPA:
+		if w.accountBPA == nil {
+			return json.RawMessage(nullState), nil
+		}
+		return marshal(w.accountBPA), nil
+	case app.ResourceAccessKeyStatus, app.ResourceAccessKey:
+		u, err := w.user(id["userName"])
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range u.keys {
+			if k.spec.ID == id["accessKeyId"] && !k.deleted {
+				return marshal(k.status), nil
+			}
+		}
+		if r.Kind == app.ResourceAccessKey {
+			return json.RawMessage(nullState), nil
+		}
+		return nil, fmt.Errorf("access key %s of user %s %w (deleted?)", id["accessKeyId"], u.spec.Name, app.ErrNotFound)
+	case app.ResourceRoleInlinePolicy:
+		ro, err := w.role(id["roleName"])
+		if err != nil {
+			return nil, err
+		}
+		return docState(ro.inline[id["policyName"]]), nil
+	case app.ResourceUserInlinePolicy:
+		u, err := w.user(id["userName"])
+		if err != nil {
+			return nil, err
+		}
+		return docState(u.inline[id["policyName"]]), nil
+	case app.ResourceRoleTrustPolicy:
+		ro, err := w.role(id["roleName"])
+		if err != nil {
+			return nil, err
+		}
+		return compact(ro.trust), nil
+	case app.ResourceObjectACL:
+		b, err := w.bucket(id["bucket"])
+		if err != nil {
+			return nil, err
+		}
+		o := b.object(id["key"])
+		if o == nil || !o.live() {
+			return json.RawMessage(nullState), nil
+		}
+		return marshal(o.acl), nil
+	}
+	return nil, fmt.Errorf("%w: the simulated account has no resource of kind %q", app.ErrInvalid, r.Kind)
+}
+
+// writeState sets a resource, as the one AWS call of a step would. It
+// checks what AWS checks (a public policy under BlockPublicPolicy, a
+// document that is not a policy); replaying a journal skips those
+// checks, since the calls were accepted when they were made.
+func (w *world) writeState(r app.Resource, state json.RawMessage, check bool) error {
+	id := r.ID
+	gone := absent(state)
+	switch r.Kind {
+	case app.ResourceBucketPolicy:
+		b, err := w.bucket(id["bucket"])
+		if err != nil {
+			return err
+		}
+		if gone {
+			b.policy = ""
+			return nil
+		}
+		doc := string(compact(string(state)))
+		if check {
+			res, err := exposure.EvaluatePolicy(doc, "")
+			if err != nil {
+				return fmt.Errorf("%w: MalformedPolicy: %v", app.ErrInvalid, err)
+			}
+			if res.Public && w.effective(b).BlockPublicPolicy {
+				return fmt.Errorf("%w: AccessDenied: S3 refuses this policy because it is public and BlockPublicPolicy is on for bucket %s (bucket or account level)", app.ErrInvalid, b.spec.Name)
+			}
+		}
+		b.policy = doc
+	case app.ResourceBucketBPA:
+		b, err := w.bucket(id["bucket"])
+		if err != nil {
+			return err
+		}
+		if gone {
+			b.bpa = nil
+			return nil
+		}
+		var v bpaState
+		if err := json.Unmarshal(state, &v); err != nil {
+			return fmt.Errorf("%w: Block Public Access state %s: %v", app.ErrInvalid, state, err)
+		}
+		b.bpa = &v
+	case app.ResourceAccountBPA:
+		if gone {
+			w.accountBPA = nil
+			return nil
+		}
+		var v bpaState
+		if err := json.Unmarshal(state, &v); err != nil {
+			return fmt.Errorf("%w: Block Public Access state %s: %v", app.ErrInvalid, state, err)
+		}
+		w.accountBPA = &v
+	case app.ResourceAccessKeyStatus, app.ResourceAccessKey:
+		u, err := w.user(id["userName"])
+		if err != nil {
+			return err
+		}
+		var k *accessKey
+		for _, c := range u.keys {
+			if c.spec.ID == id["accessKeyId"] && !c.deleted {
+				k = c
+			}
+		}
+		if k == nil {
+			return fmt.Errorf("access key %s of user %s %w (NoSuchEntity)", id["accessKeyId"], u.spec.Name, app.ErrNotFound)
+		}
+		if gone && r.Kind == app.ResourceAccessKey {
+			k.deleted = true
+			return nil
+		}
+		var status string
+		if err := json.Unmarshal(state, &status); err != nil || (status != "Active" && status != "Inactive") {
+			return fmt.Errorf("%w: access key status %s", app.ErrInvalid, state)
+		}
+		k.status = status
+	case app.ResourceRoleInlinePolicy, app.ResourceUserInlinePolicy:
+		var inline map[string]string
+		if r.Kind == app.ResourceRoleInlinePolicy {
+			ro, err := w.role(id["roleName"])
+			if err != nil {
+				return err
+			}
+			inline = ro.inline
+		} else {
+			u, err := w.user(id["userName"])
+			if err != nil {
+				return err
+			}
+			inline = u.inline
+		}
+		if gone {
+			delete(inline, id["policyName"])
+			return nil
+		}
+		if check {
+			if err := isPolicyDoc(string(state)); err != nil {
+				return fmt.Errorf("%w: MalformedPolicyDocument: %v", app.ErrInvalid, err)
+			}
+		}
+		inline[id["policyName"]] = string(compact(string(state)))
+	case app.ResourceRoleTrustPolicy:
+		ro, err := w.role(id["roleName"])
+		if err != nil {
+			return err
+		}
+		if gone {
+			return fmt.Errorf("%w: a role always has a trust policy; it cannot be removed", app.ErrInvalid)
+		}
+		if check {
+			if err := isPolicyDoc(string(state)); err != nil {
+				return fmt.Errorf("%w: MalformedPolicyDocument: %v", app.ErrInvalid, err)
+			}
+		}
+		ro.trust = string(compact(string(state)))
+	case app.ResourceObjectACL:
+		b, err := w.bucket(id["bucket"])
+		if err != nil {
+			return err
+		}
+		o := b.object(id["key"])
+		if o == nil || !o.live() {
+			return fmt.Errorf("object s3://%s/%s %w (NoSuchKey)", b.spec.Name, id["key"], app.ErrNotFound)
+		}
+		if check && b.ownership == exposure.OwnershipEnforced {
+			return fmt.Errorf("%w: AccessControlListNotSupported: bucket %s has ACLs disabled (BucketOwnerEnforced)", app.ErrInvalid, b.spec.Name)
+		}
+		var st aclState
+		if err := json.Unmarshal(state, &st); err != nil || st.Owner.ID == "" {
+			return fmt.Errorf("%w: object ACL state %s", app.ErrInvalid, state)
+		}
+		sortGrants(st.Grants)
+		if st.Grants == nil {
+			st.Grants = []aclGrant{}
+		}
+		o.acl = st
+	default:
+		return fmt.Errorf("%w: the simulated account has no resource of kind %q", app.ErrInvalid, r.Kind)
+	}
+	return nil
+}
+
+// effective combines a bucket's Block Public Access with the account's.
+func (w *world) effective(b *bucket) bpaState {
+	var e bpaState
+	for _, s := range []*bpaState{b.bpa, w.accountBPA} {
+		if s != nil {
+			e.BlockPublicAcls = e.BlockPublicAcls || s.BlockPublicAcls
+			e.IgnorePublicAcls = e.IgnorePublicAcls || s.IgnorePublicAcls
+			e.BlockPublicPolicy = e.BlockPublicPolicy || s.BlockPublicPolicy
+			e.RestrictPublicBuckets = e.RestrictPublicBuckets || s.RestrictPublicBuckets
+		}
+	}
+	return e
+}
+
+// evaluate judges a bucket with the exposure package, S3's own policy
+// status included (the simulated S3 answers with the same evaluator).
+func (w *world) evaluate(sc *Scenario, b *bucket) (exposure.Result, error) {
+	in := exposure.Input{
+		Bucket: b.spec.Name, OwnerAccount: sc.Account, OwnerCanonicalID: sc.CanonicalID,
+		Policy: b.policy, ACL: b.acl.exposure(), BucketBPA: b.bpa.exposure(), AccountBPA: w.accountBPA.exposure(),
+		Ownership: b.ownership,
+	}
+	if b.policy != "" {
+		pol, err := exposure.EvaluatePolicy(b.policy, sc.Account)
+		if err != nil {
+			return exposure.Result{}, fmt.Errorf("judge the policy of bucket %s: %w", b.spec.Name, err)
+		}
+		in.S3PolicyPublic = &pol.Public
+	}
+	return exposure.Evaluate(in)
+}
+
+// timeOr returns t, or def when t is zero.
+func timeOr(t, def time.Time) time.Time {
+	if t.IsZero() {
+		return def
+	}
+	return t
+}
