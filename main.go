@@ -32,6 +32,7 @@ import (
 	"s3responder/cli"
 	"s3responder/reports"
 	"s3responder/store"
+	"s3responder/tabletop"
 	"s3responder/ui"
 )
 
@@ -123,7 +124,8 @@ func openService(builtin *app.Playbook, actor string) func(path string) (*app.Se
 		}
 		svc := app.NewService(db, builtin, actor)
 		// Each window or command asks for MFA codes its own way (app.Profile.MFA).
-		svc.SetConnector(aws.WithChanges(aws.Connector(aws.Options{})))
+		// Exercises get the simulated account; the AWS connector never sees them.
+		svc.SetConnector(tabletop.Connector(aws.WithChanges(aws.Connector(aws.Options{}))))
 		if err := svc.LoadCustomPlaybooks(context.Background()); err != nil {
 			if !errors.Is(err, app.ErrInvalid) {
 				_ = db.Close() // the load error is the one to report

@@ -19,12 +19,15 @@ import (
 // as in the window, with the same checks (an exercise never calls AWS).
 
 // awsFlags are the flags every AWS command takes.
-var awsFlags = []string{"profile", "region"}
+var awsFlags = []string{"profile", "region", "scenario"}
 
 const awsFlagsHelp = `  --profile P   the AWS profile to use (from your AWS config files; default:
                 $AWS_PROFILE, else the default chain: environment, default
-                profile, SSO, instance role)
+                profile, SSO, instance role); "tabletop" or "tabletop:ID"
+                is the simulated account of an exercise incident
   --region R    the region, if not the profile's
+  --scenario F  an exercise's simulated account from scenario file F
+                (the same as --profile tabletop:F)
 `
 
 // lockedWriter serialises writes: MFA prompts and progress come from SDK
@@ -72,12 +75,19 @@ func terminalMFA(d Deps) app.MFAPrompt {
 	}
 }
 
-// profileOf builds the profile the flags choose.
+// profileOf builds the profile the flags choose. A simulated account's
+// name (app.IsSimulatedProfileName) marks the profile as an exercise's,
+// which the app then accepts for exercise incidents only.
 func profileOf(a Args, d Deps) app.Profile {
+	name := strings.TrimSpace(a.Value("profile", ""))
+	if f := strings.TrimSpace(a.Value("scenario", "")); f != "" {
+		name = app.SimulatedProfileName + ":" + f
+	}
 	return app.Profile{
-		Name:   strings.TrimSpace(a.Value("profile", "")),
-		Region: strings.TrimSpace(a.Value("region", "")),
-		MFA:    terminalMFA(d),
+		Name:     name,
+		Region:   strings.TrimSpace(a.Value("region", "")),
+		Exercise: app.IsSimulatedProfileName(name),
+		MFA:      terminalMFA(d),
 	}
 }
 

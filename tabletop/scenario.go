@@ -114,7 +114,7 @@ type Bucket struct {
 	Policy Document `yaml:"policy"`
 	// ACL is a canned ACL (private, public-read, public-read-write,
 	// authenticated-read; default private), Grants further grants.
-	ACL               string `yaml:"acl"`
+	ACL               string  `yaml:"acl"`
 	Grants            []Grant `yaml:"grants"`
 	PublicAccessBlock *BPA    `yaml:"publicAccessBlock"`
 	// Ownership is the Object Ownership setting; empty means not configured.
@@ -239,8 +239,8 @@ type Attribution struct {
 
 // AnalyzerSetup is IAM Access Analyzer in the simulated account.
 type AnalyzerSetup struct {
-	Analyzers []AnalyzerDef   `yaml:"analyzers"`
-	Findings  []FindingDef    `yaml:"findings"`
+	Analyzers []AnalyzerDef `yaml:"analyzers"`
+	Findings  []FindingDef  `yaml:"findings"`
 }
 
 // AnalyzerDef is one analyzer.
