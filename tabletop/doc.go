@@ -1,0 +1,98 @@
+// Package tabletop is the simulated AWS account of tabletop exercises: a
+// facilitator trains a team on the same wizard, CLI and containment
+// changes as in a real incident, against an account described in a
+// scenario file, and nothing an exercise does can reach AWS.
+//
+// # Choosing the scenario
+//
+// main wraps the AWS connector with Connector. A profile marked Exercise
+// (app.Profile.Exercise, which the app demands for exercise incidents and
+// refuses for real ones) gets a simulated Account and never reaches the
+// AWS connector; the profile's name picks the scenario:
+//
+//	tabletop            the built-in scenario (DefaultScenario, public-exports)
+//	tabletop:ID         another built-in scenario, by its id
+//	tabletop:FILE       a scenario file, read again at every connection
+//
+// On the command line `--profile tabletop` or `--scenario FILE` marks the
+// profile as an exercise's (app.IsSimulatedProfileName); a real incident
+// refuses such a profile, and an exercise refuses any other.
+//
+// # State
+//
+// The account's state (bucket policies and Block Public Access, the
+// account's Block Public Access, access keys, inline and trust policies,
+// object ACLs) starts as the scenario describes it and changes only
+// through the app's change use cases, so plans, confirmations, the
+// journal, verification, resume and undo behave as on AWS; simulated S3
+// refuses what S3 refuses (a public policy under BlockPublicPolicy, ACLs
+// on a bucket whose ACLs are disabled). Exposure verdicts come from the
+// exposure package over the current state.
+//
+// Nothing is stored outside the incident: the Account implements
+// app.IncidentCloud, and the app hands it the incident's change journal
+// each time it opens the incident's connection. The state is the scenario
+// with every write the journal records as applied, replayed in the order
+// the writes went through; so a change applied by one CLI command is there
+// for the next, after a restart, and two exercises on the same scenario
+// never see each other's changes. A step in doubt (an intent without a
+// result, the mark of a crash) is taken as not sent: resuming it sends it.
+// The responders' own calls also appear in the simulated CloudTrail, at
+// the time the journal gives them.
+//
+// # Scenario format
+//
+// A scenario is one YAML document. Unknown fields are errors, and every
+// problem is reported with its line and column (ScenarioErrors). Policies
+// are JSON text (a block scalar, as AWS shows them) or YAML mappings,
+// kept as compact JSON; times are RFC 3339.
+//
+//	id, title, briefing          the scenario; the briefing is for the facilitator
+//	account, region              twelve-digit account id (quoted); home region
+//	canonicalId                  the owner in ACLs (derived when left out)
+//	caller: arn, userId, accessKeyId, sourceIp
+//	                             who the team acts as
+//	accountPublicAccessBlock     blockPublicAcls, ignorePublicAcls,
+//	                             blockPublicPolicy, restrictPublicBuckets
+//	buckets[]                    name, region, created, policy, acl (canned),
+//	                             grants[] (grantee: AllUsers, AuthenticatedUsers,
+//	                             LogDelivery, owner, id:CANONICAL, email:ADDR;
+//	                             permission), publicAccessBlock, ownership,
+//	                             versioning, encryption (algorithm, kmsKeyId,
+//	                             bucketKey), logging (targetBucket,
+//	                             targetPrefix), tags, website (index document),
+//	                             objects[]
+//	objects[]                    key, size, lastModified, storageClass, acl,
+//	                             grants[], versions[] (versionId, size,
+//	                             lastModified, deleteMarker), deleteMarker
+//	                             (the current version is a delete marker)
+//	users[]                      name, path, created, accessKeys[] (id, status,
+//	                             created, lastUsed: time, service, region),
+//	                             inlinePolicies (name: document), attachedPolicies
+//	roles[]                      name, path, created, maxSessionDuration,
+//	                             trustPolicy, inlinePolicies, attachedPolicies
+//	cloudtrail[]                 id, time, name, source, region, actor (an ARN
+//	                             or "anonymous"), accessKeyId, sourceIp,
+//	                             userAgent, bucket, key, role, errorCode,
+//	                             requestParameters
+//	insights[]                   CloudTrail Insights events: id, time, region,
+//	                             state, type, eventName, errorCode, average,
+//	                             baseline, duration, attributions[]
+//	accessAnalyzer               analyzers[] (name, region, type, status,
+//	                             created) and findings[] (id, analyzer,
+//	                             bucket or role, principal, actions,
+//	                             condition, public, sources, created); a
+//	                             finding resolves when the state no longer
+//	                             grants what it reports
+//	macie[]                      Macie's daily counts per region: region,
+//	                             enabled, lastUpdated, buckets,
+//	                             publiclyAccessible, publiclyReadable,
+//	                             publiclyWritable, sharedExternal,
+//	                             sharedInternal, notShared
+//
+// The access-changes lookup returns the scenario's changes of access
+// whatever their age (and says so when they are older than CloudTrail's
+// 90 days), so a scenario keeps working long after the dates it was
+// written with. S3 Batch Operations jobs, Athena and log downloads are
+// not simulated.
+package tabletop
