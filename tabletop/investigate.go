@@ -17,10 +17,11 @@ import (
 // and the search for data (over the scenario's objects and tags).
 
 var (
-	_ app.AccessAnalyzer = (*Account)(nil)
-	_ app.InsightReader  = (*Account)(nil)
-	_ app.MacieReader    = (*Account)(nil)
-	_ app.DataFinder     = (*Account)(nil)
+	_ app.AccessAnalyzer    = (*Account)(nil)
+	_ app.InsightReader     = (*Account)(nil)
+	_ app.MacieReader       = (*Account)(nil)
+	_ app.DataFinder        = (*Account)(nil)
+	_ app.CredentialWatcher = (*Account)(nil)
 )
 
 func (a *Account) regionsOr(asked []string) []string {
@@ -271,4 +272,40 @@ func (a *Account) FindData(ctx context.Context, q app.DataQuery, progress app.Pr
 	rep.Items = []app.Collected{a.jsonItem(fmt.Sprintf("Search for objects under %q in %d bucket(s)", q.Key, len(rep.Buckets)), "find-data.json",
 		a.region, "ListObjectsV2, GetBucketTagging", map[string]string{"Prefix": q.Key}, rep)}
 	return rep, nil
+}
+
+// CredentialEvents finds the calls signed with an access key, or the
+// calls naming a role (AssumeRole first of all) and those its sessions
+// made, in the window, among the scenario's events and the responders'
+// own (app.CredentialWatcher).
+func (a *Account) CredentialEvents(ctx context.Context, q app.CredentialQuery) ([]app.CredentialEvent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	role := ""
+	if i := strings.Index(q.RoleARN, ":role/"); i >= 0 {
+		role = q.RoleARN[strings.LastIndex(q.RoleARN, "/")+1:]
+	}
+	var out []app.CredentialEvent
+	for _, e := range a.events() {
+		if (!q.Since.IsZero() && e.Time.Before(q.Since)) || (!q.Until.IsZero() && e.Time.After(q.Until)) {
+			continue
+		}
+		match := false
+		switch {
+		case q.AccessKeyID != "":
+			match = e.AccessKeyID == q.AccessKeyID
+		case role != "":
+			match = e.Role == role || e.param("roleArn") == q.RoleARN || strings.Contains(e.Actor, ":assumed-role/"+role+"/")
+		}
+		if !match {
+			continue
+		}
+		out = append(out, app.CredentialEvent{ID: e.ID, Name: e.Name, Source: e.Source, Time: e.Time, Region: e.Region,
+			Actor: e.Actor, AccessKeyID: e.AccessKeyID, SourceIP: e.SourceIP, ErrorCode: e.ErrorCode})
+	}
+	slices.SortStableFunc(out, func(x, y app.CredentialEvent) int { return x.Time.Compare(y.Time) })
+	return out, nil
 }

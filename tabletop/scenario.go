@@ -74,14 +74,6 @@ type BPA struct {
 	RestrictPublicBuckets bool `yaml:"restrictPublicBuckets"`
 }
 
-func (b *BPA) exposure() *exposure.BlockPublicAccess {
-	if b == nil {
-		return nil
-	}
-	return &exposure.BlockPublicAccess{BlockPublicAcls: b.BlockPublicAcls, IgnorePublicAcls: b.IgnorePublicAcls,
-		BlockPublicPolicy: b.BlockPublicPolicy, RestrictPublicBuckets: b.RestrictPublicBuckets}
-}
-
 // Grant is one ACL grant. Grantee is AllUsers, AuthenticatedUsers,
 // LogDelivery, owner (the account's own canonical id), id:CANONICAL-ID or
 // email:ADDRESS; Permission is READ, WRITE, READ_ACP, WRITE_ACP or

@@ -508,3 +508,34 @@ func TestJournalOfAnotherScenarioIsIgnored(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, rep.Public)
 }
+
+func TestCredentialEvents(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	id := e.exercise()
+	conn, err := tabletop.Connector(e.real.connect)(ctx, sim)
+	require.NoError(t, err)
+	w := conn.(app.CredentialWatcher)
+	since := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	byKey, err := w.CredentialEvents(ctx, app.CredentialQuery{AccessKeyID: leakedKey, Since: since})
+	require.NoError(t, err)
+	names := make([]string, 0, len(byKey))
+	for _, ev := range byKey {
+		names = append(names, ev.Name)
+	}
+	assert.Equal(t, []string{"GetCallerIdentity", "ListBuckets", "DeleteBucketPublicAccessBlock", "PutBucketPolicy", "UpdateAssumeRolePolicy"}, names)
+	byRole, err := w.CredentialEvents(ctx, app.CredentialQuery{RoleARN: "arn:aws:iam::111122223333:role/DataPipelineRole", Since: since})
+	require.NoError(t, err)
+	require.Len(t, byRole, 3, "the trust change, the outside AssumeRole and the session's listing: %+v", byRole)
+	assert.Equal(t, "AssumeRole", byRole[1].Name)
+	assert.Equal(t, "arn:aws:iam::444455556666:user/sync-bot", byRole[1].Actor)
+
+	// Watching after containment finds nothing: the story's calls are
+	// all older than the watch.
+	res, err := e.svc.WatchCredentials(ctx, id, sim, app.WatchRequest{AccessKeyID: leakedKey, Duration: time.Millisecond, Every: time.Millisecond}, nil)
+	require.NoError(t, err)
+	assert.Empty(t, res.Events)
+	res, err = e.svc.WatchCredentials(ctx, id, sim, app.WatchRequest{AccessKeyID: leakedKey, Since: since, Duration: time.Millisecond, Every: time.Millisecond}, nil)
+	require.NoError(t, err)
+	assert.Len(t, res.Events, 5)
+}

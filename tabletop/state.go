@@ -123,17 +123,6 @@ func (a aclState) exposure() *exposure.ACL {
 	return out
 }
 
-// public reports whether an ACL grants anything to everyone or to every
-// AWS account.
-func (a aclState) public() bool {
-	for _, g := range a.Grants {
-		if g.Grantee.URI == allUsersURI || g.Grantee.URI == authUsersURI {
-			return true
-		}
-	}
-	return false
-}
-
 // bpaState is Block Public Access as a state: the four flags in AWS's order.
 type bpaState struct {
 	BlockPublicAcls       bool `json:"BlockPublicAcls"`
