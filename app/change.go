@@ -96,6 +96,9 @@ type ChangeStep struct {
 	// one that restores Before.
 	CLI     string `json:"cli"`
 	UndoCLI string `json:"undoCli,omitempty"`
+	// UndoTo, when set, is the state undo leads to because AWS cannot set
+	// Before again: versioning, once enabled, can only be suspended.
+	UndoTo json.RawMessage `json:"undoTo,omitempty"`
 }
 
 // Plan is a change worked out in full before anything is sent: the state
@@ -220,6 +223,7 @@ func ChangeActions() []ChangeAction {
 			{Name: "manifestBucket", Help: "bucket the app writes the job's CSV manifest to", Required: true},
 			{Name: "reportBucket", Help: "bucket for the completion report (default: manifestBucket)"},
 			{Name: "roleArn", Help: "IAM role S3 Batch Operations assumes to run the job", Required: true}}},
+		requireIMDSv2Action, deleteKeyPairAction, defaultEncryptionAction, versioningAction,
 	}
 }
 

@@ -599,7 +599,11 @@ func (s *Service) PlanUndo(ctx context.Context, incidentID string, p Profile, ch
 			continue
 		}
 		st := sr.Step
-		steps = append(steps, ChangeStep{Resource: st.Resource, Before: st.After, After: st.Before,
+		to := st.Before
+		if len(st.UndoTo) > 0 {
+			to = st.UndoTo
+		}
+		steps = append(steps, ChangeStep{Resource: st.Resource, Before: st.After, After: to,
 			Call: st.UndoCall, UndoCall: st.Call, CLI: st.UndoCLI, UndoCLI: st.CLI})
 	}
 	if len(steps) == 0 {

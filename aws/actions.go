@@ -75,6 +75,8 @@ func (c *Changer) PlanChange(ctx context.Context, req app.ChangeRequest, by app.
 		return c.planResetACLs(ctx, req.Params)
 	case "s3control.batch-job":
 		return c.planBatchJob(ctx, req.Params, by)
+	case "ec2.require-imdsv2", "ec2.delete-key-pair", "s3.default-encryption", "s3.versioning":
+		return c.planEradicate(ctx, req)
 	}
 	return app.Plan{}, fmt.Errorf("%w: the aws package cannot plan %s", app.ErrInvalid, req.Action)
 }

@@ -91,6 +91,8 @@ type Changer struct {
 	// Control sets account-level Block Public Access and runs S3 Batch
 	// Operations jobs.
 	Control ChangeControlAPI
+	// EC2 requires IMDSv2 and deletes key pairs (eradicate.go).
+	EC2 ChangeEC2API
 	// Region is where buckets are assumed to be when S3 does not say, and
 	// the region printed in commands.
 	Region string
@@ -129,7 +131,7 @@ func NewChanger(s *Session, exercise bool) *Changer {
 	// account must not reach AWS's.
 	sim := endpointOutsideAWS(s3c.Options().BaseEndpoint) && endpointOutsideAWS(iamc.Options().BaseEndpoint) &&
 		endpointOutsideAWS(ctl.Options().BaseEndpoint)
-	return &Changer{S3: s3c, IAM: iamc, Control: ctl, Region: s.Region, Profile: s.Profile, simulated: sim}
+	return &Changer{S3: s3c, IAM: iamc, Control: ctl, EC2: newEC2(s, guard), Region: s.Region, Profile: s.Profile, simulated: sim}
 }
 
 // awsDomains are the DNS suffixes of AWS's partitions' service endpoints.
@@ -393,6 +395,8 @@ func (c *Changer) readState(ctx context.Context, r app.Resource) (json.RawMessag
 		return c.readManifest(ctx, r)
 	case app.ResourceBatchJob:
 		return c.readBatchJob(ctx, r)
+	case app.ResourceInstanceMetadata, app.ResourceKeyPair, app.ResourceBucketEncryption, app.ResourceBucketVersioning:
+		return c.readEradicate(ctx, r)
 	}
 	return nil, fmt.Errorf("%w: resource kind %q", app.ErrInvalid, r.Kind)
 }
@@ -492,6 +496,8 @@ func (c *Changer) writeState(ctx context.Context, r app.Resource, state json.Raw
 		err = c.writeManifest(ctx, r, state, absent)
 	case app.ResourceBatchJob:
 		err = c.writeBatchJob(ctx, r, state, absent)
+	case app.ResourceInstanceMetadata, app.ResourceKeyPair, app.ResourceBucketEncryption, app.ResourceBucketVersioning:
+		err = c.writeEradicate(ctx, r, state)
 	default:
 		return fmt.Errorf("%w: resource kind %q", app.ErrInvalid, r.Kind)
 	}
