@@ -224,6 +224,7 @@ func ChangeActions() []ChangeAction {
 			{Name: "reportBucket", Help: "bucket for the completion report (default: manifestBucket)"},
 			{Name: "roleArn", Help: "IAM role S3 Batch Operations assumes to run the job", Required: true}}},
 		requireIMDSv2Action, deleteKeyPairAction, defaultEncryptionAction, versioningAction,
+		restoreVersionAction, removeDeleteMarkerAction,
 	}
 }
 

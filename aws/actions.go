@@ -77,6 +77,8 @@ func (c *Changer) PlanChange(ctx context.Context, req app.ChangeRequest, by app.
 		return c.planBatchJob(ctx, req.Params, by)
 	case "ec2.require-imdsv2", "ec2.delete-key-pair", "s3.default-encryption", "s3.versioning":
 		return c.planEradicate(ctx, req)
+	case "s3.restore-version", "s3.remove-delete-marker":
+		return c.planRestore(ctx, req.Action, req.Params)
 	}
 	return app.Plan{}, fmt.Errorf("%w: the aws package cannot plan %s", app.ErrInvalid, req.Action)
 }

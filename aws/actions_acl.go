@@ -187,6 +187,9 @@ func (c *Changer) ListKeys(ctx context.Context, bucket, prefix, startAfter strin
 // owner (an ACL cannot change it), and the one grant left is the bucket
 // owner's FULL_CONTROL.
 func (c *Changer) TargetState(action string, spec app.BulkSpec, current json.RawMessage) (json.RawMessage, error) {
+	if app.IsRestoreAction(action) {
+		return restoreTargetState(spec, current)
+	}
 	if action != "s3.reset-object-acls" {
 		return nil, fmt.Errorf("%w: no per-object target for %s", app.ErrInvalid, action)
 	}

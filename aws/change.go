@@ -397,6 +397,8 @@ func (c *Changer) readState(ctx context.Context, r app.Resource) (json.RawMessag
 		return c.readBatchJob(ctx, r)
 	case app.ResourceInstanceMetadata, app.ResourceKeyPair, app.ResourceBucketEncryption, app.ResourceBucketVersioning:
 		return c.readEradicate(ctx, r)
+	case app.ResourceObjectVersion, app.ResourceObjectMarker:
+		return c.readObjectVersion(ctx, id["bucket"], id["key"])
 	}
 	return nil, fmt.Errorf("%w: resource kind %q", app.ErrInvalid, r.Kind)
 }
@@ -498,6 +500,8 @@ func (c *Changer) writeState(ctx context.Context, r app.Resource, state json.Raw
 		err = c.writeBatchJob(ctx, r, state, absent)
 	case app.ResourceInstanceMetadata, app.ResourceKeyPair, app.ResourceBucketEncryption, app.ResourceBucketVersioning:
 		err = c.writeEradicate(ctx, r, state)
+	case app.ResourceObjectVersion, app.ResourceObjectMarker:
+		err = c.writeObjectVersion(ctx, r.Kind, id["bucket"], id["key"], state)
 	default:
 		return fmt.Errorf("%w: resource kind %q", app.ErrInvalid, r.Kind)
 	}
