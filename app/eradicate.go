@@ -243,7 +243,7 @@ var (
 	// (STS assumed-role ARNs).
 	iamARN = regexp.MustCompile(`arn:aws[a-z-]*:(?:iam::[0-9]{12}:(?:user|role)/[A-Za-z0-9+=,.@_/-]+|sts::[0-9]{12}:assumed-role/[A-Za-z0-9+=,.@_-]+/[A-Za-z0-9+=,.@_-]+)`)
 	// accessKeyID matches long-term (AKIA) and temporary (ASIA) key ids.
-	accessKeyID = regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z2-7]{16}\b`)
+	accessKeyID = regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16,124}\b`)
 )
 
 const (

@@ -63,8 +63,8 @@ type principalReview struct {
 }
 
 var (
-	longKeyRE  = regexp.MustCompile(`^AKIA[A-Z2-7]{16}$`)
-	tempKeyRE  = regexp.MustCompile(`^ASIA[A-Z2-7]{16}$`)
+	longKeyRE  = regexp.MustCompile(`^AKIA[A-Z0-9]{16,124}$`)
+	tempKeyRE  = regexp.MustCompile(`^ASIA[A-Z0-9]{16,124}$`)
 	iamNameRE  = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
 	accountIDs = regexp.MustCompile(`^[0-9]{12}$`)
 )
