@@ -134,15 +134,18 @@ func (c *Changer) keyHistory(ctx context.Context, bucket, key string) (app.KeyHi
 		return h, err
 	}
 	in := &s3.ListObjectVersionsInput{Bucket: &bucket, Prefix: &key, MaxKeys: sdkaws.Int32(keyPage)}
+	// Some stores (versitygw) repeat an entry at a page boundary.
+	seen := map[string]bool{}
 	for {
 		out, err := api.ListObjectVersions(ctx, in, forRegion(region))
 		if err != nil {
 			return h, fmt.Errorf("list the versions of s3://%s/%s: %w", bucket, key, Explain(err, c.Profile))
 		}
 		convertVersions(out, func(k string, v app.ObjectVersion) {
-			if k != key {
+			if k != key || seen[v.VersionID] {
 				return
 			}
+			seen[v.VersionID] = true
 			if v.DeleteMarker {
 				h.Markers = append(h.Markers, v)
 			} else {
@@ -177,12 +180,16 @@ func (c *Changer) ListVersions(ctx context.Context, bucket, prefix string, keys 
 		in.Prefix = &prefix
 	}
 	open := map[string]*app.KeyHistory{}
+	seen := map[string]bool{}
 	flush := func(before string, all bool) error {
 		var done []app.KeyHistory
 		for k, h := range open {
 			if all || k < before {
 				done = append(done, *h)
 				delete(open, k)
+				for _, v := range append(h.Versions, h.Markers...) {
+					delete(seen, k+"\x00"+v.VersionID)
+				}
 			}
 		}
 		if len(done) == 0 {
@@ -202,6 +209,11 @@ func (c *Changer) ListVersions(ctx context.Context, bucket, prefix string, keys 
 				h = &app.KeyHistory{Key: k}
 				open[k] = h
 			}
+			if seen[k+"\x00"+v.VersionID] {
+				// Some stores (versitygw) repeat an entry at a page boundary.
+				return
+			}
+			seen[k+"\x00"+v.VersionID] = true
 			if v.DeleteMarker {
 				h.Markers = append(h.Markers, v)
 			} else {
