@@ -367,3 +367,37 @@ func TestPolicyReviewOnVersityGW(t *testing.T) {
 	require.NoError(t, json.Unmarshal(rep.Detail, &d))
 	assert.Empty(t, d.Policy)
 }
+
+// TestVersioningRefusedUnderMFADelete: with MFA Delete on, S3 refuses a
+// versioning change without the root user's code, so the plan refuses
+// too and names the command only the root user can run. No local server
+// implements MFA Delete; this one answers S3's REST XML for the two reads.
+func TestVersioningRefusedUnderMFADelete(t *testing.T) {
+	var mu sync.Mutex
+	var methods []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		methods = append(methods, r.Method+" "+r.URL.RawQuery)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/xml")
+		switch {
+		case r.Method == http.MethodGet && r.URL.Query().Has("location"):
+			_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></LocationConstraint>`)
+		case r.Method == http.MethodGet && r.URL.Query().Has("versioning"):
+			_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Suspended</Status><MfaDelete>Enabled</MfaDelete></VersioningConfiguration>`)
+		default:
+			w.WriteHeader(http.StatusNotImplemented)
+		}
+	}))
+	defer srv.Close()
+	s := connectTo(t, srv.URL)
+	_, err := NewChanger(s, false).PlanChange(context.Background(), app.ChangeRequest{Action: "s3.versioning", Params: map[string]string{"bucket": "locked"}}, app.Identity{Account: "000000000000"})
+	require.ErrorIs(t, err, app.ErrInvalid)
+	assert.Contains(t, err.Error(), "MFA Delete is on for locked")
+	assert.Contains(t, err.Error(), mfaDeleteCommand("locked"))
+	mu.Lock()
+	defer mu.Unlock()
+	for _, m := range methods {
+		assert.True(t, strings.HasPrefix(m, "GET "), "only reads: %v", methods)
+	}
+}
