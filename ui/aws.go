@@ -121,7 +121,7 @@ func newAWSPane(ws *workspace) pane {
 	p.status.Hide()
 
 	p.exercise = banner(theme.ColorNameWarning, widget.NewLabelWithStyle(
-		"This incident is an exercise: it never calls AWS. Its investigation needs a simulated account.",
+		"This incident is an exercise: this pane works on the simulated account (profile \"tabletop\", or \"tabletop:FILE\" for a scenario of your own) and never calls AWS.",
 		fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	p.exercise.Hide()
 	p.disagree = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -159,7 +159,7 @@ func newAWSPane(ws *workspace) pane {
 
 func (p *awsPane) object() fyne.CanvasObject { return p.root }
 
-// show offers the incident's buckets and closes the door on exercises.
+// show offers the incident's buckets; an exercise gets the simulated account.
 func (p *awsPane) show(c app.Case, _ *app.Playbook) {
 	p.buckets = c.Incident.Buckets
 	p.bucket.SetOptions(p.buckets)
@@ -167,6 +167,9 @@ func (p *awsPane) show(c app.Case, _ *app.Playbook) {
 		p.bucket.SetText(c.Incident.Buckets[0])
 	}
 	showIf(p.exercise, c.Incident.Exercise)
+	if c.Incident.Exercise && !app.IsSimulatedProfileName(p.profile.Text) {
+		p.profile.SetText(app.SimulatedProfileName)
+	}
 	p.setRunning(p.running)
 }
 
@@ -185,8 +188,9 @@ func (p *awsPane) loadProfiles() {
 // appProfile is the profile the entries choose, with the MFA dialog.
 func (p *awsPane) appProfile() app.Profile {
 	return app.Profile{
-		Name:   strings.TrimSpace(p.profile.Text),
-		Region: strings.TrimSpace(p.region.Text),
+		Name:     strings.TrimSpace(p.profile.Text),
+		Region:   strings.TrimSpace(p.region.Text),
+		Exercise: p.ws.loaded && p.ws.c.Incident.Exercise,
 		MFA: func(profile, serial string) (string, error) {
 			return p.askMFA(p.currentCtx(), profile, serial)
 		},
@@ -207,9 +211,8 @@ func (p *awsPane) currentCtx() context.Context {
 // setRunning enables the buttons that make sense now.
 func (p *awsPane) setRunning(running bool) {
 	p.running = running
-	exercise := p.ws.loaded && p.ws.c.Incident.Exercise
 	for _, b := range append([]*widget.Button{p.exposure, p.scan, p.snapshot, p.changes}, p.more.buttons()...) {
-		if running || exercise {
+		if running {
 			b.Disable()
 		} else {
 			b.Enable()

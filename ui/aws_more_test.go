@@ -72,9 +72,10 @@ func TestAWSPaneAccessAnalyzer(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []time.Time{time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC), time.Date(2026, 3, 10, 12, 5, 17, 0, time.UTC)}, at)
 
-	t.Run("an exercise keeps the button off", func(t *testing.T) {
+	t.Run("an exercise works on the simulated account", func(t *testing.T) {
 		g := newAWSFixture(t, true)
-		assert.True(t, g.p.more.analyzer.Disabled())
+		assert.False(t, g.p.more.analyzer.Disabled())
+		assert.Equal(t, "tabletop", g.p.profile.Text)
 	})
 }
 

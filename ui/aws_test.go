@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -31,6 +32,7 @@ import (
 
 	"s3responder/app"
 	"s3responder/aws"
+	"s3responder/tabletop"
 )
 
 // The AWS pane runs here against kumo (an in-process AWS emulator) and
@@ -373,14 +375,29 @@ func TestAWSPaneScanCancelSnapshotChanges(t *testing.T) {
 func TestAWSPaneExercise(t *testing.T) {
 	f := newAWSFixture(t, true)
 	assert.True(t, f.p.exercise.Visible())
+	assert.Equal(t, app.SimulatedProfileName, f.p.profile.Text, "an exercise starts on the simulated account")
 	for _, b := range []*widget.Button{f.p.exposure, f.p.scan, f.p.snapshot, f.p.changes} {
-		assert.True(t, b.Disabled(), b.Text)
+		assert.False(t, b.Disabled(), b.Text)
 	}
-	// Check connection stays, and the service refuses it for a drill.
+	// main wires the simulator in front of the real connector; here the
+	// real one is the kumo-backed connector, which must never be reached.
+	real := func(context.Context, app.Profile) (app.Cloud, error) {
+		t.Error("an exercise reached the real AWS connector")
+		return nil, errors.New("not for exercises")
+	}
+	f.h.svc.SetConnector(tabletop.Connector(real))
 	before := f.proxy.requests.Load()
+	f.p.bucket.SetText("acme-customer-exports")
+	test.Tap(f.p.exposure)
+	f.idle("exposure on the simulated account")
+	assert.Contains(t, f.p.detail.Text+f.p.status.Text, "Public")
+	assert.Equal(t, before, f.proxy.requests.Load(), "nothing reached the emulator")
+
+	// A real profile typed into an exercise is refused by the service.
+	f.p.profile.SetText("default")
 	test.Tap(f.p.connect)
 	f.idle("connect")
-	assert.Contains(t, f.p.status.Text, "is an exercise: it works only with a simulated account and never calls AWS")
+	assert.Contains(t, f.p.status.Text, "exercise")
 	assert.Equal(t, before, f.proxy.requests.Load())
 }
 
