@@ -201,6 +201,9 @@ func (p *changesPane) show(c app.Case, pb *app.Playbook) {
 		}
 	}
 	showIf(p.exercise, c.Incident.Exercise)
+	if c.Incident.Exercise && !app.IsSimulatedProfileName(p.profile.Text) {
+		p.profile.SetText(app.SimulatedProfileName)
+	}
 	p.loadJournal()
 }
 
