@@ -106,6 +106,7 @@ func (s *Service) PlanChange(ctx context.Context, incidentID string, p Profile, 
 		return Plan{}, fmt.Errorf("%w: asked to plan %s, got a plan for %s", ErrInvalid, req.Action, plan.Action)
 	}
 	plan.Params = req.Params
+	s.explainRestore(ctx, incidentID, &plan)
 	if err := s.savePlan(ctx, js, ch, &plan); err != nil {
 		return Plan{}, err
 	}

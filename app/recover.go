@@ -241,7 +241,7 @@ type KeyChange struct {
 	// directly on Restore: deleting the marker brings the object back.
 	MarkerOnly bool `json:"markerOnly,omitempty"`
 	// By says who made the changes, where the evidence says.
-	By []Attribution `json:"by,omitempty"`
+	By []ChangeAuthor `json:"by,omitempty"`
 }
 
 // Restorable reports whether the change can be undone from the history.

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"s3responder/app"
+	"s3responder/trail"
 )
 
 // Restores run against versitygw, whose versioning keeps every version
@@ -296,4 +297,100 @@ func shellCLI(t *testing.T, command, endpoint, access, secret string) string {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s\n%s", command, out)
 	return string(out)
+}
+
+// TestObjectHistoryNamesWhoDidIt lists what happened to a bucket's objects
+// and says who did it from the incident's CloudTrail evidence: an Athena
+// result naming each deleted object (exact), and an offline analysis of
+// log files in which one principal wrote to the bucket at the time of the
+// overwrites (likely, since such an analysis names no object).
+func TestObjectHistoryNamesWhoDidIt(t *testing.T) {
+	g := startVersityIAM(t)
+	ctx := context.Background()
+	keys := []string{"k0", "k1", "k2", "k3", "k4", "k5", "k6"}
+	l := newVersionLab(t, g, "restore-who", keys)
+	time.Sleep(1100 * time.Millisecond)
+	since := time.Now().UTC().Truncate(time.Second)
+	time.Sleep(1100 * time.Millisecond)
+	for _, k := range []string{"k0", "k1", "k5"} {
+		l.del(t, k)
+	}
+	for _, k := range []string{"k2", "k3", "k4"} {
+		l.put(t, k, []byte("overwritten"))
+	}
+	top := func(k string) app.ObjectVersion {
+		v, ok := l.history(t, k).Top()
+		require.True(t, ok)
+		return v
+	}
+	e := newChangeEnv(t, g.s, false)
+
+	// Athena's by-bucket results: mallory's deletes of k0 and k1, and a
+	// refused delete of k5 by someone else (a refusal changes nothing).
+	const mallory = "arn:aws:iam::000000000000:user/mallory"
+	csvRows := "eventtime,eventname,object_key,principal,access_key,sourceipaddress,useragent,errorcode,bytes_out,eventid\n"
+	for _, k := range []string{"k0", "k1"} {
+		csvRows += fmt.Sprintf("%s,DeleteObject,%s,%s,AKIAMALLORY000000001,198.51.100.7,aws-cli/2,,,%s-ev\n", top(k).LastModified.Format(time.RFC3339), k, mallory, k)
+	}
+	csvRows += fmt.Sprintf("%s,DeleteObject,k5,arn:aws:iam::000000000000:user/bob,AKIABOB,10.0.0.1,aws-cli/2,AccessDenied,,k5-ev\n", top("k5").LastModified.Format(time.RFC3339))
+	params := map[string]string{"QueryExecutionId": "q-1", "Query": app.AthenaByBucket}
+	_, err := e.svc.AddEvidence(ctx, e.inc, app.Evidence{Title: "Athena results of query by-bucket", Kind: app.EvidenceAWSResponse, MediaType: "text/csv",
+		FileName: "athena-by-bucket-q-1.csv", Source: app.Source{API: "GetQueryResults", Params: params}}, []byte(csvRows))
+	require.NoError(t, err)
+	_, err = e.svc.AddEvidence(ctx, e.inc, app.Evidence{Title: "Athena execution of query by-bucket", Kind: app.EvidenceAWSResponse, MediaType: "application/json",
+		FileName: "athena-by-bucket-q-1-execution.json", Source: app.Source{API: "GetQueryExecution", Params: params}},
+		[]byte(`{"QueryExecution":{"Query":"SELECT eventtime FROM cloudtrail WHERE json_extract_scalar(requestparameters, '$.bucketName') = 'restore-who'"}}`))
+	require.NoError(t, err)
+
+	// CloudTrail log files: eve wrote to the bucket when k2..k4 changed.
+	dir := t.TempDir()
+	var records []string
+	for _, k := range []string{"k2", "k3"} {
+		records = append(records, fmt.Sprintf(`{"eventVersion":"1.09","eventTime":%q,"eventSource":"s3.amazonaws.com","eventName":"PutObject","awsRegion":"us-east-1",
+ "sourceIPAddress":"203.0.113.9","userAgent":"curl","readOnly":false,"eventCategory":"Data","eventType":"AwsApiCall","recipientAccountId":"000000000000",
+ "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::000000000000:user/eve","accountId":"000000000000","accessKeyId":"AKIAEVE0000000000001","userName":"eve"},
+ "requestParameters":{"bucketName":"restore-who","key":%q}}`, top(k).LastModified.Format(time.RFC3339), k))
+	}
+	logFile := filepath.Join(dir, "000000000000_CloudTrail_us-east-1_20261126T0000Z_abc.json")
+	require.NoError(t, os.WriteFile(logFile, []byte(`{"Records":[`+strings.Join(records, ",")+`]}`), 0o600))
+	f := trail.Filter{Buckets: []string{"restore-who"}}
+	res, err := trail.Analyze(ctx, []string{dir}, trail.Options{Filter: f})
+	require.NoError(t, err)
+	require.EqualValues(t, 2, res.Matched)
+	_, err = trail.AddToIncident(ctx, e.svc, e.inc, res, f, []string{dir})
+	require.NoError(t, err)
+
+	rep, saved, err := e.svc.ObjectHistory(ctx, e.inc, app.Profile{}, app.HistoryQuery{Bucket: "restore-who", Window: app.RestoreWindow{Since: since}})
+	require.NoError(t, err)
+	assert.Equal(t, 7, rep.Keys)
+	assert.Equal(t, map[string]int{app.KeyDeleted: 3, app.KeyOverwritten: 3}, rep.Counts)
+	require.Len(t, rep.Changed, 6)
+	byKey := map[string]app.KeyChange{}
+	for _, k := range rep.Changed {
+		byKey[k.Key] = k
+	}
+	require.Len(t, byKey["k0"].By, 1)
+	assert.Equal(t, app.ChangeAuthor{Principal: mallory, AccessKeyID: "AKIAMALLORY000000001", SourceIP: "198.51.100.7", EventName: "DeleteObject",
+		EventTime: top("k0").LastModified.Truncate(time.Second), Exact: true, Evidence: byKey["k0"].By[0].Evidence}, byKey["k0"].By[0])
+	require.Len(t, byKey["k4"].By, 1)
+	assert.False(t, byKey["k4"].By[0].Exact)
+	assert.Equal(t, "arn:aws:iam::000000000000:user/eve", byKey["k4"].By[0].Principal)
+	assert.Empty(t, byKey["k5"].By, "a refused call made no change")
+	require.NotNil(t, byKey["k2"].Restore)
+	require.Len(t, rep.By, 2)
+	assert.Equal(t, app.PrincipalCount{Principal: "arn:aws:iam::000000000000:user/eve", Likely: 3, Evidence: rep.By[0].Evidence}, rep.By[0])
+	assert.Equal(t, mallory, rep.By[1].Principal)
+	assert.Equal(t, 2, rep.By[1].Exact)
+	assert.Equal(t, 1, rep.Unknown)
+	summary := rep.Summary()
+	assert.Contains(t, summary, "of 7 key(s), 3 deleted, 3 overwritten; 6 can be brought back")
+	assert.Contains(t, summary, "probably arn:aws:iam::000000000000:user/eve for 3 object(s)")
+	assert.Contains(t, summary, mallory+" for 2 object(s) (CloudTrail events naming them")
+	assert.Contains(t, summary, "unknown for 1 object(s)")
+	require.Len(t, saved.Evidence, 1)
+	assert.Contains(t, e.timelineText(t), "finding: "+summary)
+
+	// The restore plan says the same to the person confirming it.
+	p := e.plan(t, "s3.restore-version", map[string]string{"bucket": "restore-who", "since": since.Format(time.RFC3339)})
+	assert.Contains(t, strings.Join(p.Notes, "\n"), "Who made the changes, as the evidence shows: probably arn:aws:iam::000000000000:user/eve for 3 object(s)")
 }
