@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"s3responder/app"
+	"s3responder/changeplan"
 	"s3responder/exposure"
 )
 
@@ -226,92 +226,6 @@ func sameJSON(a, b json.RawMessage) bool {
 	return bytes.Equal(xa, ya)
 }
 
-// policyDoc is a policy as its top-level members in their order, with the
-// statements kept as written, so that an edit leaves every statement it
-// does not touch exactly as it was.
-type policyDoc struct {
-	keys       []string
-	members    map[string]json.RawMessage
-	statements []json.RawMessage
-}
-
-func parsePolicyDoc(raw json.RawMessage) (*policyDoc, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("%w: the policy is not a JSON object", app.ErrInvalid)
-	}
-	p := &policyDoc{members: map[string]json.RawMessage{}}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("%w: read the policy: %v", app.ErrInvalid, err)
-		}
-		key, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("%w: read the policy's %s: %v", app.ErrInvalid, key, err)
-		}
-		if key == "Statement" {
-			switch strings.TrimSpace(string(v))[0] {
-			case '[':
-				if err := json.Unmarshal(v, &p.statements); err != nil {
-					return nil, fmt.Errorf("%w: read the policy's statements: %v", app.ErrInvalid, err)
-				}
-			default:
-				p.statements = []json.RawMessage{v}
-			}
-		}
-		if _, dup := p.members[key]; !dup {
-			p.keys = append(p.keys, key)
-		}
-		p.members[key] = v
-	}
-	if _, ok := p.members["Statement"]; !ok {
-		return nil, fmt.Errorf("%w: the policy has no Statement", app.ErrInvalid)
-	}
-	return p, nil
-}
-
-// encode writes the policy back, members in their first order; an empty
-// statement list makes the policy absent (JSON null), as S3 refuses a
-// policy without statements.
-func (p *policyDoc) encode() json.RawMessage {
-	if len(p.statements) == 0 {
-		return json.RawMessage(nullState)
-	}
-	var b bytes.Buffer
-	b.WriteString("{")
-	for i, k := range p.keys {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		name, _ := json.Marshal(k)
-		b.Write(name)
-		b.WriteString(":")
-		if k == "Statement" {
-			b.WriteString("[")
-			for j, st := range p.statements {
-				if j > 0 {
-					b.WriteString(",")
-				}
-				b.Write(compactJSON(st))
-			}
-			b.WriteString("]")
-			continue
-		}
-		b.Write(compactJSON(p.members[k]))
-	}
-	b.WriteString("}")
-	return b.Bytes()
-}
-
-func statementSid(st json.RawMessage) string {
-	var v struct{ Sid string }
-	_ = json.Unmarshal(st, &v)
-	return v.Sid
-}
-
 func (c *Changer) planRemoveStatements(ctx context.Context, bucket, which string, by app.Identity) (app.Plan, error) {
 	if err := needBucket(bucket); err != nil {
 		return app.Plan{}, err
@@ -332,68 +246,21 @@ func (c *Changer) planRemoveStatements(ctx context.Context, bucket, which string
 	if err != nil {
 		return app.Plan{}, fmt.Errorf("judge the policy of %s: %w", bucket, err)
 	}
-	doc, err := parsePolicyDoc(before)
+	after, dropped, err := changeplan.RemoveStatements(before, verdict, which, bucket)
 	if err != nil {
 		return app.Plan{}, err
 	}
-	if len(doc.statements) != len(verdict.Statements) {
-		return app.Plan{}, fmt.Errorf("%w: the policy of %s has %d statements but %d were judged", app.ErrInvalid, bucket, len(doc.statements), len(verdict.Statements))
-	}
-	drop := map[int]bool{}
-	if which == "" {
-		for _, f := range verdict.Statements {
-			if f.Effect == "Allow" && (f.Public || f.Shared) {
-				drop[f.Index] = true
-			}
-		}
-		if len(drop) == 0 {
-			return app.Plan{}, fmt.Errorf("no statement of the policy of %s makes it public or shares it with another account: %w", bucket, app.ErrNoChange)
-		}
-	} else {
-		for _, w := range strings.Split(which, ",") {
-			w = strings.TrimSpace(w)
-			i, err := strconv.Atoi(w)
-			if err != nil {
-				i = -1
-				for _, f := range verdict.Statements {
-					if f.Sid == w {
-						i = f.Index
-					}
-				}
-			}
-			if i < 0 || i >= len(doc.statements) {
-				return app.Plan{}, fmt.Errorf("%w: the policy of %s has no statement %q (give a Sid or a position from 0 to %d)", app.ErrInvalid, bucket, w, len(doc.statements)-1)
-			}
-			drop[i] = true
-		}
-	}
-	var kept []json.RawMessage
 	var impact []string
-	for i, st := range doc.statements {
-		if !drop[i] {
-			kept = append(kept, st)
-			continue
-		}
-		f := verdict.Statements[i]
-		label := fmt.Sprintf("statement %d", i)
-		if f.Sid != "" {
-			label = fmt.Sprintf("statement %d (%s)", i, f.Sid)
-		}
-		who := "everyone it lets in"
-		if len(f.SharedWith) > 0 && !f.Public {
-			who = strings.Join(f.SharedWith, ", ")
-		}
-		impact = append(impact, fmt.Sprintf("Removes %s: %s. Access through it ends for %s, legitimate uses included.", label, strings.TrimSuffix(f.Reason, "."), who))
+	for _, f := range dropped {
+		impact = append(impact, fmt.Sprintf("Removes %s: %s. Access through it ends for %s, legitimate uses included.", changeplan.StatementLabel(f), strings.TrimSuffix(f.Reason, "."), changeplan.LosesAccess(f)))
 	}
-	doc.statements = kept
-	after := doc.encode()
 	call := "rewritten without them"
 	if string(after) == nullState {
 		call = "deleted, as no statement is left"
 	}
 	notes := []string{fmt.Sprintf("Every other statement is kept exactly as written; the policy is %s.", call)}
 	return app.Plan{
-		Action: "s3.remove-policy-statements", Title: fmt.Sprintf("Remove %d statement(s) from the policy of bucket %s", len(drop), bucket),
+		Action: "s3.remove-policy-statements", Title: fmt.Sprintf("Remove %d statement(s) from the policy of bucket %s", len(dropped), bucket),
 		Target: "bucket " + bucket, Region: region, Broad: true, ConfirmWord: bucket, Reversible: true,
 		Steps:  []app.ChangeStep{c.step(r, region, before, after)},
 		Impact: impact, Notes: notes,
@@ -401,30 +268,11 @@ func (c *Changer) planRemoveStatements(ctx context.Context, bucket, which string
 	}, nil
 }
 
-// principalPatterns turns the caller's ARN into the aws:PrincipalArn
-// values that match it. A role session's aws:PrincipalArn is the role's
-// ARN, with its path, which the session ARN does not show: both the
-// pathless ARN and any path are matched (role names are unique in an
-// account whatever their path).
-func principalPatterns(arn string) ([]string, error) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
-		return nil, fmt.Errorf("%w: %q is not an ARN", app.ErrInvalid, arn)
-	}
-	partition, service, account, resource := parts[1], parts[2], parts[4], parts[5]
-	if service == "sts" && strings.HasPrefix(resource, "assumed-role/") {
-		role := strings.SplitN(strings.TrimPrefix(resource, "assumed-role/"), "/", 2)[0]
-		base := fmt.Sprintf("arn:%s:iam::%s:role/", partition, account)
-		return []string{base + role, base + "*/" + role}, nil
-	}
-	return []string{arn}, nil
-}
-
 func (c *Changer) planLock(ctx context.Context, bucket, extra string, by app.Identity) (app.Plan, error) {
 	if err := needBucket(bucket); err != nil {
 		return app.Plan{}, err
 	}
-	responders, err := principalPatterns(by.ARN)
+	responders, err := changeplan.PrincipalPatterns(by.ARN)
 	if err != nil {
 		return app.Plan{}, fmt.Errorf("lock bucket %s: who the connection acts as: %w", bucket, err)
 	}
@@ -454,22 +302,10 @@ func (c *Changer) planLock(ctx context.Context, bucket, extra string, by app.Ide
 	if err != nil {
 		return app.Plan{}, fmt.Errorf("encode the lock statement: %w", err)
 	}
-	doc := &policyDoc{keys: []string{"Version", "Statement"}, members: map[string]json.RawMessage{"Version": json.RawMessage(`"2012-10-17"`), "Statement": nil}}
-	if string(before) != nullState {
-		if doc, err = parsePolicyDoc(before); err != nil {
-			return app.Plan{}, err
-		}
+	after, err := changeplan.PutStatement(before, lockSid, lock)
+	if err != nil {
+		return app.Plan{}, err
 	}
-	replaced := false
-	for i, st := range doc.statements {
-		if statementSid(st) == lockSid {
-			doc.statements[i], replaced = lock, true
-		}
-	}
-	if !replaced {
-		doc.statements = append(doc.statements, lock)
-	}
-	after := doc.encode()
 	if sameJSON(before, after) {
 		return app.Plan{}, fmt.Errorf("bucket %s is already locked for the same principals: %w", bucket, app.ErrNoChange)
 	}
@@ -572,10 +408,7 @@ func (c *Changer) lastUse(ctx context.Context, key string) string {
 // RevokePolicy is the inline policy that denies everything to sessions
 // issued before cutoff (aws:TokenIssueTime), the document the IAM console
 // writes when it revokes a role's sessions.
-func RevokePolicy(cutoff time.Time) json.RawMessage {
-	return json.RawMessage(fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"%s"}}}]}`,
-		cutoff.UTC().Format("2006-01-02T15:04:05Z")))
-}
+func RevokePolicy(cutoff time.Time) json.RawMessage { return changeplan.RevokePolicy(cutoff) }
 
 func (c *Changer) planRevoke(ctx context.Context, kind, name string) (app.Plan, error) {
 	var r app.Resource

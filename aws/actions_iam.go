@@ -1,11 +1,9 @@
 package aws
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"s3responder/app"
+	"s3responder/changeplan"
 )
 
 // The IAM changes of containment beyond deactivation and revocation:
@@ -191,175 +190,6 @@ func (c *Changer) planNeutralise(ctx context.Context, role string) (app.Plan, er
 	}, nil
 }
 
-// orderedObject is a JSON object as its members in order, so an edit
-// leaves everything it does not touch as written.
-type orderedObject struct {
-	keys []string
-	vals map[string]json.RawMessage
-}
-
-func parseOrdered(raw json.RawMessage) (*orderedObject, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("%w: not a JSON object", app.ErrInvalid)
-	}
-	o := &orderedObject{vals: map[string]json.RawMessage{}}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", app.ErrInvalid, err)
-		}
-		key, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("%w: member %s: %v", app.ErrInvalid, key, err)
-		}
-		if _, dup := o.vals[key]; !dup {
-			o.keys = append(o.keys, key)
-		}
-		o.vals[key] = v
-	}
-	return o, nil
-}
-
-func (o *orderedObject) set(key string, v json.RawMessage) {
-	if _, ok := o.vals[key]; !ok {
-		o.keys = append(o.keys, key)
-	}
-	o.vals[key] = v
-}
-
-func (o *orderedObject) remove(key string) {
-	delete(o.vals, key)
-	o.keys = slices.DeleteFunc(o.keys, func(k string) bool { return k == key })
-}
-
-func (o *orderedObject) encode() json.RawMessage {
-	var b bytes.Buffer
-	b.WriteString("{")
-	for i, k := range o.keys {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		name, _ := json.Marshal(k)
-		b.Write(name)
-		b.WriteString(":")
-		b.Write(compactJSON(o.vals[k]))
-	}
-	b.WriteString("}")
-	return b.Bytes()
-}
-
-// principalMatches reports whether a principal of a trust policy is one
-// the person asked to remove: the same string, or an account id given
-// for that account's root ARN (IAM stores "123456789012" as
-// "arn:aws:iam::123456789012:root").
-func principalMatches(value string, remove []string) bool {
-	for _, r := range remove {
-		if value == r {
-			return true
-		}
-		if len(r) == 12 && strings.HasPrefix(value, "arn:") && strings.HasSuffix(value, ":iam::"+r+":root") {
-			return true
-		}
-	}
-	return false
-}
-
-// stringList reads a policy value that is one string or a list of them.
-func stringList(raw json.RawMessage) ([]string, bool) {
-	var one string
-	if json.Unmarshal(raw, &one) == nil {
-		return []string{one}, true
-	}
-	var many []string
-	if json.Unmarshal(raw, &many) == nil {
-		return many, true
-	}
-	return nil, false
-}
-
-// removePrincipals drops the named principals from the Allow statements of
-// a trust policy. A principal type left empty goes, and a statement left
-// without principals goes. It returns the new policy and what it removed.
-func removePrincipals(trust json.RawMessage, remove []string) (json.RawMessage, []string, error) {
-	doc, err := parsePolicyDoc(trust)
-	if err != nil {
-		return nil, nil, err
-	}
-	var kept []json.RawMessage
-	var removed []string
-	for _, st := range doc.statements {
-		obj, err := parseOrdered(st)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read a statement of the trust policy: %w", err)
-		}
-		var effect string
-		_ = json.Unmarshal(obj.vals["Effect"], &effect)
-		pr, ok := obj.vals["Principal"]
-		if effect != "Allow" || !ok {
-			kept = append(kept, st)
-			continue
-		}
-		if vals, ok := stringList(pr); ok { // "Principal": "*"
-			if principalMatches(strings.Join(vals, ""), remove) {
-				removed = append(removed, vals...)
-				continue
-			}
-			kept = append(kept, st)
-			continue
-		}
-		types, err := parseOrdered(pr)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read the Principal of a trust statement: %w", err)
-		}
-		changed := false
-		for _, typ := range slices.Clone(types.keys) {
-			vals, ok := stringList(types.vals[typ])
-			if !ok {
-				continue
-			}
-			left := slices.DeleteFunc(slices.Clone(vals), func(v string) bool { return principalMatches(v, remove) })
-			if len(left) == len(vals) {
-				continue
-			}
-			for _, v := range vals {
-				if principalMatches(v, remove) {
-					removed = append(removed, v)
-				}
-			}
-			changed = true
-			switch len(left) {
-			case 0:
-				types.remove(typ)
-			case 1:
-				b, _ := json.Marshal(left[0])
-				types.set(typ, b)
-			default:
-				b, _ := json.Marshal(left)
-				types.set(typ, b)
-			}
-		}
-		switch {
-		case !changed:
-			kept = append(kept, st)
-		case len(types.keys) == 0:
-			// Nobody is left to assume the role through this statement.
-		default:
-			obj.set("Principal", types.encode())
-			kept = append(kept, obj.encode())
-		}
-	}
-	if len(removed) == 0 {
-		return nil, nil, fmt.Errorf("%w: no Allow statement of the trust policy names %s", app.ErrNoChange, strings.Join(remove, ", "))
-	}
-	if len(kept) == 0 {
-		return nil, nil, fmt.Errorf("%w: removing %s would leave the trust policy without any statement, which IAM refuses; neutralise the role instead (iam.neutralise-role) or give the whole new policy (policyDocument)", app.ErrInvalid, strings.Join(removed, ", "))
-	}
-	doc.statements = kept
-	return doc.encode(), removed, nil
-}
-
 func (c *Changer) planTrust(ctx context.Context, role, removeList, newDoc string) (app.Plan, error) {
 	switch {
 	case removeList == "" && newDoc == "":
@@ -379,7 +209,7 @@ func (c *Changer) planTrust(ctx context.Context, role, removeList, newDoc string
 	var after json.RawMessage
 	var impact []string
 	if newDoc != "" {
-		if _, err := parsePolicyDoc(json.RawMessage(newDoc)); err != nil {
+		if _, err := changeplan.ParsePolicy(json.RawMessage(newDoc)); err != nil {
 			return app.Plan{}, fmt.Errorf("the new trust policy: %w", err)
 		}
 		after = compactJSON([]byte(newDoc))
@@ -392,7 +222,7 @@ func (c *Changer) planTrust(ctx context.Context, role, removeList, newDoc string
 			}
 		}
 		var removed []string
-		if after, removed, err = removePrincipals(before, remove); err != nil {
+		if after, removed, err = changeplan.RemovePrincipals(before, remove); err != nil {
 			return app.Plan{}, fmt.Errorf("role %s: %w", role, err)
 		}
 		impact = append(impact, fmt.Sprintf("%s can no longer assume role %s, whatever they use it for, legitimate work included.", strings.Join(removed, ", "), role))

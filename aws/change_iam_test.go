@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -183,53 +182,4 @@ func TestUpdateTrustPolicyOnVersityGW(t *testing.T) {
 	}
 	_, err = e.svc.PlanChange(ctx, e.inc, app.Profile{}, app.ChangeRequest{Action: "iam.update-trust-policy", Params: map[string]string{"roleName": "reports", "removePrincipals": "999999999999"}})
 	require.ErrorIs(t, err, app.ErrNoChange)
-}
-
-func TestRemovePrincipals(t *testing.T) {
-	for _, tc := range []struct {
-		name, trust, remove, want, removed, err string
-	}{
-		{
-			name:    "one of a list",
-			trust:   `{"Statement":[{"Effect":"Allow","Principal":{"AWS":["a","b","c"]},"Action":"sts:AssumeRole"}]}`,
-			remove:  "b",
-			want:    `{"Statement":[{"Effect":"Allow","Principal":{"AWS":["a","c"]},"Action":"sts:AssumeRole"}]}`,
-			removed: "b",
-		},
-		{
-			name:    "a type left empty goes, the statement stays",
-			trust:   `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root","Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
-			remove:  "444455556666",
-			want:    `{"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
-			removed: "arn:aws:iam::444455556666:root",
-		},
-		{
-			name:    "a statement left without principals goes; Deny statements are not touched",
-			trust:   `{"Statement":[{"Effect":"Deny","Principal":{"AWS":"x"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"AWS":"x"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`,
-			remove:  "x",
-			want:    `{"Statement":[{"Effect":"Deny","Principal":{"AWS":"x"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`,
-			removed: "x",
-		},
-		{
-			name:    "everyone",
-			trust:   `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
-			remove:  "*",
-			want:    `{"Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
-			removed: "*",
-		},
-		{name: "nothing left", trust: `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"x"},"Action":"sts:AssumeRole"}]}`, remove: "x", err: "without any statement"},
-		{name: "not named", trust: `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"x"},"Action":"sts:AssumeRole"}]}`, remove: "y", err: "names y"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, removed, err := removePrincipals(json.RawMessage(tc.trust), strings.Split(tc.remove, ","))
-			if tc.err != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tc.err)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, string(got))
-			assert.Equal(t, tc.removed, strings.Join(removed, ","))
-		})
-	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"s3responder/app"
+	"s3responder/changeplan"
 	"s3responder/assets"
 	"s3responder/store"
 )
@@ -124,35 +125,12 @@ func TestShellQuoteAndPatterns(t *testing.T) {
 		{"arn:aws:iam::111122223333:user/ops/alice", "arn:aws:iam::111122223333:user/ops/alice"},
 		{"arn:aws:iam::111122223333:root", "arn:aws:iam::111122223333:root"},
 	} {
-		got, err := principalPatterns(tc.arn)
+		got, err := changeplan.PrincipalPatterns(tc.arn)
 		require.NoError(t, err)
 		assert.Equal(t, tc.want, strings.Join(got, " "))
 	}
-	_, err := principalPatterns("alice")
+	_, err := changeplan.PrincipalPatterns("alice")
 	require.ErrorIs(t, err, app.ErrInvalid)
-}
-
-func TestPolicyDocKeepsWhatItDoesNotTouch(t *testing.T) {
-	in := `{ "Id" : "keep-me", "Version":"2012-10-17",
-	  "Statement": [ {"Sid":"A", "Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},
-	                 {"Sid":"B","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}} ] }`
-	doc, err := parsePolicyDoc(json.RawMessage(in))
-	require.NoError(t, err)
-	assert.Equal(t, []string{"Id", "Version", "Statement"}, doc.keys)
-	require.Len(t, doc.statements, 2)
-	doc.statements = doc.statements[1:]
-	assert.Equal(t, `{"Id":"keep-me","Version":"2012-10-17","Statement":[{"Sid":"B","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`,
-		string(doc.encode()))
-	doc.statements = nil
-	assert.Equal(t, "null", string(doc.encode()), "a policy without statements is no policy")
-
-	single, err := parsePolicyDoc(json.RawMessage(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}}`))
-	require.NoError(t, err)
-	assert.Len(t, single.statements, 1)
-	for _, bad := range []string{`[]`, `{"Version":"2012-10-17"}`, `{"Statement":[1,}`} {
-		_, err := parsePolicyDoc(json.RawMessage(bad))
-		assert.ErrorIs(t, err, app.ErrInvalid, bad)
-	}
 }
 
 func TestRevokePolicyIsTheDocumentedOne(t *testing.T) {

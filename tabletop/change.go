@@ -1,17 +1,16 @@
 package tabletop
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"s3responder/app"
+	"s3responder/changeplan"
 	"s3responder/exposure"
 )
 
@@ -227,88 +226,6 @@ func (a *Account) planBucketBPA(name string) (app.Plan, error) {
 	}, nil
 }
 
-// policyDoc is a policy as its top-level members in order, statements
-// kept as written, so an edit leaves every other statement untouched.
-type policyDoc struct {
-	keys       []string
-	members    map[string]json.RawMessage
-	statements []json.RawMessage
-}
-
-func parsePolicyDoc(raw json.RawMessage) (*policyDoc, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("%w: the policy is not a JSON object", app.ErrInvalid)
-	}
-	p := &policyDoc{members: map[string]json.RawMessage{}}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("%w: read the policy: %v", app.ErrInvalid, err)
-		}
-		key, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("%w: read the policy's %s: %v", app.ErrInvalid, key, err)
-		}
-		if key == "Statement" {
-			if t := bytes.TrimSpace(v); len(t) > 0 && t[0] == '[' {
-				if err := json.Unmarshal(v, &p.statements); err != nil {
-					return nil, fmt.Errorf("%w: read the policy's statements: %v", app.ErrInvalid, err)
-				}
-			} else {
-				p.statements = []json.RawMessage{v}
-			}
-		}
-		if _, dup := p.members[key]; !dup {
-			p.keys = append(p.keys, key)
-		}
-		p.members[key] = v
-	}
-	if _, ok := p.members["Statement"]; !ok {
-		return nil, fmt.Errorf("%w: the policy has no Statement", app.ErrInvalid)
-	}
-	return p, nil
-}
-
-// encode writes the policy back; with no statement left it is absent.
-func (p *policyDoc) encode() json.RawMessage {
-	if len(p.statements) == 0 {
-		return json.RawMessage(nullState)
-	}
-	var b bytes.Buffer
-	b.WriteString("{")
-	for i, k := range p.keys {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		name, _ := json.Marshal(k)
-		b.Write(name)
-		b.WriteString(":")
-		if k == "Statement" {
-			b.WriteString("[")
-			for j, st := range p.statements {
-				if j > 0 {
-					b.WriteString(",")
-				}
-				b.Write(compact(string(st)))
-			}
-			b.WriteString("]")
-			continue
-		}
-		b.Write(compact(string(p.members[k])))
-	}
-	b.WriteString("}")
-	return b.Bytes()
-}
-
-func statementSid(st json.RawMessage) string {
-	var v struct{ Sid string }
-	_ = json.Unmarshal(st, &v)
-	return v.Sid
-}
-
 func (a *Account) planRemoveStatements(name, which string, by app.Identity) (app.Plan, error) {
 	b, err := a.needBucket(name)
 	if err != nil {
@@ -323,67 +240,20 @@ func (a *Account) planRemoveStatements(name, which string, by app.Identity) (app
 	if err != nil {
 		return app.Plan{}, fmt.Errorf("judge the policy of %s: %w", name, err)
 	}
-	doc, err := parsePolicyDoc(before)
+	after, dropped, err := changeplan.RemoveStatements(before, verdict, which, name)
 	if err != nil {
 		return app.Plan{}, err
 	}
-	if len(doc.statements) != len(verdict.Statements) {
-		return app.Plan{}, fmt.Errorf("%w: the policy of %s has %d statements but %d were judged", app.ErrInvalid, name, len(doc.statements), len(verdict.Statements))
-	}
-	drop := map[int]bool{}
-	if which == "" {
-		for _, f := range verdict.Statements {
-			if f.Effect == "Allow" && (f.Public || f.Shared) {
-				drop[f.Index] = true
-			}
-		}
-		if len(drop) == 0 {
-			return app.Plan{}, fmt.Errorf("no statement of the policy of %s makes it public or shares it with another account: %w", name, app.ErrNoChange)
-		}
-	} else {
-		for _, w := range strings.Split(which, ",") {
-			w = strings.TrimSpace(w)
-			i, err := strconv.Atoi(w)
-			if err != nil {
-				i = -1
-				for _, f := range verdict.Statements {
-					if f.Sid == w {
-						i = f.Index
-					}
-				}
-			}
-			if i < 0 || i >= len(doc.statements) {
-				return app.Plan{}, fmt.Errorf("%w: the policy of %s has no statement %q (give a Sid or a position from 0 to %d)", app.ErrInvalid, name, w, len(doc.statements)-1)
-			}
-			drop[i] = true
-		}
-	}
-	var kept []json.RawMessage
 	var impact []string
-	for i, st := range doc.statements {
-		if !drop[i] {
-			kept = append(kept, st)
-			continue
-		}
-		f := verdict.Statements[i]
-		label := fmt.Sprintf("statement %d", i)
-		if f.Sid != "" {
-			label = fmt.Sprintf("statement %d (%s)", i, f.Sid)
-		}
-		who := "everyone it lets in"
-		if len(f.SharedWith) > 0 && !f.Public {
-			who = strings.Join(f.SharedWith, ", ")
-		}
-		impact = append(impact, fmt.Sprintf("Removes %s: %s. Whatever access it gave ends for %s, legitimate uses included.", label, strings.TrimSuffix(f.Reason, "."), who))
+	for _, f := range dropped {
+		impact = append(impact, fmt.Sprintf("Removes %s: %s. Whatever access it gave ends for %s, legitimate uses included.", changeplan.StatementLabel(f), strings.TrimSuffix(f.Reason, "."), changeplan.LosesAccess(f)))
 	}
-	doc.statements = kept
-	after := doc.encode()
 	what := "rewritten without them"
 	if absent(after) {
 		what = "deleted, since no statement is left"
 	}
 	return app.Plan{
-		Action: "s3.remove-policy-statements", Title: fmt.Sprintf("Remove %d statement(s) from the policy of bucket %s", len(drop), name),
+		Action: "s3.remove-policy-statements", Title: fmt.Sprintf("Remove %d statement(s) from the policy of bucket %s", len(dropped), name),
 		Target: "bucket " + name, Region: b.spec.Region, Broad: true, ConfirmWord: name, Reversible: true,
 		Steps:    []app.ChangeStep{step(r, b.spec.Region, before, after)},
 		Impact:   impact,
@@ -392,28 +262,12 @@ func (a *Account) planRemoveStatements(name, which string, by app.Identity) (app
 	}, nil
 }
 
-// principalPatterns turns the caller's ARN into the aws:PrincipalArn
-// values that match it (a role session matches its role, any path).
-func principalPatterns(arn string) ([]string, error) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
-		return nil, fmt.Errorf("%w: %q is not an ARN", app.ErrInvalid, arn)
-	}
-	partition, service, account, resource := parts[1], parts[2], parts[4], parts[5]
-	if service == "sts" && strings.HasPrefix(resource, "assumed-role/") {
-		role := strings.SplitN(strings.TrimPrefix(resource, "assumed-role/"), "/", 2)[0]
-		base := fmt.Sprintf("arn:%s:iam::%s:role/", partition, account)
-		return []string{base + role, base + "*/" + role}, nil
-	}
-	return []string{arn}, nil
-}
-
 func (a *Account) planLock(name, extra string, by app.Identity) (app.Plan, error) {
 	b, err := a.needBucket(name)
 	if err != nil {
 		return app.Plan{}, err
 	}
-	responders, err := principalPatterns(by.ARN)
+	responders, err := changeplan.PrincipalPatterns(by.ARN)
 	if err != nil {
 		return app.Plan{}, fmt.Errorf("lock bucket %s: who the connection acts as: %w", name, err)
 	}
@@ -432,22 +286,10 @@ func (a *Account) planLock(name, extra string, by app.Identity) (app.Plan, error
 		"Resource":  "arn:aws:s3:::" + name,
 		"Condition": map[string]any{"StringNotLike": map[string]any{"aws:PrincipalArn": responders}},
 	})
-	doc := &policyDoc{keys: []string{"Version", "Statement"}, members: map[string]json.RawMessage{"Version": json.RawMessage(`"2012-10-17"`), "Statement": nil}}
-	if !absent(before) {
-		if doc, err = parsePolicyDoc(before); err != nil {
-			return app.Plan{}, err
-		}
+	after, err := changeplan.PutStatement(before, lockSid, lock)
+	if err != nil {
+		return app.Plan{}, err
 	}
-	replaced := false
-	for i, st := range doc.statements {
-		if statementSid(st) == lockSid {
-			doc.statements[i], replaced = lock, true
-		}
-	}
-	if !replaced {
-		doc.statements = append(doc.statements, lock)
-	}
-	after := doc.encode()
 	if sameJSON(before, after) {
 		return app.Plan{}, fmt.Errorf("bucket %s is already locked for the same principals: %w", name, app.ErrNoChange)
 	}
@@ -731,148 +573,6 @@ func (a *Account) planNeutralise(name string) (app.Plan, error) {
 	}, nil
 }
 
-// principalMatches reports whether a trust policy principal is one to
-// remove: the same text, or an account id given for its root ARN.
-func principalMatches(value string, remove []string) bool {
-	for _, r := range remove {
-		if value == r || (len(r) == 12 && strings.HasPrefix(value, "arn:") && strings.HasSuffix(value, ":iam::"+r+":root")) {
-			return true
-		}
-	}
-	return false
-}
-
-// removePrincipals drops principals from the Allow statements of a trust
-// policy: a principal type left empty goes, and so does a statement left
-// with no principal.
-func removePrincipals(trust json.RawMessage, remove []string) (json.RawMessage, []string, error) {
-	doc, err := parsePolicyDoc(trust)
-	if err != nil {
-		return nil, nil, err
-	}
-	var kept []json.RawMessage
-	var removed []string
-	for _, st := range doc.statements {
-		obj, err := parsePolicyMembers(st)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read a statement of the trust policy: %w", err)
-		}
-		var effect string
-		_ = json.Unmarshal(obj.members["Effect"], &effect)
-		pr, ok := obj.members["Principal"]
-		if effect != "Allow" || !ok {
-			kept = append(kept, st)
-			continue
-		}
-		if vals, ok := stringList(pr); ok {
-			if principalMatches(strings.Join(vals, ""), remove) {
-				removed = append(removed, vals...)
-				continue
-			}
-			kept = append(kept, st)
-			continue
-		}
-		types, err := parsePolicyMembers(pr)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read the Principal of a trust statement: %w", err)
-		}
-		changed := false
-		for _, typ := range slices.Clone(types.keys) {
-			vals, ok := stringList(types.members[typ])
-			if !ok {
-				continue
-			}
-			left := slices.DeleteFunc(slices.Clone(vals), func(v string) bool { return principalMatches(v, remove) })
-			if len(left) == len(vals) {
-				continue
-			}
-			for _, v := range vals {
-				if principalMatches(v, remove) {
-					removed = append(removed, v)
-				}
-			}
-			changed = true
-			switch len(left) {
-			case 0:
-				types.remove(typ)
-			case 1:
-				types.set(typ, marshal(left[0]))
-			default:
-				types.set(typ, marshal(left))
-			}
-		}
-		switch {
-		case !changed:
-			kept = append(kept, st)
-		case len(types.keys) == 0:
-		default:
-			obj.set("Principal", types.encodeMembers())
-			kept = append(kept, obj.encodeMembers())
-		}
-	}
-	if len(removed) == 0 {
-		return nil, nil, fmt.Errorf("%w: no Allow statement of the trust policy names %s", app.ErrNoChange, strings.Join(remove, ", "))
-	}
-	if len(kept) == 0 {
-		return nil, nil, fmt.Errorf("%w: removing %s would leave the trust policy without any statement, which IAM refuses; neutralise the role instead (iam.neutralise-role) or give the whole new policy (policyDocument)", app.ErrInvalid, strings.Join(removed, ", "))
-	}
-	doc.statements = kept
-	return doc.encode(), removed, nil
-}
-
-// parsePolicyMembers reads any JSON object as its members in order.
-func parsePolicyMembers(raw json.RawMessage) (*policyDoc, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("%w: not a JSON object", app.ErrInvalid)
-	}
-	o := &policyDoc{members: map[string]json.RawMessage{}}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", app.ErrInvalid, err)
-		}
-		key, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("%w: member %s: %v", app.ErrInvalid, key, err)
-		}
-		if _, dup := o.members[key]; !dup {
-			o.keys = append(o.keys, key)
-		}
-		o.members[key] = v
-	}
-	return o, nil
-}
-
-func (o *policyDoc) set(key string, v json.RawMessage) {
-	if _, ok := o.members[key]; !ok {
-		o.keys = append(o.keys, key)
-	}
-	o.members[key] = v
-}
-
-func (o *policyDoc) remove(key string) {
-	delete(o.members, key)
-	o.keys = slices.DeleteFunc(o.keys, func(k string) bool { return k == key })
-}
-
-func (o *policyDoc) encodeMembers() json.RawMessage {
-	var b bytes.Buffer
-	b.WriteString("{")
-	for i, k := range o.keys {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		name, _ := json.Marshal(k)
-		b.Write(name)
-		b.WriteString(":")
-		b.Write(compact(string(o.members[k])))
-	}
-	b.WriteString("}")
-	return b.Bytes()
-}
-
 func (a *Account) planTrust(name, removeList, newDoc string) (app.Plan, error) {
 	switch {
 	case removeList == "" && newDoc == "":
@@ -889,7 +589,7 @@ func (a *Account) planTrust(name, removeList, newDoc string) (app.Plan, error) {
 	var after json.RawMessage
 	var impact []string
 	if newDoc != "" {
-		if _, err := parsePolicyDoc(json.RawMessage(newDoc)); err != nil {
+		if _, err := changeplan.ParsePolicy(json.RawMessage(newDoc)); err != nil {
 			return app.Plan{}, fmt.Errorf("the new trust policy: %w", err)
 		}
 		after = compact(newDoc)
@@ -902,7 +602,7 @@ func (a *Account) planTrust(name, removeList, newDoc string) (app.Plan, error) {
 			}
 		}
 		var removed []string
-		if after, removed, err = removePrincipals(before, remove); err != nil {
+		if after, removed, err = changeplan.RemovePrincipals(before, remove); err != nil {
 			return app.Plan{}, fmt.Errorf("role %s: %w", name, err)
 		}
 		impact = append(impact, fmt.Sprintf("%s can no longer assume role %s, whatever for, legitimate work included.", strings.Join(removed, ", "), name))
