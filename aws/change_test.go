@@ -21,8 +21,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"s3responder/app"
-	"s3responder/changeplan"
 	"s3responder/assets"
+	"s3responder/changeplan"
 	"s3responder/store"
 )
 
