@@ -188,7 +188,7 @@ func (c *Changer) ListKeys(ctx context.Context, bucket, prefix, startAfter strin
 // owner's FULL_CONTROL.
 func (c *Changer) TargetState(action string, spec app.BulkSpec, current json.RawMessage) (json.RawMessage, error) {
 	if app.IsRestoreAction(action) {
-		return restoreTargetState(spec, current)
+		return c.restoreTargetState(spec, current)
 	}
 	if action != "s3.reset-object-acls" {
 		return nil, fmt.Errorf("%w: no per-object target for %s", app.ErrInvalid, action)

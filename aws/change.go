@@ -107,6 +107,8 @@ type Changer struct {
 	// objOnce builds objS3, the client of bulk object calls (objects()).
 	objOnce sync.Once
 	objS3   ChangeS3API
+	// restores remembers the versions restores copy (recover.go).
+	restores restoreCache
 }
 
 // ErrRealEndpoint is returned, before anything is sent, for a change an

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"sort"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"s3responder/app"
 )
@@ -309,8 +311,30 @@ func (s versionState) asVersion() app.ObjectVersion {
 }
 
 // readObjectVersion returns a key's content now, null when the key has no
-// history at all.
+// history at all. HeadObject answers for a current version; a key it does
+// not find is either hidden by a delete marker (AWS says so in the
+// x-amz-delete-marker header) or gone, which only its history tells
+// where the header is missing (versitygw).
 func (c *Changer) readObjectVersion(ctx context.Context, bucket, key string) (json.RawMessage, error) {
+	region, err := c.bucketRegion(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.objects().HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key}, forRegion(region))
+	if err == nil {
+		if sdkaws.ToBool(out.DeleteMarker) {
+			return versionState{Key: key, DeleteMarker: true}.json(), nil
+		}
+		size := sdkaws.ToInt64(out.ContentLength)
+		return versionState{Key: key, ETag: strings.Trim(sdkaws.ToString(out.ETag), `"`), Size: &size}.json(), nil
+	}
+	var re *smithyhttp.ResponseError
+	if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusNotFound {
+		return nil, fmt.Errorf("read s3://%s/%s: %w", bucket, key, Explain(err, c.Profile))
+	}
+	if re.Response != nil && strings.EqualFold(re.Response.Header.Get("X-Amz-Delete-Marker"), "true") {
+		return versionState{Key: key, DeleteMarker: true}.json(), nil
+	}
 	h, err := c.keyHistory(ctx, bucket, key)
 	if err != nil {
 		return nil, err
@@ -321,6 +345,36 @@ func (c *Changer) readObjectVersion(ctx context.Context, bucket, key string) (js
 	}
 	top.Key = key
 	return stateOf(top).json(), nil
+}
+
+// restoreCache remembers, between working out an object's planned state
+// and sending its call, the version a restore by copy brings back, so the
+// copy needs no second listing. An entry is used once; a resumed or
+// undone object, whose planned state comes from the journal, lists its
+// history instead.
+type restoreCache struct {
+	mu sync.Mutex
+	m  map[string]app.ObjectVersion
+}
+
+// restoreCacheSize bounds the entries kept: a few batches' worth.
+const restoreCacheSize = 4 * app.BulkBatchSize
+
+func (r *restoreCache) remember(bucket, key string, v app.ObjectVersion) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil || len(r.m) >= restoreCacheSize {
+		r.m = map[string]app.ObjectVersion{}
+	}
+	r.m[bucket+"\x00"+key] = v
+}
+
+func (r *restoreCache) take(bucket, key string) (app.ObjectVersion, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.m[bucket+"\x00"+key]
+	delete(r.m, bucket+"\x00"+key)
+	return v, ok
 }
 
 // errNoSource is a restore whose bytes no version of the key holds.
@@ -342,6 +396,11 @@ func (c *Changer) writeObjectVersion(ctx context.Context, kind, bucket, key stri
 	var want versionState
 	if err := json.Unmarshal(state, &want); err != nil || (!want.DeleteMarker && want.Size == nil) {
 		return fmt.Errorf("%w: object version state %s", app.ErrInvalid, state)
+	}
+	if src, ok := c.restores.take(bucket, key); ok && kind == app.ResourceObjectVersion && want.matches(src) {
+		// The version the plan brings back: versions never change, so
+		// copying it needs no fresh look at the history.
+		return c.copyVersion(ctx, bucket, key, src)
 	}
 	h, err := c.keyHistory(ctx, bucket, key)
 	if err != nil {
@@ -446,8 +505,9 @@ func uriEncode(s string) string {
 }
 
 // restoreTargetState is a key's planned content: the bytes of the
-// version the plan brings back.
-func restoreTargetState(spec app.BulkSpec, current json.RawMessage) (json.RawMessage, error) {
+// version the plan brings back, which a restore by copy remembers for the
+// call that follows.
+func (c *Changer) restoreTargetState(spec app.BulkSpec, current json.RawMessage) (json.RawMessage, error) {
 	var cur versionState
 	if err := json.Unmarshal(current, &cur); err != nil || cur.Key == "" {
 		return nil, fmt.Errorf("%w: object version state %s", app.ErrInvalid, current)
@@ -458,6 +518,9 @@ func restoreTargetState(spec app.BulkSpec, current json.RawMessage) (json.RawMes
 	}
 	v := t.Restore
 	v.Key = cur.Key
+	if spec.Resource == app.ResourceObjectVersion {
+		c.restores.remember(spec.Bucket, cur.Key, v)
+	}
 	return stateOf(v).json(), nil
 }
 
