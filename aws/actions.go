@@ -1,11 +1,9 @@
 package aws
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -18,33 +16,17 @@ import (
 	"s3responder/exposure"
 )
 
+// The names and documents every containment plan shares with the
+// simulated account's (package changeplan).
 const (
-	// revokePolicyName is the inline policy name the IAM console itself
-	// uses to revoke a role's sessions.
-	revokePolicyName = "AWSRevokeOlderSessions"
-	// lockSid marks the statement that locks a bucket's control plane, so
-	// that locking twice replaces it instead of piling up copies.
-	lockSid = "S3ResponderLockControlPlane"
-	// revokeValidity is how long a revocation plan may wait: sessions
-	// issued between the plan's cut-off time and the apply survive, so the
-	// cut-off must be recent.
-	revokeValidity = 15 * time.Minute
-	// maxBucketPolicy is S3's limit on a bucket policy's size.
-	maxBucketPolicy = 20 * 1024
+	revokePolicyName = changeplan.RevokePolicyName
+	lockSid          = changeplan.LockSid
+	revokeValidity   = changeplan.RevokeValidity
+	maxBucketPolicy  = changeplan.MaxBucketPolicy
 )
 
-// lockActions are the IAM actions that change who can reach a bucket. S3
-// has no separate actions for deleting Block Public Access or Object
-// Ownership: DeletePublicAccessBlock needs s3:PutBucketPublicAccessBlock
-// and DeleteBucketOwnershipControls s3:PutBucketOwnershipControls, and
-// S3 (and versitygw) reject a policy naming an action that does not exist.
-var lockActions = []string{
-	"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketAcl",
-	"s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls",
-}
-
 // allBlocked is Block Public Access with every flag on.
-var allBlocked = json.RawMessage(`{"BlockPublicAcls":true,"IgnorePublicAcls":true,"BlockPublicPolicy":true,"RestrictPublicBuckets":true}`)
+var allBlocked = changeplan.AllBlocked
 
 // PlanChange reads the current state and works out one of the containment
 // actions listed by app.ChangeActions. It changes nothing.
@@ -83,99 +65,15 @@ func (c *Changer) PlanChange(ctx context.Context, req app.ChangeRequest, by app.
 	return app.Plan{}, fmt.Errorf("%w: the aws package cannot plan %s", app.ErrInvalid, req.Action)
 }
 
-// shellSafe are arguments the shell takes as they are.
-var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
-
-// shellQuote quotes an argument for a POSIX shell: single quotes, with
-// each single quote inside written as '\”.
-func shellQuote(s string) string {
-	if shellSafe.MatchString(s) {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 // command renders an AWS CLI command line, with the region for regional
 // services and the profile the app works as, so it can be pasted as is.
 func (c *Changer) command(region string, args ...string) string {
-	parts := []string{"aws"}
-	for _, a := range args {
-		parts = append(parts, shellQuote(a))
-	}
-	if region != "" {
-		parts = append(parts, "--region", shellQuote(region))
-	}
-	if c.Profile != "" {
-		parts = append(parts, "--profile", shellQuote(c.Profile))
-	}
-	return strings.Join(parts, " ")
-}
-
-// setCall names the AWS call and the CLI command that set r to state.
-func (c *Changer) setCall(r app.Resource, region string, state json.RawMessage) (string, string) {
-	absent := string(state) == nullState
-	id := r.ID
-	switch r.Kind {
-	case app.ResourceBucketPolicy:
-		if absent {
-			return "DeleteBucketPolicy", c.command(region, "s3api", "delete-bucket-policy", "--bucket", id["bucket"])
-		}
-		return "PutBucketPolicy", c.command(region, "s3api", "put-bucket-policy", "--bucket", id["bucket"], "--policy", string(state))
-	case app.ResourceBucketBPA:
-		if absent {
-			return "DeletePublicAccessBlock", c.command(region, "s3api", "delete-public-access-block", "--bucket", id["bucket"])
-		}
-		var v bpaJSON
-		_ = json.Unmarshal(state, &v) // states come from bpaJSON
-		cfg := fmt.Sprintf("BlockPublicAcls=%t,IgnorePublicAcls=%t,BlockPublicPolicy=%t,RestrictPublicBuckets=%t",
-			v.BlockPublicAcls, v.IgnorePublicAcls, v.BlockPublicPolicy, v.RestrictPublicBuckets)
-		return "PutPublicAccessBlock", c.command(region, "s3api", "put-public-access-block", "--bucket", id["bucket"], "--public-access-block-configuration", cfg)
-	case app.ResourceAccessKeyStatus:
-		var status string
-		_ = json.Unmarshal(state, &status)
-		return "UpdateAccessKey", c.command("", "iam", "update-access-key", "--user-name", id["userName"], "--access-key-id", id["accessKeyId"], "--status", status)
-	case app.ResourceRoleInlinePolicy:
-		if absent {
-			return "DeleteRolePolicy", c.command("", "iam", "delete-role-policy", "--role-name", id["roleName"], "--policy-name", id["policyName"])
-		}
-		return "PutRolePolicy", c.command("", "iam", "put-role-policy", "--role-name", id["roleName"], "--policy-name", id["policyName"], "--policy-document", string(state))
-	case app.ResourceUserInlinePolicy:
-		if absent {
-			return "DeleteUserPolicy", c.command("", "iam", "delete-user-policy", "--user-name", id["userName"], "--policy-name", id["policyName"])
-		}
-		return "PutUserPolicy", c.command("", "iam", "put-user-policy", "--user-name", id["userName"], "--policy-name", id["policyName"], "--policy-document", string(state))
-	case app.ResourceAccountBPA:
-		if absent {
-			return "DeletePublicAccessBlock", c.command(region, "s3control", "delete-public-access-block", "--account-id", id["accountId"])
-		}
-		return "PutPublicAccessBlock", c.command(region, "s3control", "put-public-access-block", "--account-id", id["accountId"], "--public-access-block-configuration", bpaFlags(state))
-	case app.ResourceAccessKey:
-		if absent {
-			return "DeleteAccessKey", c.command("", "iam", "delete-access-key", "--user-name", id["userName"], "--access-key-id", id["accessKeyId"])
-		}
-		var status string
-		_ = json.Unmarshal(state, &status)
-		return "UpdateAccessKey", c.command("", "iam", "update-access-key", "--user-name", id["userName"], "--access-key-id", id["accessKeyId"], "--status", status)
-	case app.ResourceRoleTrustPolicy:
-		return "UpdateAssumeRolePolicy", c.command("", "iam", "update-assume-role-policy", "--role-name", id["roleName"], "--policy-document", string(state))
-	}
-	return "", ""
+	return changeplan.Command(c.Profile, region, args...)
 }
 
 // step builds a reversible step with its calls and commands both ways.
 func (c *Changer) step(r app.Resource, region string, before, after json.RawMessage) app.ChangeStep {
-	before, after = compactJSON(before), compactJSON(after)
-	call, cli := c.setCall(r, region, after)
-	undoCall, undoCLI := c.setCall(r, region, before)
-	return app.ChangeStep{Resource: r, Before: before, After: after, Call: call, CLI: cli, UndoCall: undoCall, UndoCLI: undoCLI}
-}
-
-func bucketPolicyResource(bucket string) app.Resource {
-	return app.Resource{Kind: app.ResourceBucketPolicy, ID: map[string]string{"bucket": bucket}, Name: "bucket policy of " + bucket}
-}
-
-func bucketBPAResource(bucket string) app.Resource {
-	return app.Resource{Kind: app.ResourceBucketBPA, ID: map[string]string{"bucket": bucket}, Name: "Block Public Access of bucket " + bucket}
+	return changeplan.Step(c.Profile, r, region, before, after)
 }
 
 func needBucket(bucket string) error {
@@ -193,12 +91,12 @@ func (c *Changer) planBlockPublicAccess(ctx context.Context, bucket string) (app
 	if err != nil {
 		return app.Plan{}, err
 	}
-	r := bucketBPAResource(bucket)
+	r := changeplan.BucketBPAResource(bucket)
 	before, err := c.ReadState(ctx, r)
 	if err != nil {
 		return app.Plan{}, err
 	}
-	if sameJSON(before, allBlocked) {
+	if changeplan.SameJSON(before, allBlocked) {
 		return app.Plan{}, fmt.Errorf("bucket %s already blocks all public access: %w", bucket, app.ErrNoChange)
 	}
 	return app.Plan{
@@ -215,17 +113,6 @@ func (c *Changer) planBlockPublicAccess(ctx context.Context, bucket string) (app
 	}, nil
 }
 
-// sameJSON compares two small JSON values by meaning.
-func sameJSON(a, b json.RawMessage) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return bytes.Equal(a, b)
-	}
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return bytes.Equal(xa, ya)
-}
-
 func (c *Changer) planRemoveStatements(ctx context.Context, bucket, which string, by app.Identity) (app.Plan, error) {
 	if err := needBucket(bucket); err != nil {
 		return app.Plan{}, err
@@ -234,7 +121,7 @@ func (c *Changer) planRemoveStatements(ctx context.Context, bucket, which string
 	if err != nil {
 		return app.Plan{}, err
 	}
-	r := bucketPolicyResource(bucket)
+	r := changeplan.BucketPolicyResource(bucket)
 	before, err := c.ReadState(ctx, r)
 	if err != nil {
 		return app.Plan{}, err
@@ -289,24 +176,17 @@ func (c *Changer) planLock(ctx context.Context, bucket, extra string, by app.Ide
 	if err != nil {
 		return app.Plan{}, err
 	}
-	r := bucketPolicyResource(bucket)
+	r := changeplan.BucketPolicyResource(bucket)
 	before, err := c.ReadState(ctx, r)
 	if err != nil {
 		return app.Plan{}, err
 	}
-	lock, err := json.Marshal(map[string]any{
-		"Sid": lockSid, "Effect": "Deny", "Principal": "*", "Action": lockActions,
-		"Resource":  fmt.Sprintf("arn:%s:s3:::%s", partition, bucket),
-		"Condition": map[string]any{"StringNotLike": map[string]any{"aws:PrincipalArn": responders}},
-	})
-	if err != nil {
-		return app.Plan{}, fmt.Errorf("encode the lock statement: %w", err)
-	}
+	lock := changeplan.LockStatement(partition, bucket, responders)
 	after, err := changeplan.PutStatement(before, lockSid, lock)
 	if err != nil {
 		return app.Plan{}, err
 	}
-	if sameJSON(before, after) {
+	if changeplan.SameJSON(before, after) {
 		return app.Plan{}, fmt.Errorf("bucket %s is already locked for the same principals: %w", bucket, app.ErrNoChange)
 	}
 	if len(after) > maxBucketPolicy {
@@ -330,11 +210,6 @@ func (c *Changer) planLock(ctx context.Context, bucket, extra string, by app.Ide
 		Notes:    notes,
 		UndoNote: "Undo restores the policy as it was before the lock, which also gives the bucket's control back to everyone the policy and IAM allow.",
 	}, nil
-}
-
-func accessKeyResource(user, key string) app.Resource {
-	return app.Resource{Kind: app.ResourceAccessKeyStatus, ID: map[string]string{"userName": user, "accessKeyId": key},
-		Name: fmt.Sprintf("access key %s of user %s", key, user)}
 }
 
 func (c *Changer) planDeactivateKeys(ctx context.Context, user, key string) (app.Plan, error) {
@@ -369,7 +244,7 @@ func (c *Changer) planDeactivateKeys(ctx context.Context, user, key string) (app
 		if k.Status != "Active" {
 			continue
 		}
-		steps = append(steps, c.step(accessKeyResource(user, id), "", json.RawMessage(`"Active"`), json.RawMessage(`"Inactive"`)))
+		steps = append(steps, c.step(changeplan.AccessKeyResource(app.ResourceAccessKeyStatus, user, id), "", json.RawMessage(`"Active"`), json.RawMessage(`"Inactive"`)))
 		impact = append(impact, fmt.Sprintf("Every request signed with %s is refused from now on: %s.", id, c.lastUse(ctx, id)))
 	}
 	switch {

@@ -12,6 +12,7 @@ import (
 	s3ctltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
 
 	"s3responder/app"
+	"s3responder/changeplan"
 )
 
 // Account-level Block Public Access: the same four flags as a bucket's,
@@ -61,14 +62,6 @@ func (c *Changer) writeAccountBPA(ctx context.Context, account string, state jso
 	return err
 }
 
-// bpaFlags renders the four flags the way the AWS CLI's shorthand takes them.
-func bpaFlags(state json.RawMessage) string {
-	var v bpaJSON
-	_ = json.Unmarshal(state, &v) // states come from bpaJSON
-	return fmt.Sprintf("BlockPublicAcls=%t,IgnorePublicAcls=%t,BlockPublicPolicy=%t,RestrictPublicBuckets=%t",
-		v.BlockPublicAcls, v.IgnorePublicAcls, v.BlockPublicPolicy, v.RestrictPublicBuckets)
-}
-
 // planAccountBPA turns on all four flags for the connection's own account.
 // S3 Control would accept another account's id only for a caller of that
 // account, so naming another one is refused here with a clear reason.
@@ -87,7 +80,7 @@ func (c *Changer) planAccountBPA(ctx context.Context, account string, by app.Ide
 	if err != nil {
 		return app.Plan{}, err
 	}
-	if sameJSON(before, allBlocked) {
+	if changeplan.SameJSON(before, allBlocked) {
 		return app.Plan{}, fmt.Errorf("account %s already blocks all public access: %w", account, app.ErrNoChange)
 	}
 	impact := []string{

@@ -17,6 +17,7 @@ import (
 	s3ctltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
 
 	"s3responder/app"
+	"s3responder/changeplan"
 )
 
 // The object ACL reset at AWS's scale: an S3 Batch Operations job. The app
@@ -308,7 +309,7 @@ func (c *Changer) planBatchJob(ctx context.Context, params map[string]string, by
 		list = append(list, "--prefix", prefix)
 	}
 	list = append(list, "--query", "Contents[].[Key]", "--output", "text")
-	listCLI := c.command(region, list...) + ` | jq -rR --arg b ` + shellQuote(bucket) + ` '$b + "," + @uri' > manifest.csv`
+	listCLI := c.command(region, list...) + ` | jq -rR --arg b ` + changeplan.ShellQuote(bucket) + ` '$b + "," + @uri' > manifest.csv`
 	putCLI := `etag=$(` + c.command(region, "s3api", "put-object", "--bucket", mb, "--key", mk, "--body", "manifest.csv",
 		"--content-type", "text/csv", "--metadata", manifestSourceMeta+"="+s3URL(bucket, prefix), "--query", "ETag", "--output", "text") + `)`
 	op, _ := json.Marshal(map[string]any{"S3PutObjectAcl": map[string]any{"AccessControlPolicy": map[string]any{"AccessControlList": map[string]any{

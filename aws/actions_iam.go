@@ -19,13 +19,12 @@ import (
 // deleting a key for good, neutralising a role with an inline deny-all
 // policy, and rewriting a role's trust policy.
 
-// denyAllPolicyName names the inline policy that neutralises a role, so
-// that undo, a second plan and a person reading the role all recognise it.
-const denyAllPolicyName = "S3ResponderDenyAll"
+// denyAllPolicyName names the inline policy that neutralises a role.
+const denyAllPolicyName = changeplan.DenyAllPolicyName
 
 // DenyAllPolicy is the inline policy that neutralises a role: an explicit
 // Deny of every action, which no Allow anywhere can outweigh.
-var DenyAllPolicy = json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Sid":"` + denyAllPolicyName + `","Effect":"Deny","Action":"*","Resource":"*"}]}`)
+var DenyAllPolicy = changeplan.DenyAllPolicy
 
 func accessKeyLifeResource(user, key string) app.Resource {
 	return app.Resource{Kind: app.ResourceAccessKey, ID: map[string]string{"userName": user, "accessKeyId": key},
@@ -128,7 +127,7 @@ func (c *Changer) planDeleteKey(ctx context.Context, user, key string) (app.Plan
 	case `"Active"`:
 		return app.Plan{}, fmt.Errorf("%w: access key %s of user %s is still active: deactivate it first (iam.deactivate-access-key), make sure nothing legitimate breaks, then delete it", app.ErrInvalid, key, user)
 	}
-	call, cli := c.setCall(r, "", json.RawMessage(nullState))
+	call, cli := changeplan.SetCall(c.Profile, r, "", json.RawMessage(nullState))
 	return app.Plan{
 		Action: "iam.delete-access-key", Title: fmt.Sprintf("Delete access key %s of user %s for good", key, user),
 		Target: "user " + user, Region: c.Region, Broad: true, ConfirmWord: key, Reversible: false,
@@ -170,7 +169,7 @@ func (c *Changer) planNeutralise(ctx context.Context, role string) (app.Plan, er
 	if err != nil {
 		return app.Plan{}, err
 	}
-	if sameJSON(before, DenyAllPolicy) {
+	if changeplan.SameJSON(before, DenyAllPolicy) {
 		return app.Plan{}, fmt.Errorf("role %s is already neutralised by %s: %w", role, denyAllPolicyName, app.ErrNoChange)
 	}
 	return app.Plan{
@@ -212,7 +211,7 @@ func (c *Changer) planTrust(ctx context.Context, role, removeList, newDoc string
 		if _, err := changeplan.ParsePolicy(json.RawMessage(newDoc)); err != nil {
 			return app.Plan{}, fmt.Errorf("the new trust policy: %w", err)
 		}
-		after = compactJSON([]byte(newDoc))
+		after = changeplan.Compact([]byte(newDoc))
 		impact = append(impact, fmt.Sprintf("Only the principals the new policy allows can assume role %s from now on; anyone the old policy let in and the new one does not, legitimate callers included, is refused.", role))
 	} else {
 		var remove []string
@@ -227,7 +226,7 @@ func (c *Changer) planTrust(ctx context.Context, role, removeList, newDoc string
 		}
 		impact = append(impact, fmt.Sprintf("%s can no longer assume role %s, whatever they use it for, legitimate work included.", strings.Join(removed, ", "), role))
 	}
-	if sameJSON(before, after) {
+	if changeplan.SameJSON(before, after) {
 		return app.Plan{}, fmt.Errorf("the trust policy of %s is already as asked: %w", role, app.ErrNoChange)
 	}
 	maxSession := time.Hour

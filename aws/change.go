@@ -1,7 +1,6 @@
 package aws
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +21,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"s3responder/app"
+	"s3responder/changeplan"
 )
 
 // ChangeS3API is the S3 calls of changes to buckets, with the SDK's exact
@@ -299,7 +299,7 @@ func policyState(doc string, encoded bool) (json.RawMessage, error) {
 	if err := json.Unmarshal([]byte(doc), &v); err != nil {
 		return nil, fmt.Errorf("the policy AWS returned is not a JSON object: %w", err)
 	}
-	return compactJSON([]byte(doc)), nil
+	return changeplan.Compact([]byte(doc)), nil
 }
 
 // ReadState reads one resource's state: a policy document, the four Block
@@ -514,14 +514,4 @@ func (c *Changer) writeState(ctx context.Context, r app.Resource, state json.Raw
 		return Explain(err, c.Profile)
 	}
 	return nil
-}
-
-// compactJSON removes insignificant space; input that is not JSON comes
-// back unchanged.
-func compactJSON(b []byte) json.RawMessage {
-	var out bytes.Buffer
-	if err := json.Compact(&out, b); err != nil {
-		return b
-	}
-	return out.Bytes()
 }

@@ -107,32 +107,6 @@ func awsCLI(t *testing.T, command, endpoint, access, secret string) string {
 	return string(out)
 }
 
-func TestShellQuoteAndPatterns(t *testing.T) {
-	for in, want := range map[string]string{
-		"acme-reports":                        "acme-reports",
-		`{"a":"b c"}`:                         `'{"a":"b c"}'`,
-		"it's":                                `'it'\''s'`,
-		"BlockPublicAcls=true,IgnorePublic=1": "BlockPublicAcls=true,IgnorePublic=1",
-	} {
-		assert.Equal(t, want, shellQuote(in), in)
-		out, err := exec.Command("sh", "-c", "printf %s "+shellQuote(in)).Output()
-		require.NoError(t, err)
-		assert.Equal(t, in, string(out), "the shell reads back what was quoted")
-	}
-	for _, tc := range []struct{ arn, want string }{
-		{"arn:aws:sts::111122223333:assumed-role/IncidentResponder/alice", "arn:aws:iam::111122223333:role/IncidentResponder arn:aws:iam::111122223333:role/*/IncidentResponder"},
-		{"arn:aws-cn:sts::111122223333:assumed-role/IR/x", "arn:aws-cn:iam::111122223333:role/IR arn:aws-cn:iam::111122223333:role/*/IR"},
-		{"arn:aws:iam::111122223333:user/ops/alice", "arn:aws:iam::111122223333:user/ops/alice"},
-		{"arn:aws:iam::111122223333:root", "arn:aws:iam::111122223333:root"},
-	} {
-		got, err := changeplan.PrincipalPatterns(tc.arn)
-		require.NoError(t, err)
-		assert.Equal(t, tc.want, strings.Join(got, " "))
-	}
-	_, err := changeplan.PrincipalPatterns("alice")
-	require.ErrorIs(t, err, app.ErrInvalid)
-}
-
 func TestRevokePolicyIsTheDocumentedOne(t *testing.T) {
 	got := RevokePolicy(time.Date(2026, 3, 14, 9, 30, 1, 0, time.FixedZone("CET", 3600)))
 	assert.Equal(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"2026-03-14T08:30:01Z"}}}]}`, string(got))
@@ -185,9 +159,9 @@ func TestExerciseChangerNeverSendsToAWS(t *testing.T) {
 				r     app.Resource
 				state string
 			}{
-				"PutPublicAccessBlock": {bucketBPAResource("acme"), string(allBlocked)},
-				"DeleteBucketPolicy":   {bucketPolicyResource("acme"), "null"},
-				"UpdateAccessKey":      {accessKeyResource("bob", "AKIAEXAMPLE000000001"), `"Inactive"`},
+				"PutPublicAccessBlock": {changeplan.BucketBPAResource("acme"), string(allBlocked)},
+				"DeleteBucketPolicy":   {changeplan.BucketPolicyResource("acme"), "null"},
+				"UpdateAccessKey":      {changeplan.AccessKeyResource(app.ResourceAccessKeyStatus, "bob", "AKIAEXAMPLE000000001"), `"Inactive"`},
 				"PutRolePolicy":        {app.Resource{Kind: app.ResourceRoleInlinePolicy, ID: map[string]string{"roleName": "app", "policyName": revokePolicyName}, Name: "p"}, string(RevokePolicy(time.Now()))},
 			}
 			ex := NewChanger(s, true)
@@ -202,7 +176,7 @@ func TestExerciseChangerNeverSendsToAWS(t *testing.T) {
 			assert.Empty(t, rec.sent(), "nothing left the process")
 
 			// Reads are not guarded: an exercise may look.
-			_, err = ex.ReadState(ctx, bucketPolicyResource("acme"))
+			_, err = ex.ReadState(ctx, changeplan.BucketPolicyResource("acme"))
 			require.Error(t, err)
 			assert.NotEmpty(t, rec.sent())
 
@@ -299,7 +273,7 @@ func TestBlockPublicAccessOnKumo(t *testing.T) {
 		k.bucket(t, "by-hand", "", nil)
 		p := e.plan(t, "s3.block-public-access.bucket", map[string]string{"bucket": name})
 		awsCLI(t, p.CLI[0], sdkaws.ToString(k.s.S3.Options().BaseEndpoint), "AKIAEXAMPLEKEY000001", "fakesecretfakesecretfakesecret")
-		state, err := NewChanger(k.s, false).ReadState(ctx, bucketBPAResource(name))
+		state, err := NewChanger(k.s, false).ReadState(ctx, changeplan.BucketBPAResource(name))
 		require.NoError(t, err)
 		assert.JSONEq(t, string(p.Steps[0].After), string(state))
 		awsCLI(t, p.Steps[0].UndoCLI, sdkaws.ToString(k.s.S3.Options().BaseEndpoint), "AKIAEXAMPLEKEY000001", "fakesecretfakesecretfakesecret")

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"s3responder/app"
+	"s3responder/changeplan"
 )
 
 // Part 3 of the playbook (eradicate): the changes that close the way in
@@ -174,7 +175,7 @@ func (c *Changer) eradicateCall(r app.Resource, region string, state json.RawMes
 
 // eradicateStep builds a reversible step of Part 3.
 func (c *Changer) eradicateStep(r app.Resource, region string, before, after json.RawMessage) app.ChangeStep {
-	before, after = compactJSON(before), compactJSON(after)
+	before, after = changeplan.Compact(before), changeplan.Compact(after)
 	call, cli := c.eradicateCall(r, region, after)
 	undoCall, undoCLI := c.eradicateCall(r, region, before)
 	return app.ChangeStep{Resource: r, Before: before, After: after, Call: call, CLI: cli, UndoCall: undoCall, UndoCLI: undoCLI}

@@ -12,6 +12,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"s3responder/app"
+	"s3responder/changeplan"
 	"s3responder/exposure"
 )
 
@@ -153,7 +154,7 @@ func (c *Changer) planEncryption(ctx context.Context, bucket, key, bucketKey str
 	if err != nil {
 		return app.Plan{}, fmt.Errorf("encode the encryption settings: %w", err)
 	}
-	if sameJSON(before, after) {
+	if changeplan.SameJSON(before, after) {
 		return app.Plan{}, fmt.Errorf("bucket %s already encrypts with %s by default: %w", bucket, key, app.ErrNoChange)
 	}
 	impact := []string{
@@ -231,7 +232,7 @@ func (c *Changer) writeVersioning(ctx context.Context, bucket string, state json
 // mfaDeleteCommand is the one command that turns MFA Delete on: only the
 // root user can send it, with its MFA device's serial and a current code.
 func mfaDeleteCommand(bucket string) string {
-	return `aws s3api put-bucket-versioning --bucket ` + shellQuote(bucket) + ` --versioning-configuration Status=Enabled,MFADelete=Enabled --mfa "SERIAL TOKEN"`
+	return `aws s3api put-bucket-versioning --bucket ` + changeplan.ShellQuote(bucket) + ` --versioning-configuration Status=Enabled,MFADelete=Enabled --mfa "SERIAL TOKEN"`
 }
 
 var (
@@ -251,7 +252,7 @@ func (c *Changer) planVersioning(ctx context.Context, bucket string) (app.Plan, 
 	if err != nil {
 		return app.Plan{}, fmt.Errorf("read versioning of %s: %w", bucket, err)
 	}
-	if sameJSON(before, versioningEnabled) {
+	if changeplan.SameJSON(before, versioningEnabled) {
 		return app.Plan{}, fmt.Errorf("bucket %s already has versioning enabled: %w", bucket, app.ErrNoChange)
 	}
 	if mfa == "Enabled" {

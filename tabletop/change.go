@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -48,18 +47,18 @@ func (a *Account) WriteState(ctx context.Context, r app.Resource, state json.Raw
 	return nil
 }
 
+// The names and documents every containment plan shares with the aws
+// package's (package changeplan).
 const (
-	revokePolicyName  = "AWSRevokeOlderSessions"
-	denyAllPolicyName = "S3ResponderDenyAll"
-	lockSid           = "S3ResponderLockControlPlane"
-	revokeValidity    = 15 * time.Minute
-	maxBucketPolicy   = 20 * 1024
+	revokePolicyName  = changeplan.RevokePolicyName
+	denyAllPolicyName = changeplan.DenyAllPolicyName
+	revokeValidity    = changeplan.RevokeValidity
+	maxBucketPolicy   = changeplan.MaxBucketPolicy
 )
 
 var (
-	allBlocked    = json.RawMessage(`{"BlockPublicAcls":true,"IgnorePublicAcls":true,"BlockPublicPolicy":true,"RestrictPublicBuckets":true}`)
-	denyAllPolicy = json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Sid":"` + denyAllPolicyName + `","Effect":"Deny","Action":"*","Resource":"*"}]}`)
-	lockActions   = []string{"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls"}
+	allBlocked    = changeplan.AllBlocked
+	denyAllPolicy = changeplan.DenyAllPolicy
 )
 
 // PlanChange works out an action of app.ChangeActions on the simulated
@@ -108,91 +107,12 @@ func (a *Account) PlanChange(ctx context.Context, req app.ChangeRequest, by app.
 	return plan, nil
 }
 
-var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
-
-func shellQuote(s string) string {
-	if shellSafe.MatchString(s) {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// command renders an AWS CLI command line.
-func command(region string, args ...string) string {
-	parts := []string{"aws"}
-	for _, a := range args {
-		parts = append(parts, shellQuote(a))
-	}
-	if region != "" {
-		parts = append(parts, "--region", shellQuote(region))
-	}
-	return strings.Join(parts, " ")
-}
-
-func bpaFlags(state json.RawMessage) string {
-	var v bpaState
-	_ = json.Unmarshal(state, &v) // states come from bpaState
-	return fmt.Sprintf("BlockPublicAcls=%t,IgnorePublicAcls=%t,BlockPublicPolicy=%t,RestrictPublicBuckets=%t",
-		v.BlockPublicAcls, v.IgnorePublicAcls, v.BlockPublicPolicy, v.RestrictPublicBuckets)
-}
-
-// setCall names the AWS call and the CLI command that set r to state.
-func setCall(r app.Resource, region string, state json.RawMessage) (string, string) {
-	gone := absent(state)
-	id := r.ID
-	switch r.Kind {
-	case app.ResourceBucketPolicy:
-		if gone {
-			return "DeleteBucketPolicy", command(region, "s3api", "delete-bucket-policy", "--bucket", id["bucket"])
-		}
-		return "PutBucketPolicy", command(region, "s3api", "put-bucket-policy", "--bucket", id["bucket"], "--policy", string(state))
-	case app.ResourceBucketBPA:
-		if gone {
-			return "DeletePublicAccessBlock", command(region, "s3api", "delete-public-access-block", "--bucket", id["bucket"])
-		}
-		return "PutPublicAccessBlock", command(region, "s3api", "put-public-access-block", "--bucket", id["bucket"], "--public-access-block-configuration", bpaFlags(state))
-	case app.ResourceAccountBPA:
-		if gone {
-			return "DeletePublicAccessBlock", command(region, "s3control", "delete-public-access-block", "--account-id", id["accountId"])
-		}
-		return "PutPublicAccessBlock", command(region, "s3control", "put-public-access-block", "--account-id", id["accountId"], "--public-access-block-configuration", bpaFlags(state))
-	case app.ResourceAccessKeyStatus, app.ResourceAccessKey:
-		if gone {
-			return "DeleteAccessKey", command("", "iam", "delete-access-key", "--user-name", id["userName"], "--access-key-id", id["accessKeyId"])
-		}
-		var status string
-		_ = json.Unmarshal(state, &status)
-		return "UpdateAccessKey", command("", "iam", "update-access-key", "--user-name", id["userName"], "--access-key-id", id["accessKeyId"], "--status", status)
-	case app.ResourceRoleInlinePolicy:
-		if gone {
-			return "DeleteRolePolicy", command("", "iam", "delete-role-policy", "--role-name", id["roleName"], "--policy-name", id["policyName"])
-		}
-		return "PutRolePolicy", command("", "iam", "put-role-policy", "--role-name", id["roleName"], "--policy-name", id["policyName"], "--policy-document", string(state))
-	case app.ResourceUserInlinePolicy:
-		if gone {
-			return "DeleteUserPolicy", command("", "iam", "delete-user-policy", "--user-name", id["userName"], "--policy-name", id["policyName"])
-		}
-		return "PutUserPolicy", command("", "iam", "put-user-policy", "--user-name", id["userName"], "--policy-name", id["policyName"], "--policy-document", string(state))
-	case app.ResourceRoleTrustPolicy:
-		return "UpdateAssumeRolePolicy", command("", "iam", "update-assume-role-policy", "--role-name", id["roleName"], "--policy-document", string(state))
-	}
-	return "", ""
-}
+// command renders an AWS CLI command line, without a profile.
+func command(region string, args ...string) string { return changeplan.Command("", region, args...) }
 
 // step builds a reversible step with its calls and commands both ways.
 func step(r app.Resource, region string, before, after json.RawMessage) app.ChangeStep {
-	before, after = compact(string(before)), compact(string(after))
-	call, cli := setCall(r, region, after)
-	undoCall, undoCLI := setCall(r, region, before)
-	return app.ChangeStep{Resource: r, Before: before, After: after, Call: call, CLI: cli, UndoCall: undoCall, UndoCLI: undoCLI}
-}
-
-func bucketPolicyResource(b string) app.Resource {
-	return app.Resource{Kind: app.ResourceBucketPolicy, ID: map[string]string{"bucket": b}, Name: "bucket policy of " + b}
-}
-
-func bucketBPAResource(b string) app.Resource {
-	return app.Resource{Kind: app.ResourceBucketBPA, ID: map[string]string{"bucket": b}, Name: "Block Public Access of bucket " + b}
+	return changeplan.Step("", r, region, before, after)
 }
 
 func (a *Account) needBucket(name string) (*bucket, error) {
@@ -207,9 +127,9 @@ func (a *Account) planBucketBPA(name string) (app.Plan, error) {
 	if err != nil {
 		return app.Plan{}, err
 	}
-	r := bucketBPAResource(name)
+	r := changeplan.BucketBPAResource(name)
 	before, _ := a.w.readState(r)
-	if sameJSON(before, allBlocked) {
+	if changeplan.SameJSON(before, allBlocked) {
 		return app.Plan{}, fmt.Errorf("bucket %s already blocks all public access: %w", name, app.ErrNoChange)
 	}
 	return app.Plan{
@@ -231,7 +151,7 @@ func (a *Account) planRemoveStatements(name, which string, by app.Identity) (app
 	if err != nil {
 		return app.Plan{}, err
 	}
-	r := bucketPolicyResource(name)
+	r := changeplan.BucketPolicyResource(name)
 	before, _ := a.w.readState(r)
 	if absent(before) {
 		return app.Plan{}, fmt.Errorf("bucket %s has no policy: %w", name, app.ErrNoChange)
@@ -279,18 +199,14 @@ func (a *Account) planLock(name, extra string, by app.Identity) (app.Plan, error
 			responders = append(responders, x)
 		}
 	}
-	r := bucketPolicyResource(name)
+	r := changeplan.BucketPolicyResource(name)
 	before, _ := a.w.readState(r)
-	lock := marshal(map[string]any{
-		"Sid": lockSid, "Effect": "Deny", "Principal": "*", "Action": lockActions,
-		"Resource":  "arn:aws:s3:::" + name,
-		"Condition": map[string]any{"StringNotLike": map[string]any{"aws:PrincipalArn": responders}},
-	})
-	after, err := changeplan.PutStatement(before, lockSid, lock)
+	lock := changeplan.LockStatement("aws", name, responders)
+	after, err := changeplan.PutStatement(before, changeplan.LockSid, lock)
 	if err != nil {
 		return app.Plan{}, err
 	}
-	if sameJSON(before, after) {
+	if changeplan.SameJSON(before, after) {
 		return app.Plan{}, fmt.Errorf("bucket %s is already locked for the same principals: %w", name, app.ErrNoChange)
 	}
 	if len(after) > maxBucketPolicy {
@@ -308,10 +224,6 @@ func (a *Account) planLock(name, extra string, by app.Identity) (app.Plan, error
 		Notes:    []string{"Deleting Block Public Access needs s3:PutBucketPublicAccessBlock and deleting Object Ownership s3:PutBucketOwnershipControls, so the statement covers both."},
 		UndoNote: "Undo restores the policy as it was before the lock, handing control of the bucket back to everyone the policy and IAM allow.",
 	}, nil
-}
-
-func keyResource(kind, user, key string) app.Resource {
-	return app.Resource{Kind: kind, ID: map[string]string{"userName": user, "accessKeyId": key}, Name: fmt.Sprintf("access key %s of user %s", key, user)}
 }
 
 // lastUse says when and where a key was last used, for the impact.
@@ -360,7 +272,7 @@ func (a *Account) planDeactivate(userName, key string) (app.Plan, error) {
 		if k.status != "Active" {
 			continue
 		}
-		steps = append(steps, step(keyResource(app.ResourceAccessKeyStatus, userName, k.spec.ID), "", json.RawMessage(`"Active"`), json.RawMessage(`"Inactive"`)))
+		steps = append(steps, step(changeplan.AccessKeyResource(app.ResourceAccessKeyStatus, userName, k.spec.ID), "", json.RawMessage(`"Active"`), json.RawMessage(`"Inactive"`)))
 		impact = append(impact, fmt.Sprintf("Every request signed with %s is refused from now on: %s.", k.spec.ID, lastUse(k)))
 	}
 	switch {
@@ -453,7 +365,7 @@ func (a *Account) planAccountBPA(account string, by app.Identity) (app.Plan, err
 	}
 	r := app.Resource{Kind: app.ResourceAccountBPA, ID: map[string]string{"accountId": account}, Name: "Block Public Access of account " + account}
 	before, _ := a.w.readState(r)
-	if sameJSON(before, allBlocked) {
+	if changeplan.SameJSON(before, allBlocked) {
 		return app.Plan{}, fmt.Errorf("account %s already blocks all public access: %w", account, app.ErrNoChange)
 	}
 	names := make([]string, 0, len(a.w.buckets))
@@ -504,7 +416,7 @@ func (a *Account) planDeleteKey(userName, key string) (app.Plan, error) {
 		}
 		userName = u
 	}
-	r := keyResource(app.ResourceAccessKey, userName, key)
+	r := changeplan.AccessKeyResource(app.ResourceAccessKey, userName, key)
 	before, err := a.w.readState(r)
 	if err != nil {
 		return app.Plan{}, err
@@ -520,7 +432,7 @@ func (a *Account) planDeleteKey(userName, key string) (app.Plan, error) {
 	if k != nil {
 		use = lastUse(k)
 	}
-	call, cli := setCall(r, "", json.RawMessage(nullState))
+	call, cli := changeplan.SetCall("", r, "", json.RawMessage(nullState))
 	return app.Plan{
 		Action: "iam.delete-access-key", Title: fmt.Sprintf("Delete access key %s of user %s for good", key, userName),
 		Target: "user " + userName, Region: a.region, Broad: true, ConfirmWord: key, Reversible: false,
@@ -556,7 +468,7 @@ func (a *Account) planNeutralise(name string) (app.Plan, error) {
 	}
 	r := app.Resource{Kind: app.ResourceRoleInlinePolicy, ID: map[string]string{"roleName": name, "policyName": denyAllPolicyName}, Name: denyAllPolicyName + " policy of role " + name}
 	before, _ := a.w.readState(r)
-	if sameJSON(before, denyAllPolicy) {
+	if changeplan.SameJSON(before, denyAllPolicy) {
 		return app.Plan{}, fmt.Errorf("role %s is already neutralised by %s: %w", name, denyAllPolicyName, app.ErrNoChange)
 	}
 	return app.Plan{
@@ -607,7 +519,7 @@ func (a *Account) planTrust(name, removeList, newDoc string) (app.Plan, error) {
 		}
 		impact = append(impact, fmt.Sprintf("%s can no longer assume role %s, whatever for, legitimate work included.", strings.Join(removed, ", "), name))
 	}
-	if sameJSON(before, after) {
+	if changeplan.SameJSON(before, after) {
 		return app.Plan{}, fmt.Errorf("the trust policy of %s is already as asked: %w", name, app.ErrNoChange)
 	}
 	maxSession := time.Duration(ro.spec.MaxSessionDuration) * time.Second

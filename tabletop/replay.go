@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"s3responder/app"
+	"s3responder/changeplan"
 )
 
 // ForIncident opens the account for one exercise incident: the scenario's
@@ -120,7 +121,7 @@ func (a *Account) applyTied(ws []write) error {
 		pick := 0
 		for k, w := range pending {
 			cur, err := a.w.readState(w.res)
-			if err == nil && sameJSON(cur, w.before) {
+			if err == nil && changeplan.SameJSON(cur, w.before) {
 				pick = k
 				break
 			}
@@ -133,15 +134,4 @@ func (a *Account) applyTied(ws []write) error {
 		a.own = append(a.own, ownChange{change: w.change, step: w.step, at: w.at, by: w.by, res: w.res, state: w.after})
 	}
 	return nil
-}
-
-// sameJSON compares two JSON values by meaning.
-func sameJSON(a, b json.RawMessage) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return string(a) == string(b)
-	}
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return string(xa) == string(ya)
 }
