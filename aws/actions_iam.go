@@ -190,11 +190,8 @@ func (c *Changer) planNeutralise(ctx context.Context, role string) (app.Plan, er
 }
 
 func (c *Changer) planTrust(ctx context.Context, role, removeList, newDoc string) (app.Plan, error) {
-	switch {
-	case removeList == "" && newDoc == "":
-		return app.Plan{}, fmt.Errorf("%w: say which principals to remove (removePrincipals) or give the new trust policy (policyDocument)", app.ErrInvalid)
-	case removeList != "" && newDoc != "":
-		return app.Plan{}, fmt.Errorf("%w: give removePrincipals or policyDocument, not both", app.ErrInvalid)
+	if err := changeplan.CheckTrustRequest(removeList, newDoc); err != nil {
+		return app.Plan{}, err
 	}
 	out, err := c.checkRole(ctx, role)
 	if err != nil {
@@ -205,25 +202,14 @@ func (c *Changer) planTrust(ctx context.Context, role, removeList, newDoc string
 	if err != nil {
 		return app.Plan{}, err
 	}
-	var after json.RawMessage
+	after, removed, err := changeplan.EditTrust(role, before, removeList, newDoc)
+	if err != nil {
+		return app.Plan{}, err
+	}
 	var impact []string
-	if newDoc != "" {
-		if _, err := changeplan.ParsePolicy(json.RawMessage(newDoc)); err != nil {
-			return app.Plan{}, fmt.Errorf("the new trust policy: %w", err)
-		}
-		after = changeplan.Compact([]byte(newDoc))
+	if removed == nil {
 		impact = append(impact, fmt.Sprintf("Only the principals the new policy allows can assume role %s from now on; anyone the old policy let in and the new one does not, legitimate callers included, is refused.", role))
 	} else {
-		var remove []string
-		for _, p := range strings.Split(removeList, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				remove = append(remove, p)
-			}
-		}
-		var removed []string
-		if after, removed, err = changeplan.RemovePrincipals(before, remove); err != nil {
-			return app.Plan{}, fmt.Errorf("role %s: %w", role, err)
-		}
 		impact = append(impact, fmt.Sprintf("%s can no longer assume role %s, whatever they use it for, legitimate work included.", strings.Join(removed, ", "), role))
 	}
 	if changeplan.SameJSON(before, after) {

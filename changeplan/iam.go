@@ -135,3 +135,37 @@ func RemovePrincipals(trust json.RawMessage, remove []string) (json.RawMessage, 
 	doc.Statements = kept
 	return doc.Encode(), removed, nil
 }
+
+// CheckTrustRequest refuses a trust-policy change that names neither the
+// principals to remove nor the new policy, or both.
+func CheckTrustRequest(removeList, newDoc string) error {
+	switch {
+	case removeList == "" && newDoc == "":
+		return fmt.Errorf("%w: say which principals to remove (removePrincipals) or give the new trust policy (policyDocument)", app.ErrInvalid)
+	case removeList != "" && newDoc != "":
+		return fmt.Errorf("%w: give removePrincipals or policyDocument, not both", app.ErrInvalid)
+	}
+	return nil
+}
+
+// EditTrust works out role's new trust policy from the current one:
+// newDoc as it is when given, otherwise the current policy without the
+// principals of removeList (comma separated), which it returns as removed.
+func EditTrust(role string, before json.RawMessage, removeList, newDoc string) (after json.RawMessage, removed []string, err error) {
+	if newDoc != "" {
+		if _, err := ParsePolicy(json.RawMessage(newDoc)); err != nil {
+			return nil, nil, fmt.Errorf("the new trust policy: %w", err)
+		}
+		return Compact([]byte(newDoc)), nil, nil
+	}
+	var remove []string
+	for _, p := range strings.Split(removeList, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			remove = append(remove, p)
+		}
+	}
+	if after, removed, err = RemovePrincipals(before, remove); err != nil {
+		return nil, nil, fmt.Errorf("role %s: %w", role, err)
+	}
+	return after, removed, nil
+}

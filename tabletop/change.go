@@ -486,11 +486,8 @@ func (a *Account) planNeutralise(name string) (app.Plan, error) {
 }
 
 func (a *Account) planTrust(name, removeList, newDoc string) (app.Plan, error) {
-	switch {
-	case removeList == "" && newDoc == "":
-		return app.Plan{}, fmt.Errorf("%w: say which principals to remove (removePrincipals) or give the new trust policy (policyDocument)", app.ErrInvalid)
-	case removeList != "" && newDoc != "":
-		return app.Plan{}, fmt.Errorf("%w: give removePrincipals or policyDocument, not both", app.ErrInvalid)
+	if err := changeplan.CheckTrustRequest(removeList, newDoc); err != nil {
+		return app.Plan{}, err
 	}
 	ro, err := a.checkRole(name)
 	if err != nil {
@@ -498,25 +495,14 @@ func (a *Account) planTrust(name, removeList, newDoc string) (app.Plan, error) {
 	}
 	r := app.Resource{Kind: app.ResourceRoleTrustPolicy, ID: map[string]string{"roleName": name}, Name: "trust policy of role " + name}
 	before := compact(ro.trust)
-	var after json.RawMessage
+	after, removed, err := changeplan.EditTrust(name, before, removeList, newDoc)
+	if err != nil {
+		return app.Plan{}, err
+	}
 	var impact []string
-	if newDoc != "" {
-		if _, err := changeplan.ParsePolicy(json.RawMessage(newDoc)); err != nil {
-			return app.Plan{}, fmt.Errorf("the new trust policy: %w", err)
-		}
-		after = compact(newDoc)
+	if removed == nil {
 		impact = append(impact, fmt.Sprintf("Only the principals the new policy allows can assume role %s from now on; anyone the old one let in and the new one does not, legitimate callers included, is refused.", name))
 	} else {
-		var remove []string
-		for _, p := range strings.Split(removeList, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				remove = append(remove, p)
-			}
-		}
-		var removed []string
-		if after, removed, err = changeplan.RemovePrincipals(before, remove); err != nil {
-			return app.Plan{}, fmt.Errorf("role %s: %w", name, err)
-		}
 		impact = append(impact, fmt.Sprintf("%s can no longer assume role %s, whatever for, legitimate work included.", strings.Join(removed, ", "), name))
 	}
 	if changeplan.SameJSON(before, after) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"s3responder/app"
+	"s3responder/changeplan"
 	"s3responder/exposure"
 )
 
@@ -320,7 +321,7 @@ func outsidePrincipals(doc, account string) []string {
 			}
 			continue
 		}
-		vals, _ := stringList(pr["AWS"])
+		vals, _ := changeplan.StringList(pr["AWS"])
 		for _, v := range vals {
 			acct := v
 			if strings.HasPrefix(v, "arn:") {
@@ -332,17 +333,4 @@ func outsidePrincipals(doc, account string) []string {
 		}
 	}
 	return out
-}
-
-// stringList reads a policy value that is one string or a list of them.
-func stringList(raw json.RawMessage) ([]string, bool) {
-	var one string
-	if json.Unmarshal(raw, &one) == nil {
-		return []string{one}, true
-	}
-	var many []string
-	if json.Unmarshal(raw, &many) == nil {
-		return many, true
-	}
-	return nil, false
 }
