@@ -152,7 +152,9 @@ func newAWSPane(ws *workspace) pane {
 	results := container.NewHSplit(container.NewStack(p.list, container.NewVBox(p.empty)),
 		container.NewVScroll(container.NewPadded(p.detail)))
 	results.Offset = 0.45
-	p.root = container.NewBorder(top, nil, nil, nil, results)
+	// The form scrolls sideways in a narrow window rather than widening the
+	// whole workspace past the screen (its rows of buttons are long).
+	p.root = container.NewBorder(container.NewHScroll(top), nil, nil, nil, results)
 	p.loadProfiles()
 	return p
 }
