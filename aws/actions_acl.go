@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -18,6 +15,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"s3responder/app"
+	"s3responder/changeplan"
 )
 
 // Object ACLs reset to owner-only: the bucket owner keeps FULL_CONTROL,
@@ -29,43 +27,16 @@ var (
 	_ app.BulkMutator = (*Changer)(nil)
 )
 
-// aclState is an object ACL as the state of a change, in the JSON shape
-// the AWS CLI takes for --access-control-policy, so a saved state can be
-// put back by hand with one command. Display names are left out: S3 fills
-// them in (or no longer does) by itself, and they must not make two
-// equal ACLs differ.
-type aclState struct {
-	Grants []aclGrant `json:"Grants"`
-	Owner  aclOwner   `json:"Owner"`
-}
-
-type aclOwner struct {
-	ID string `json:"ID"`
-}
-
-type aclGrant struct {
-	Grantee    aclGrantee `json:"Grantee"`
-	Permission string     `json:"Permission"`
-}
-
-type aclGrantee struct {
-	Type         string `json:"Type"`
-	ID           string `json:"ID,omitempty"`
-	URI          string `json:"URI,omitempty"`
-	EmailAddress string `json:"EmailAddress,omitempty"`
-}
+// The ACL state of a change is the shared one of package changeplan.
+type (
+	aclState   = changeplan.ACL
+	aclOwner   = changeplan.ACLOwner
+	aclGrant   = changeplan.ACLGrant
+	aclGrantee = changeplan.ACLGrantee
+)
 
 // sortGrants puts grants in one order, so that equal ACLs are equal JSON.
-func sortGrants(g []aclGrant) {
-	slices.SortFunc(g, func(a, b aclGrant) int {
-		for _, c := range [][2]string{{a.Grantee.Type, b.Grantee.Type}, {a.Grantee.ID, b.Grantee.ID}, {a.Grantee.URI, b.Grantee.URI}, {a.Grantee.EmailAddress, b.Grantee.EmailAddress}, {a.Permission, b.Permission}} {
-			if d := strings.Compare(c[0], c[1]); d != 0 {
-				return d
-			}
-		}
-		return 0
-	})
-}
+func sortGrants(g []aclGrant) { changeplan.SortGrants(g) }
 
 // readObjectACL returns an object's ACL, or null when the object is gone.
 func (c *Changer) readObjectACL(ctx context.Context, bucket, key string) (json.RawMessage, error) {
@@ -208,7 +179,7 @@ func (c *Changer) TargetState(action string, spec app.BulkSpec, current json.Raw
 }
 
 // keySeparators split the keys parameter: commas or line breaks.
-var keySeparators = regexp.MustCompile(`[,\r\n]+`)
+var keySeparators = changeplan.KeySeparators
 
 // errEnough stops a listing that has seen enough keys.
 var errEnough = errors.New("enough keys")
@@ -223,22 +194,9 @@ func (c *Changer) planResetACLs(ctx context.Context, params map[string]string) (
 		return app.Plan{}, err
 	}
 	spec := app.BulkSpec{Bucket: bucket, Prefix: prefix, Resource: app.ResourceObjectACL, Call: "PutObjectAcl", UndoCall: "PutObjectAcl"}
-	if v := p("concurrency"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > app.MaxBulkConcurrency {
-			return app.Plan{}, fmt.Errorf("%w: concurrency %q: give a number from 1 to %d", app.ErrInvalid, v, app.MaxBulkConcurrency)
-		}
-		spec.Concurrency = n
-	}
-	for _, k := range keySeparators.Split(params["keys"], -1) {
-		if k = strings.TrimSpace(k); k != "" {
-			spec.Keys = append(spec.Keys, k)
-		}
-	}
-	slices.Sort(spec.Keys)
-	spec.Keys = slices.Compact(spec.Keys)
-	if len(spec.Keys) > 0 && prefix != "" {
-		return app.Plan{}, fmt.Errorf("%w: give keys or a prefix, not both", app.ErrInvalid)
+	var err error
+	if spec.Keys, _, spec.Concurrency, err = changeplan.BulkTargets(params); err != nil {
+		return app.Plan{}, err
 	}
 	if len(spec.Keys) > app.BulkThreshold {
 		return app.Plan{}, fmt.Errorf("%w: %d keys is more than %d: use an S3 Batch Operations job (s3control.batch-job)", app.ErrInvalid, len(spec.Keys), app.BulkThreshold)

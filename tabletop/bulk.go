@@ -4,12 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"s3responder/app"
+	"s3responder/changeplan"
 	"s3responder/exposure"
 )
 
@@ -70,8 +69,6 @@ func (a *Account) TargetState(action string, spec app.BulkSpec, current json.Raw
 	return marshal(aclState{Owner: cur.Owner, Grants: []aclGrant{{Grantee: aclGrantee{Type: granteeCanonical, ID: owner}, Permission: "FULL_CONTROL"}}}), nil
 }
 
-var keySeparators = regexp.MustCompile(`[,\r\n]+`)
-
 // sampleSize is how many objects a plan shows with their ACLs.
 const sampleSize = 10
 
@@ -84,22 +81,8 @@ func (a *Account) planResetACLs(params map[string]string) (app.Plan, error) {
 	}
 	spec := app.BulkSpec{Bucket: name, Prefix: prefix, Resource: app.ResourceObjectACL, Call: "PutObjectAcl", UndoCall: "PutObjectAcl",
 		Args: map[string]string{"bucketOwner": a.sc.CanonicalID}}
-	if v := p("concurrency"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > app.MaxBulkConcurrency {
-			return app.Plan{}, fmt.Errorf("%w: concurrency %q: give a number from 1 to %d", app.ErrInvalid, v, app.MaxBulkConcurrency)
-		}
-		spec.Concurrency = n
-	}
-	for _, k := range keySeparators.Split(params["keys"], -1) {
-		if k = strings.TrimSpace(k); k != "" {
-			spec.Keys = append(spec.Keys, k)
-		}
-	}
-	slices.Sort(spec.Keys)
-	spec.Keys = slices.Compact(spec.Keys)
-	if len(spec.Keys) > 0 && prefix != "" {
-		return app.Plan{}, fmt.Errorf("%w: give keys or a prefix, not both", app.ErrInvalid)
+	if spec.Keys, _, spec.Concurrency, err = changeplan.BulkTargets(params); err != nil {
+		return app.Plan{}, err
 	}
 	if b.ownership == exposure.OwnershipEnforced {
 		return app.Plan{}, fmt.Errorf("bucket %s has Object Ownership BucketOwnerEnforced: ACLs are disabled and grant nothing, so there is no ACL to reset: %w", name, app.ErrNoChange)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"s3responder/app"
+	"s3responder/changeplan"
 	"s3responder/exposure"
 )
 
@@ -30,40 +31,16 @@ const (
 	granteeEmail     = "AmazonCustomerByEmail"
 )
 
-// aclState is an ACL as the state of a change: the shape the AWS CLI
-// takes for --access-control-policy, grants in one order, no display
-// names (the aws package uses the same form).
-type aclState struct {
-	Grants []aclGrant `json:"Grants"`
-	Owner  aclOwner   `json:"Owner"`
-}
+// The ACL state of a change is the shared one of package changeplan.
+type (
+	aclState   = changeplan.ACL
+	aclOwner   = changeplan.ACLOwner
+	aclGrant   = changeplan.ACLGrant
+	aclGrantee = changeplan.ACLGrantee
+)
 
-type aclOwner struct {
-	ID string `json:"ID"`
-}
-
-type aclGrant struct {
-	Grantee    aclGrantee `json:"Grantee"`
-	Permission string     `json:"Permission"`
-}
-
-type aclGrantee struct {
-	Type         string `json:"Type"`
-	ID           string `json:"ID,omitempty"`
-	URI          string `json:"URI,omitempty"`
-	EmailAddress string `json:"EmailAddress,omitempty"`
-}
-
-func sortGrants(g []aclGrant) {
-	slices.SortFunc(g, func(a, b aclGrant) int {
-		for _, c := range [][2]string{{a.Grantee.Type, b.Grantee.Type}, {a.Grantee.ID, b.Grantee.ID}, {a.Grantee.URI, b.Grantee.URI}, {a.Grantee.EmailAddress, b.Grantee.EmailAddress}, {a.Permission, b.Permission}} {
-			if d := strings.Compare(c[0], c[1]); d != 0 {
-				return d
-			}
-		}
-		return 0
-	})
-}
+// sortGrants puts grants in one order, so that equal ACLs are equal JSON.
+func sortGrants(g []aclGrant) { changeplan.SortGrants(g) }
 
 // granteeOf reads a scenario grantee: AllUsers, AuthenticatedUsers,
 // LogDelivery, owner, id:CANONICAL or email:ADDRESS.
@@ -114,7 +91,8 @@ func buildACL(canned string, grants []Grant, owner string) aclState {
 	return st
 }
 
-func (a aclState) exposure() *exposure.ACL {
+// aclExposure turns an ACL state into the evaluator's form.
+func aclExposure(a aclState) *exposure.ACL {
 	out := &exposure.ACL{Owner: &exposure.Owner{ID: a.Owner.ID}, Grants: []exposure.Grant{}}
 	for _, g := range a.Grants {
 		out.Grants = append(out.Grants, exposure.Grant{Permission: g.Permission, Grantee: exposure.Grantee{
@@ -531,7 +509,7 @@ func (w *world) effective(b *bucket) bpaState {
 func (w *world) evaluate(sc *Scenario, b *bucket) (exposure.Result, error) {
 	in := exposure.Input{
 		Bucket: b.spec.Name, OwnerAccount: sc.Account, OwnerCanonicalID: sc.CanonicalID,
-		Policy: b.policy, ACL: b.acl.exposure(), BucketBPA: b.bpa.exposure(), AccountBPA: w.accountBPA.exposure(),
+		Policy: b.policy, ACL: aclExposure(b.acl), BucketBPA: b.bpa.exposure(), AccountBPA: w.accountBPA.exposure(),
 		Ownership: b.ownership,
 	}
 	if b.policy != "" {
