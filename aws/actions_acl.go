@@ -164,18 +164,7 @@ func (c *Changer) TargetState(action string, spec app.BulkSpec, current json.Raw
 	if action != "s3.reset-object-acls" {
 		return nil, fmt.Errorf("%w: no per-object target for %s", app.ErrInvalid, action)
 	}
-	owner := spec.Args["bucketOwner"]
-	if owner == "" {
-		return nil, fmt.Errorf("%w: the plan does not name the bucket owner", app.ErrInvalid)
-	}
-	var cur aclState
-	if err := json.Unmarshal(current, &cur); err != nil {
-		return nil, fmt.Errorf("%w: object ACL %s: %v", app.ErrInvalid, current, err)
-	}
-	if cur.Owner.ID == "" {
-		cur.Owner.ID = owner
-	}
-	return json.Marshal(aclState{Owner: cur.Owner, Grants: []aclGrant{{Grantee: aclGrantee{Type: "CanonicalUser", ID: owner}, Permission: "FULL_CONTROL"}}})
+	return changeplan.ResetACL(spec, current)
 }
 
 // keySeparators split the keys parameter: commas or line breaks.

@@ -1,6 +1,7 @@
 package changeplan
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -77,4 +78,22 @@ func BulkTargets(params map[string]string) (keys []string, prefix string, concur
 		return nil, "", 0, fmt.Errorf("%w: give keys or a prefix, not both", app.ErrInvalid)
 	}
 	return keys, prefix, concurrency, nil
+}
+
+// ResetACL is an object's ACL after s3.reset-object-acls: its owner stays
+// (the bucket owner when the current ACL names none), and the one grant
+// left is the bucket owner's (spec.Args["bucketOwner"]) FULL_CONTROL.
+func ResetACL(spec app.BulkSpec, current json.RawMessage) (json.RawMessage, error) {
+	owner := spec.Args["bucketOwner"]
+	if owner == "" {
+		return nil, fmt.Errorf("%w: the plan does not name the bucket owner", app.ErrInvalid)
+	}
+	var cur ACL
+	if err := json.Unmarshal(current, &cur); err != nil {
+		return nil, fmt.Errorf("%w: object ACL %s: %v", app.ErrInvalid, current, err)
+	}
+	if cur.Owner.ID == "" {
+		cur.Owner.ID = owner
+	}
+	return json.Marshal(ACL{Owner: cur.Owner, Grants: []ACLGrant{{Grantee: ACLGrantee{Type: "CanonicalUser", ID: owner}, Permission: "FULL_CONTROL"}}})
 }

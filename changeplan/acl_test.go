@@ -53,3 +53,23 @@ func TestSortGrantsMakesEqualACLsEqualJSON(t *testing.T) {
 	assert.Equal(t, string(ja), string(jb))
 	assert.Equal(t, `{"Grants":[{"Grantee":{"Type":"CanonicalUser","ID":"owner"},"Permission":"FULL_CONTROL"},{"Grantee":{"Type":"Group","URI":"http://acs.amazonaws.com/groups/global/AllUsers"},"Permission":"READ"}],"Owner":{"ID":"owner"}}`, string(ja))
 }
+
+func TestResetACL(t *testing.T) {
+	spec := app.BulkSpec{Args: map[string]string{"bucketOwner": "bucket-owner"}}
+	for _, tc := range []struct{ name, current, want string }{
+		{"public grants go, the owner stays", `{"Owner":{"ID":"writer"},"Grants":[{"Grantee":{"Type":"Group","URI":"http://acs.amazonaws.com/groups/global/AllUsers"},"Permission":"READ"}]}`,
+			`{"Grants":[{"Grantee":{"Type":"CanonicalUser","ID":"bucket-owner"},"Permission":"FULL_CONTROL"}],"Owner":{"ID":"writer"}}`},
+		{"no owner read: the bucket owner's", `{"Grants":[]}`,
+			`{"Grants":[{"Grantee":{"Type":"CanonicalUser","ID":"bucket-owner"},"Permission":"FULL_CONTROL"}],"Owner":{"ID":"bucket-owner"}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ResetACL(spec, json.RawMessage(tc.current))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, string(got))
+		})
+	}
+	_, err := ResetACL(app.BulkSpec{}, json.RawMessage(`{}`))
+	require.ErrorIs(t, err, app.ErrInvalid, "the plan must name the bucket owner")
+	_, err = ResetACL(spec, json.RawMessage(`[`))
+	require.ErrorIs(t, err, app.ErrInvalid)
+}

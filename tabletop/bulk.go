@@ -55,18 +55,7 @@ func (a *Account) TargetState(action string, spec app.BulkSpec, current json.Raw
 	if action != "s3.reset-object-acls" {
 		return nil, fmt.Errorf("%w: no per-object target for %s", app.ErrInvalid, action)
 	}
-	owner := spec.Args["bucketOwner"]
-	if owner == "" {
-		return nil, fmt.Errorf("%w: the plan does not name the bucket owner", app.ErrInvalid)
-	}
-	var cur aclState
-	if err := json.Unmarshal(current, &cur); err != nil {
-		return nil, fmt.Errorf("%w: object ACL %s: %v", app.ErrInvalid, current, err)
-	}
-	if cur.Owner.ID == "" {
-		cur.Owner.ID = owner
-	}
-	return marshal(aclState{Owner: cur.Owner, Grants: []aclGrant{{Grantee: aclGrantee{Type: granteeCanonical, ID: owner}, Permission: "FULL_CONTROL"}}}), nil
+	return changeplan.ResetACL(spec, current)
 }
 
 // sampleSize is how many objects a plan shows with their ACLs.
