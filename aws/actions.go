@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -159,17 +158,9 @@ func (c *Changer) planLock(ctx context.Context, bucket, extra string, by app.Ide
 	if err := needBucket(bucket); err != nil {
 		return app.Plan{}, err
 	}
-	responders, err := changeplan.PrincipalPatterns(by.ARN)
+	responders, err := changeplan.Responders(by.ARN, extra, bucket)
 	if err != nil {
-		return app.Plan{}, fmt.Errorf("lock bucket %s: who the connection acts as: %w", bucket, err)
-	}
-	for _, a := range strings.Split(extra, ",") {
-		if a = strings.TrimSpace(a); a != "" && !slices.Contains(responders, a) {
-			if !strings.HasPrefix(a, "arn:") {
-				return app.Plan{}, fmt.Errorf("%w: responder %q is not an ARN", app.ErrInvalid, a)
-			}
-			responders = append(responders, a)
-		}
+		return app.Plan{}, err
 	}
 	partition := strings.SplitN(by.ARN, ":", 3)[1]
 	region, err := c.bucketRegion(ctx, bucket)

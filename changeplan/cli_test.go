@@ -36,3 +36,14 @@ func TestShellQuoteAndPatterns(t *testing.T) {
 	_, err := PrincipalPatterns("alice")
 	require.ErrorIs(t, err, app.ErrInvalid)
 }
+
+func TestResponders(t *testing.T) {
+	got, err := Responders("arn:aws:sts::111122223333:assumed-role/IR/alice", " arn:aws:iam::111122223333:user/bob ,arn:aws:iam::111122223333:role/IR,,", "b")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"arn:aws:iam::111122223333:role/IR", "arn:aws:iam::111122223333:role/*/IR", "arn:aws:iam::111122223333:user/bob"}, got)
+	_, err = Responders("arn:aws:iam::111122223333:user/a", "bob", "b")
+	require.ErrorIs(t, err, app.ErrInvalid, "an extra responder must be an ARN")
+	_, err = Responders("alice", "", "b")
+	require.ErrorIs(t, err, app.ErrInvalid)
+	assert.Contains(t, err.Error(), "lock bucket b: who the connection acts as")
+}

@@ -169,3 +169,22 @@ func EditTrust(role string, before json.RawMessage, removeList, newDoc string) (
 	}
 	return after, removed, nil
 }
+
+// Responders are the aws:PrincipalArn patterns a bucket lock leaves in
+// control: the caller's (PrincipalPatterns) and the ARNs of extra, comma
+// separated, each once. bucket is only for the errors.
+func Responders(callerARN, extra, bucket string) ([]string, error) {
+	responders, err := PrincipalPatterns(callerARN)
+	if err != nil {
+		return nil, fmt.Errorf("lock bucket %s: who the connection acts as: %w", bucket, err)
+	}
+	for _, a := range strings.Split(extra, ",") {
+		if a = strings.TrimSpace(a); a != "" && !slices.Contains(responders, a) {
+			if !strings.HasPrefix(a, "arn:") {
+				return nil, fmt.Errorf("%w: responder %q is not an ARN", app.ErrInvalid, a)
+			}
+			responders = append(responders, a)
+		}
+	}
+	return responders, nil
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -187,17 +186,9 @@ func (a *Account) planLock(name, extra string, by app.Identity) (app.Plan, error
 	if err != nil {
 		return app.Plan{}, err
 	}
-	responders, err := changeplan.PrincipalPatterns(by.ARN)
+	responders, err := changeplan.Responders(by.ARN, extra, name)
 	if err != nil {
-		return app.Plan{}, fmt.Errorf("lock bucket %s: who the connection acts as: %w", name, err)
-	}
-	for _, x := range strings.Split(extra, ",") {
-		if x = strings.TrimSpace(x); x != "" && !slices.Contains(responders, x) {
-			if !strings.HasPrefix(x, "arn:") {
-				return app.Plan{}, fmt.Errorf("%w: responder %q is not an ARN", app.ErrInvalid, x)
-			}
-			responders = append(responders, x)
-		}
+		return app.Plan{}, err
 	}
 	r := changeplan.BucketPolicyResource(name)
 	before, _ := a.w.readState(r)
