@@ -43,6 +43,7 @@ func workspacePanes() []paneDef {
 		{title: "CloudTrail logs", icon: theme.SearchIcon(), build: newTrailPane},
 		{title: "AWS", icon: theme.VisibilityIcon(), build: newAWSPane},
 		{title: "Changes", icon: theme.WarningIcon(), build: newChangesPane},
+		{title: "Inspect", icon: theme.SearchReplaceIcon(), build: newInspectPane},
 		{title: "Activity", icon: theme.MediaFastForwardIcon(), build: newActivityPane},
 		{title: "Review", icon: theme.HistoryIcon(), build: newReviewPane},
 		{title: "Report", icon: theme.DocumentPrintIcon(), build: newReportPane},
