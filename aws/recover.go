@@ -183,17 +183,30 @@ func (c *Changer) ListVersions(ctx context.Context, bucket, prefix string, keys 
 	}
 	open := map[string]*app.KeyHistory{}
 	seen := map[string]bool{}
+	// from is where the whole histories handed on so far end; at when
+	// the page that completed them was asked for.
+	from, at := "", time.Now()
 	flush := func(before string, all bool) error {
 		var done []app.KeyHistory
+		whole := map[string]*app.KeyHistory{}
 		for k, h := range open {
 			if all || k < before {
 				done = append(done, *h)
+				whole[k] = h
 				delete(open, k)
 				for _, v := range append(h.Versions, h.Markers...) {
 					delete(seen, k+"\x00"+v.VersionID)
 				}
 			}
 		}
+		// A restore planned from this listing and applied at once reads
+		// these objects again within seconds: they are kept a while.
+		to := before
+		if all {
+			to = ""
+		}
+		c.restores.keep(bucket, prefix, from, to, whole, at)
+		from = before
 		if len(done) == 0 {
 			return nil
 		}
@@ -201,6 +214,7 @@ func (c *Changer) ListVersions(ctx context.Context, bucket, prefix string, keys 
 		return page(done)
 	}
 	for {
+		at = time.Now()
 		out, err := api.ListObjectVersions(ctx, in, forRegion(region))
 		if err != nil {
 			return fmt.Errorf("list the versions of bucket %s: %w", bucket, Explain(err, c.Profile))
@@ -335,9 +349,14 @@ func (c *Changer) readObjectVersion(ctx context.Context, bucket, key string) (js
 	if re.Response != nil && strings.EqualFold(re.Response.Header.Get("X-Amz-Delete-Marker"), "true") {
 		return versionState{Key: key, DeleteMarker: true}.json(), nil
 	}
-	h, err := c.keyHistory(ctx, bucket, key)
-	if err != nil {
-		return nil, err
+	// A marker or nothing at all: the history says which. One listing
+	// page serves the keys that follow too, as a bulk change reads its
+	// objects in key order.
+	h, ok := c.restores.recent(bucket, key, time.Now())
+	if !ok || !hidden(h) || key == "" {
+		if h, err = c.historyPage(ctx, bucket, key); err != nil {
+			return nil, err
+		}
 	}
 	top, ok := h.Top()
 	if !ok {
@@ -347,14 +366,165 @@ func (c *Changer) readObjectVersion(ctx context.Context, bucket, key string) (js
 	return stateOf(top).json(), nil
 }
 
+// hidden reports whether a history agrees with a HEAD that found nothing:
+// a delete marker on top, or no entry at all.
+func hidden(h app.KeyHistory) bool {
+	top, ok := h.Top()
+	return !ok || top.DeleteMarker
+}
+
+// historyPage lists one page of the bucket's versions from key on and
+// keeps every whole history in it for a while, then returns key's. One
+// page at a time is listed, so objects read at once share it; a key
+// whose history does not fit in the page is listed alone.
+func (c *Changer) historyPage(ctx context.Context, bucket, key string) (app.KeyHistory, error) {
+	r := &c.restores
+	r.pageMu.Lock()
+	defer r.pageMu.Unlock()
+	if h, ok := r.recent(bucket, key, time.Now()); ok && hidden(h) {
+		return h, nil
+	}
+	if key == "" {
+		return c.keyHistory(ctx, bucket, key)
+	}
+	api, err := c.versions()
+	if err != nil {
+		return app.KeyHistory{}, err
+	}
+	region, err := c.bucketRegion(ctx, bucket)
+	if err != nil {
+		return app.KeyHistory{}, err
+	}
+	// The listing starts after its marker: the key cut short by a byte
+	// sorts just before key.
+	marker := key[:len(key)-1]
+	in := &s3.ListObjectVersionsInput{Bucket: &bucket, MaxKeys: sdkaws.Int32(1000)}
+	if marker != "" {
+		in.KeyMarker = &marker
+	}
+	at := time.Now()
+	out, err := api.ListObjectVersions(ctx, in, forRegion(region))
+	if err != nil {
+		return app.KeyHistory{}, fmt.Errorf("list the versions of bucket %s from %s: %w", bucket, key, Explain(err, c.Profile))
+	}
+	page := map[string]*app.KeyHistory{}
+	seen := map[string]bool{}
+	convertVersions(out, func(k string, v app.ObjectVersion) {
+		if seen[k+"\x00"+v.VersionID] {
+			return
+		}
+		seen[k+"\x00"+v.VersionID] = true
+		h := page[k]
+		if h == nil {
+			h = &app.KeyHistory{Key: k}
+			page[k] = h
+		}
+		if v.DeleteMarker {
+			h.Markers = append(h.Markers, v)
+		} else {
+			h.Versions = append(h.Versions, v)
+		}
+	})
+	end := ""
+	if sdkaws.ToBool(out.IsTruncated) {
+		end = sdkaws.ToString(out.NextKeyMarker)
+		// The last key of a cut page may go on in the next one.
+		delete(page, end)
+	}
+	r.keep(bucket, "", marker, end, page, at)
+	if h, ok := r.recent(bucket, key, time.Now()); ok {
+		return h, nil
+	}
+	return c.keyHistory(ctx, bucket, key)
+}
+
 // restoreCache remembers, between working out an object's planned state
 // and sending its call, the version a restore by copy brings back, so the
 // copy needs no second listing. An entry is used once; a resumed or
 // undone object, whose planned state comes from the journal, lists its
 // history instead.
+//
+// It also keeps, for historyFresh, the histories of the listing pages
+// read for objects a HEAD did not find (historyPage) and of the listing a
+// plan was made from: a page serves a few hundred objects, where listing
+// each key alone costs a scan of the bucket on some stores (versitygw). A
+// key the change writes is forgotten at once.
 type restoreCache struct {
 	mu sync.Mutex
 	m  map[string]app.ObjectVersion
+
+	// pageMu lets one page listing run at a time.
+	pageMu  sync.Mutex
+	entries map[string]pageEntry
+	ranges  []pageRange
+	dirty   map[string]bool
+}
+
+// historyFresh is how long a listed history is trusted to tell a delete
+// marker from no history at all, for an object HEAD does not find, and
+// to choose the call that sets an object (the state is re-read after).
+const historyFresh = 30 * time.Second
+
+// pageEntry is a key's history as a page listed it.
+type pageEntry struct {
+	h  app.KeyHistory
+	at time.Time
+}
+
+// pageRange says a page listed every key with the prefix after from and
+// before to (to the end of the bucket when to is ""), whole.
+type pageRange struct {
+	bucket, prefix, from, to string
+	at                       time.Time
+}
+
+// keep remembers a page.
+func (r *restoreCache) keep(bucket, prefix, from, to string, page map[string]*app.KeyHistory, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.entries == nil || len(r.entries) > 20*restoreCacheSize {
+		r.entries, r.ranges, r.dirty = map[string]pageEntry{}, nil, map[string]bool{}
+	}
+	r.ranges = slices.DeleteFunc(r.ranges, func(p pageRange) bool { return at.Sub(p.at) > historyFresh })
+	r.ranges = append(r.ranges, pageRange{bucket: bucket, prefix: prefix, from: from, to: to, at: at})
+	for k, h := range page {
+		r.entries[bucket+"\x00"+k] = pageEntry{h: *h, at: at}
+		delete(r.dirty, bucket+"\x00"+k)
+	}
+}
+
+// recent returns a key's history from a page listed less than
+// historyFresh before now: its entries, or none when the page covered
+// the key and it had none. ok is false when no such page is known.
+func (r *restoreCache) recent(bucket, key string, now time.Time) (app.KeyHistory, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := bucket + "\x00" + key
+	if r.dirty[id] {
+		return app.KeyHistory{}, false
+	}
+	if e, ok := r.entries[id]; ok && now.Sub(e.at) <= historyFresh {
+		return e.h, true
+	}
+	for _, p := range r.ranges {
+		if p.bucket == bucket && now.Sub(p.at) <= historyFresh && strings.HasPrefix(key, p.prefix) && key > p.from && (p.to == "" || key < p.to) {
+			if _, listed := r.entries[id]; !listed {
+				return app.KeyHistory{Key: key}, true
+			}
+		}
+	}
+	return app.KeyHistory{}, false
+}
+
+// forget drops what is known of a key the change is about to write.
+func (r *restoreCache) forget(bucket, key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.dirty == nil {
+		r.dirty = map[string]bool{}
+	}
+	r.dirty[bucket+"\x00"+key] = true
+	delete(r.entries, bucket+"\x00"+key)
 }
 
 // restoreCacheSize bounds the entries kept: a few batches' worth.
@@ -397,14 +567,21 @@ func (c *Changer) writeObjectVersion(ctx context.Context, kind, bucket, key stri
 	if err := json.Unmarshal(state, &want); err != nil || (!want.DeleteMarker && want.Size == nil) {
 		return fmt.Errorf("%w: object version state %s", app.ErrInvalid, state)
 	}
+	h, recent := c.restores.recent(bucket, key, time.Now())
+	c.restores.forget(bucket, key)
 	if src, ok := c.restores.take(bucket, key); ok && kind == app.ResourceObjectVersion && want.matches(src) {
 		// The version the plan brings back: versions never change, so
 		// copying it needs no fresh look at the history.
 		return c.copyVersion(ctx, bucket, key, src)
 	}
-	h, err := c.keyHistory(ctx, bucket, key)
-	if err != nil {
-		return err
+	if !recent {
+		// A history listed seconds ago is good enough to choose the call:
+		// whichever entry is deleted by its id then, no data is lost, and
+		// re-reading after the call shows whether the state holds.
+		var err error
+		if h, err = c.keyHistory(ctx, bucket, key); err != nil {
+			return err
+		}
 	}
 	top, ok := h.Top()
 	if !ok {

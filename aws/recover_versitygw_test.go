@@ -6,11 +6,14 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -393,4 +396,69 @@ func TestObjectHistoryNamesWhoDidIt(t *testing.T) {
 	// The restore plan says the same to the person confirming it.
 	p := e.plan(t, "s3.restore-version", map[string]string{"bucket": "restore-who", "since": since.Format(time.RFC3339)})
 	assert.Contains(t, strings.Join(p.Notes, "\n"), "Who made the changes, as the evidence shows: probably arn:aws:iam::000000000000:user/eve for 3 object(s)")
+}
+
+// versionLists counts the ListObjectVersions requests a client sends.
+type versionLists struct {
+	next  http.RoundTripper
+	count atomic.Int64
+}
+
+func (v *versionLists) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet && r.URL.Query().Has("versions") {
+		v.count.Add(1)
+	}
+	return v.next.RoundTrip(r)
+}
+
+// TestDeletedObjectsShareListingPages reads the state of many deleted
+// objects: versitygw's HEAD does not say that a delete marker hides an
+// object, so the history tells, and one listing page serves hundreds of
+// objects instead of one listing each (which scans the bucket there).
+func TestDeletedObjectsShareListingPages(t *testing.T) {
+	g := startVersityIAM(t)
+	ctx := context.Background()
+	var keys []string
+	for i := range 600 {
+		keys = append(keys, fmt.Sprintf("gone/%04d", i))
+	}
+	l := newVersionLab(t, g, "pages", keys)
+	for _, k := range keys {
+		l.del(t, k)
+	}
+	lists := &versionLists{next: loopbackClient(t).Transport}
+	c := &Changer{S3: s3.New(g.s.S3.Options(), func(o *s3.Options) { o.HTTPClient = &http.Client{Transport: lists} })}
+	read := func(k string) string {
+		st, err := c.ReadState(ctx, app.Resource{Kind: app.ResourceObjectVersion, ID: map[string]string{"bucket": "pages", "key": k}})
+		require.NoError(t, err)
+		return string(st)
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 32)
+	states := make([]string, len(keys))
+	for i, k := range keys {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			states[i] = read(k)
+		}()
+	}
+	wg.Wait()
+	for i, k := range keys {
+		require.JSONEq(t, `{"key":"`+k+`","deleteMarker":true}`, states[i], k)
+	}
+	assert.LessOrEqual(t, lists.count.Load(), int64(8), "a page of 1,000 entries serves about 500 deleted objects")
+	assert.Equal(t, "null", read("gone/0100x"), "a key inside a page listed a moment ago, without any entry, is gone")
+
+	// HEAD answers for an object that exists again, whatever a page said
+	// a moment ago; a key the change writes is listed afresh.
+	l.put(t, keys[5], []byte("back"))
+	assert.Contains(t, read(keys[5]), `"size":4`)
+	before := lists.count.Load()
+	c.restores.forget("pages", keys[5])
+	l.del(t, keys[5])
+	assert.JSONEq(t, `{"key":"`+keys[5]+`","deleteMarker":true}`, read(keys[5]))
+	assert.Equal(t, before+1, lists.count.Load())
 }

@@ -7,9 +7,11 @@
 #
 #   ours     s3responder act s3.restore-version --bucket B --param since=T --confirm B
 #            (plan: the bucket's versions listed and each key's version to
-#            bring back fixed; apply: every object's content read (one
-#            listing of its history), journalled in batches of 500, the
-#            version copied over it; then every object re-read to verify)
+#            bring back fixed; apply: every object's content read (HEAD; a
+#            deleted one from the listing, which plan and apply share when
+#            they run together as here, else from a page listed for it),
+#            journalled in batches of 500, the version copied over it; then
+#            every object re-read (HEAD) to verify)
 #   cli      aws s3api list-object-versions ... | jq ... | while read key version; do
 #              aws s3api copy-object --bucket B --key "$key" --copy-source "B/$key?versionId=$version"; done
 #            (the Debian package's AWS CLI v2, /usr/bin/aws, with --endpoint-url)
@@ -146,8 +148,8 @@ cli_full_s=$(echo "$N / $cli_rate" | bc -l)
 printf '\nrestore of %d objects (half overwritten, half deleted) on versitygw, %d calls in flight (%s cores)\n' "$N" "$CONC" "$(nproc)"
 printf '  %-9s %9.1f s  %8.0f objects/s  %s\n' ours "$ours_s" "$ours_rate" "(whole command: plan, apply, verify; $status)"
 printf '  %-9s %9.1f s  %8.0f objects/s  %s\n' "  plan" "$plan_s" "$(echo "$N / $plan_s" | bc -l)" "(every version listed, each key's target fixed)"
-printf '  %-9s %9.1f s  %8.0f objects/s  %s\n' "  apply" "$apply_s" "$(echo "$N / $apply_s" | bc -l)" "(history read, journal, history read + CopyObject)"
-printf '  %-9s %9.1f s  %8.0f objects/s  %s\n' "  verify" "$verify_s" "$(echo "$N / $verify_s" | bc -l)" "(every object's history re-read)"
+printf '  %-9s %9.1f s  %8.0f objects/s  %s\n' "  apply" "$apply_s" "$(echo "$N / $apply_s" | bc -l)" "(HEAD or listing, journal, CopyObject)"
+printf '  %-9s %9.1f s  %8.0f objects/s  %s\n' "  verify" "$verify_s" "$(echo "$N / $verify_s" | bc -l)" "(every object re-read with HEAD)"
 printf '  %-9s %9.1f s  %8.1f objects/s  %s\n' cli "$cli_full_s" "$cli_rate" "(timed on $SAMPLE keys: ${cli_sample_s}s; extrapolated to $N)"
 printf '  %-9s %9.1f s  %8.0f objects/s  %s\n' ceiling "$(echo "$N / $ceiling_rate" | bc -l)" "$ceiling_rate" "(one listing, CopyObject only)"
 printf '  %-9s %9.1f s  %8.0f objects/s  %s\n' pair "$(echo "$N / $pair_rate" | bc -l)" "$pair_rate" "(per-key listing + CopyObject)"
