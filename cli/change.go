@@ -23,7 +23,7 @@ import (
 // own (--bucket B) besides --param bucket=B.
 var actParams = []string{"bucket", "userName", "accessKeyId", "roleName", "statements", "responders",
 	"accountId", "removePrincipals", "policyDocument", "keys", "prefix", "concurrency",
-	"manifestBucket", "reportBucket", "roleArn"}
+	"manifestBucket", "reportBucket", "roleArn", "since", "until", "versionId"}
 
 func actUsage() string {
 	return `Usage:

@@ -137,6 +137,10 @@ func commands() map[string]entry {
 		"macie":     {runMacie, "Amazon Macie's summary of public and shared buckets"},
 		"athena":    {runAthena, "write and run the Athena queries over CloudTrail data events"},
 		"changes":   {runChanges, "look up who changed bucket access (CloudTrail) into the timeline"},
+		"inspect":   {runInspect, "read-only checks of Part 3 (eradicate): instances of a role or key pair, Object Lock, MFA Delete, bucket policy review, IAM principals"},
+		"request":   {runRequest, "write a request for action to the owner of a bucket we do not control (md or pdf)"},
+		"activity":  {runActivity, "activity on a bucket before and after the mitigations, with a verdict (step 4.6)"},
+		"versions":  {runVersions, "what was deleted or overwritten in a versioned bucket, by whom, and what brings it back"},
 	}
 }
 
