@@ -41,6 +41,9 @@ type changesPane struct {
 	profile    *widget.SelectEntry
 	region     *widget.Entry
 	planBtn    *widget.Button
+	// watchBtn starts, or stops, a CloudTrail watch (watch.go).
+	watchBtn *widget.Button
+	watch    *credentialWatch
 
 	exercise    fyne.CanvasObject
 	progress    *widget.ProgressBar
@@ -139,6 +142,7 @@ func newChangesPane(ws *workspace) pane {
 	p.region = widget.NewEntry()
 	p.planBtn = widget.NewButtonWithIcon("Plan", theme.SearchIcon(), p.onPlan)
 	p.planBtn.Importance = widget.HighImportance
+	p.watchBtn = widget.NewButtonWithIcon("Watch credentials…", theme.VisibilityIcon(), p.onWatch)
 
 	drill := widget.NewLabelWithStyle(
 		"EXERCISE: changes go only to a simulated account; S3 Responder refuses to send them to AWS.",
@@ -174,7 +178,7 @@ func newChangesPane(ws *workspace) pane {
 	top := container.NewVBox(sectionLabel("New change"),
 		fieldBox("Action", p.action), p.about, p.paramBox,
 		fieldBox("AWS profile and region", container.NewGridWithColumns(2, p.profile, p.region)),
-		container.NewHBox(layout.NewSpacer(), p.planBtn))
+		container.NewHBox(p.watchBtn, layout.NewSpacer(), p.planBtn))
 	journal := container.NewBorder(sectionLabel("Changes of this incident"), nil, nil, nil,
 		container.NewStack(p.list, container.NewVBox(p.empty)))
 	left := container.NewVSplit(container.NewVScroll(top), journal)
