@@ -114,7 +114,7 @@ func TestWatchCredentialsExercise(t *testing.T) {
 	want := fyne.NewNotification("No further use of credentials",
 		"CloudTrail shows no use of access key "+watchKey+" in 2 look(s).")
 	test.AssertNotificationSent(t, want, func() {
-		p.startWatch(app.WatchRequest{AccessKeyID: watchKey, Duration: 150 * time.Millisecond, Every: time.Hour})
+		p.startWatch(app.WatchRequest{AccessKeyID: watchKey, Duration: 400 * time.Millisecond, Every: time.Hour})
 		require.NotNil(t, p.watch)
 		assert.Equal(t, "Stop watching…", p.watchBtn.Text)
 		h.eventually(func() bool { return p.watch == nil }, "watch never ended: %q", p.status.Text)
