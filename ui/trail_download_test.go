@@ -172,7 +172,9 @@ func TestTrailPaneDownloadsFromS3ThenAnalyses(t *testing.T) {
 
 func TestTrailPaneDownloadCancelAndResume(t *testing.T) {
 	e := newTrailS3(t, 12)
-	e.delay.Store(int64(150 * time.Millisecond))
+	// Slow enough that a loaded machine still sees the copy half-way: eight
+	// files arrive after one delay, the other four after a second one.
+	e.delay.Store(int64(time.Second))
 	p := e.pane(false)
 	p.s3URL.SetText("s3://" + e.bucket + "/" + e.prefix)
 	test.Tap(p.dlBtn)
