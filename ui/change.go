@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -38,8 +36,6 @@ type changesPane struct {
 	about      *widget.Label
 	params     map[string]*paramField
 	paramBox   *fyne.Container
-	profile    *widget.SelectEntry
-	region     *widget.Entry
 	planBtn    *widget.Button
 	// watchBtn starts, or stops, a CloudTrail watch (watch.go).
 	watchBtn *widget.Button
@@ -61,16 +57,12 @@ type changesPane struct {
 
 	// confirm is the confirmation dialog on screen, if any.
 	confirm *confirmDialog
-	// mfaHost shows the AWS pane's MFA dialog for this pane's operations.
-	mfaHost *awsPane
 
 	root fyne.CanvasObject
 
 	// running is true while an operation runs (UI goroutine only).
 	running bool
-	mu      sync.Mutex
-	cancel  context.CancelFunc
-	opCtx   context.Context
+	awsAccess
 }
 
 // paramLabels names the actions' parameters for people; a parameter the
@@ -130,7 +122,7 @@ func paramLabel(name string) string {
 
 func newChangesPane(ws *workspace) pane {
 	p := &changesPane{ws: ws, params: map[string]*paramField{}, actionText: map[string]string{}}
-	p.mfaHost = &awsPane{ws: ws}
+	p.awsAccess = newAWSAccess(ws)
 
 	p.action = widget.NewSelect(nil, func(string) { p.showParams() })
 	p.action.PlaceHolder = "Choose what to change"
@@ -138,8 +130,6 @@ func newChangesPane(ws *workspace) pane {
 	p.about.SizeName = theme.SizeNameCaptionText
 	p.about.Hide()
 	p.paramBox = container.NewVBox()
-	p.profile = widget.NewSelectEntry(nil)
-	p.region = widget.NewEntry()
 	p.planBtn = widget.NewButtonWithIcon("Plan", theme.SearchIcon(), p.onPlan)
 	p.planBtn.Importance = widget.HighImportance
 	p.watchBtn = widget.NewButtonWithIcon("Watch credentials…", theme.VisibilityIcon(), p.onWatch)
@@ -186,7 +176,7 @@ func newChangesPane(ws *workspace) pane {
 	split := container.NewHSplit(left, p.detail.root)
 	split.Offset = 0.4
 	p.root = container.NewBorder(p.exercise, nil, nil, nil, split)
-	p.loadProfiles()
+	p.loadProfiles("changes-profiles")
 	return p
 }
 
@@ -382,36 +372,6 @@ func (p *changesPane) openAction(id string) {
 			p.ws.tabs.SelectIndex(i)
 		}
 	}
-}
-
-// loadProfiles fills the profile picker from the AWS config files.
-func (p *changesPane) loadProfiles() {
-	p.ws.jobs.read("changes-profiles", func(context.Context) func() {
-		names := awsProfileNames(os.Getenv)
-		return func() { p.profile.SetOptions(names) }
-	})
-}
-
-// appProfile is the profile the entries choose, for the incident's kind
-// (a simulated one for an exercise), with the MFA dialog.
-func (p *changesPane) appProfile() app.Profile {
-	return app.Profile{
-		Name:     strings.TrimSpace(p.profile.Text),
-		Region:   strings.TrimSpace(p.region.Text),
-		Exercise: p.ws.loaded && p.ws.c.Incident.Exercise,
-		MFA: func(profile, serial string) (string, error) {
-			return p.mfaHost.askMFA(p.currentCtx(), profile, serial)
-		},
-	}
-}
-
-func (p *changesPane) currentCtx() context.Context {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.opCtx != nil {
-		return p.opCtx
-	}
-	return p.ws.u.ctx
 }
 
 // loadJournal reads every change of the incident.

@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
-	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -35,8 +33,6 @@ type inspectPane struct {
 	about      *widget.Label
 	params     map[string]*paramField
 	paramBox   *fyne.Container
-	profile    *widget.SelectEntry
-	region     *widget.Entry
 	runBtn     *widget.Button
 
 	// The review of a saved bucket policy, without AWS (the CLI's
@@ -56,21 +52,16 @@ type inspectPane struct {
 	result *fyne.Container
 	empty  *widget.Label
 
-	// mfaHost shows the AWS pane's MFA dialog for this pane's inspections.
-	mfaHost *awsPane
-
 	root fyne.CanvasObject
 
 	// running is true while an inspection runs (UI goroutine only).
 	running bool
-	mu      sync.Mutex
-	cancel  context.CancelFunc
-	opCtx   context.Context
+	awsAccess
 }
 
 func newInspectPane(ws *workspace) pane {
 	p := &inspectPane{ws: ws, params: map[string]*paramField{}, actionText: map[string]string{}}
-	p.mfaHost = &awsPane{ws: ws}
+	p.awsAccess = newAWSAccess(ws)
 
 	p.action = widget.NewSelect(nil, func(string) { p.showParams() })
 	p.action.PlaceHolder = "Choose what to inspect"
@@ -78,9 +69,7 @@ func newInspectPane(ws *workspace) pane {
 	p.about.SizeName = theme.SizeNameCaptionText
 	p.about.Hide()
 	p.paramBox = container.NewVBox()
-	p.profile = widget.NewSelectEntry(nil)
 	p.profile.SetPlaceHolder("profile")
-	p.region = widget.NewEntry()
 	p.region.SetPlaceHolder("region")
 	p.runBtn = widget.NewButtonWithIcon("Run", theme.MediaPlayIcon(), p.onRun)
 	p.runBtn.Importance = widget.HighImportance
@@ -126,7 +115,7 @@ func newInspectPane(ws *workspace) pane {
 	split := container.NewHSplit(container.NewVScroll(form), right)
 	split.Offset = 0.4
 	p.root = container.NewBorder(p.exercise, nil, nil, nil, split)
-	p.loadProfiles()
+	p.loadProfiles("inspect-profiles")
 	return p
 }
 
@@ -281,36 +270,6 @@ func (p *inspectPane) request() (app.InspectRequest, string, error) {
 		req.Params[spec.Name] = v
 	}
 	return req, p.actionText[a.ID], nil
-}
-
-// loadProfiles fills the profile picker from the AWS config files.
-func (p *inspectPane) loadProfiles() {
-	p.ws.jobs.read("inspect-profiles", func(context.Context) func() {
-		names := awsProfileNames(os.Getenv)
-		return func() { p.profile.SetOptions(names) }
-	})
-}
-
-// appProfile is the profile the entries choose, marked as an exercise's
-// for an exercise incident, with the MFA dialog.
-func (p *inspectPane) appProfile() app.Profile {
-	return app.Profile{
-		Name:     strings.TrimSpace(p.profile.Text),
-		Region:   strings.TrimSpace(p.region.Text),
-		Exercise: p.ws.loaded && p.ws.c.Incident.Exercise,
-		MFA: func(profile, serial string) (string, error) {
-			return p.mfaHost.askMFA(p.currentCtx(), profile, serial)
-		},
-	}
-}
-
-func (p *inspectPane) currentCtx() context.Context {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.opCtx != nil {
-		return p.opCtx
-	}
-	return p.ws.u.ctx
 }
 
 // say sets the status line.
