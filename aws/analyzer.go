@@ -224,9 +224,9 @@ func (c *Cloud) AccessFindings(ctx context.Context, q app.AnalyzerQuery, progres
 	}
 	regions := cleanRegions(q.Regions)
 	if len(regions) == 0 {
-		regions = []string{c.Session.Region}
+		regions = []string{c.Region}
 	}
-	r := &AnalyzerReader{API: c.Session.Analyzer, Account: id.Account, Profile: c.Session.Profile, Now: c.Now}
+	r := &AnalyzerReader{API: c.API.Analyzer, Account: id.Account, Profile: c.Profile, Now: c.Now}
 	rep, items, err := r.Read(ctx, regions, progress)
 	if err != nil {
 		return rep, err

@@ -232,7 +232,7 @@ func (c *Cloud) RunAthena(ctx context.Context, run app.AthenaRun) (app.AthenaRes
 	if err != nil {
 		return app.AthenaResult{}, err
 	}
-	r := &AthenaQueryRunner{API: c.Session.Athena, Account: id.Account, Region: c.Session.Region, Profile: c.Session.Profile, Now: c.Now}
+	r := &AthenaQueryRunner{API: c.API.Athena, Account: id.Account, Region: c.Region, Profile: c.Profile, Now: c.Now}
 	res, err := r.Run(ctx, run)
 	for i := range res.Items {
 		it := &res.Items[i]

@@ -215,10 +215,10 @@ func WithChanges(next app.Connector) app.Connector {
 			return nil, err
 		}
 		c, ok := cl.(*Cloud)
-		if !ok {
+		if !ok || c.session == nil {
 			return cl, nil
 		}
-		return &ChangingCloud{Cloud: c, Changer: NewChanger(c.Session, p.Exercise)}, nil
+		return &ChangingCloud{Cloud: c, Changer: NewChanger(c.session, p.Exercise)}, nil
 	}
 }
 

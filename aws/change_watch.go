@@ -24,7 +24,7 @@ var _ app.CredentialWatcher = (*ChangingCloud)(nil)
 func (c *ChangingCloud) watchRegions(q app.CredentialQuery) []string {
 	regions := slices.Clone(q.Regions)
 	if len(regions) == 0 {
-		regions = []string{c.Cloud.Session.Region, "us-east-1"}
+		regions = []string{c.Cloud.Region, "us-east-1"}
 	}
 	slices.Sort(regions)
 	return slices.Compact(regions)
@@ -49,7 +49,7 @@ func (c *ChangingCloud) CredentialEvents(ctx context.Context, q app.CredentialQu
 	if oldest := until.Add(-LookupWindow); since.Before(oldest) {
 		since = oldest
 	}
-	tl := &TrailLookup{API: c.Cloud.Session.CloudTrail, Limiter: c.Cloud.Limiter, Profile: c.Cloud.Session.Profile}
+	tl := &TrailLookup{API: c.Cloud.API.CloudTrail, Limiter: c.Cloud.Limiter, Profile: c.Cloud.Profile}
 	lim := tl.Limiter
 	if lim == nil {
 		lim = &Limiter{}

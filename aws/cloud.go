@@ -12,11 +12,18 @@ import (
 	"s3responder/app"
 )
 
-// Cloud is the app's view of one AWS account (app.Cloud) over a Session:
-// it runs the checks of this package and hands back their results as
-// app types, with every raw response ready to be kept as evidence.
+// Cloud is the app's view of one AWS account (app.Cloud) over its
+// Clients: it runs the checks of this package and hands back their
+// results as app types, with every raw response ready to be kept as
+// evidence. The clients are the SDK's for a real account (NewCloud) and a
+// simulated account's for an exercise (NewSimulated).
 type Cloud struct {
-	Session *Session
+	API Clients
+	// Profile is named in explanations; Region is the session's region.
+	Profile, Region string
+	// CustomEndpoint is true when S3 is reached at an endpoint of the
+	// person's choosing (Session.CustomEndpoint).
+	CustomEndpoint bool
 	// Limiter spaces the CloudTrail lookups made through this Cloud; one
 	// per account, since LookupEvents' quota is per account and region.
 	Limiter *Limiter
@@ -25,14 +32,20 @@ type Cloud struct {
 	// Now is the clock of collection times and of the 90-day limit.
 	Now func() time.Time
 
+	// session is the SDK session of a real account, from which the
+	// guarded mutating clients are built (WithChanges); nil when simulated.
+	session *Session
+
 	mu sync.Mutex
 	id *Identity
 }
 
 var _ app.Cloud = (*Cloud)(nil)
 
-// NewCloud wraps a Session.
-func NewCloud(s *Session) *Cloud { return &Cloud{Session: s, Limiter: &Limiter{}} }
+// NewCloud wraps a Session's SDK clients.
+func NewCloud(s *Session) *Cloud {
+	return &Cloud{API: s.Clients(), Profile: s.Profile, Region: s.Region, CustomEndpoint: s.CustomEndpoint, Limiter: &Limiter{}, session: s}
+}
 
 // Connector returns how the app connects to AWS: Connect with the person's
 // configuration for the chosen profile and region. base supplies what
@@ -73,7 +86,7 @@ func (c *Cloud) identity(ctx context.Context) (Identity, error) {
 	if c.id != nil {
 		return *c.id, nil
 	}
-	id, err := WhoAmI(ctx, c.Session.STS, c.Session.Profile)
+	id, err := WhoAmI(ctx, c.API.STS, c.Profile)
 	if err != nil {
 		return Identity{}, err
 	}
@@ -90,9 +103,8 @@ func (c *Cloud) Identity(ctx context.Context) (app.Identity, error) {
 // checker is a fresh ExposureChecker: it caches the account's Block Public
 // Access, which the responder may change between two checks.
 func (c *Cloud) checker(id Identity) *ExposureChecker {
-	s := c.Session
-	return &ExposureChecker{S3: s.S3, Buckets: s.S3, Control: s.Control, Account: id.Account,
-		Region: s.Region, Profile: s.Profile, Concurrency: c.Concurrency, Now: c.Now}
+	return &ExposureChecker{S3: c.API.S3, Buckets: c.API.S3, Control: c.API.Control, Account: id.Account,
+		Region: c.Region, Profile: c.Profile, Concurrency: c.Concurrency, Now: c.Now}
 }
 
 // collected turns an Item into the app's evidence-ready form.
@@ -158,7 +170,7 @@ func (c *Cloud) Snapshot(ctx context.Context, bucket string) ([]app.Collected, e
 	if err != nil {
 		return nil, err
 	}
-	sn := &Snapshotter{S3: c.Session.S3, Account: id.Account, Region: c.Session.Region, Profile: c.Session.Profile, Now: c.Now}
+	sn := &Snapshotter{S3: c.API.S3, Account: id.Account, Region: c.Region, Profile: c.Profile, Now: c.Now}
 	items, err := sn.Snapshot(ctx, bucket)
 	if err != nil {
 		return nil, err
@@ -186,9 +198,9 @@ func (c *Cloud) changeRegions(ctx context.Context, q app.ChangeQuery) []string {
 	if len(regions) > 0 {
 		return regions
 	}
-	add(c.Session.Region)
+	add(c.Region)
 	if q.Bucket != "" {
-		if r, err := BucketRegion(ctx, c.Session.S3, q.Bucket, ""); err == nil {
+		if r, err := BucketRegion(ctx, c.API.S3, q.Bucket, ""); err == nil {
 			add(r)
 		}
 	}
@@ -226,7 +238,7 @@ func (c *Cloud) AccessChanges(ctx context.Context, q app.ChangeQuery, progress a
 	if lim == nil {
 		lim = &Limiter{}
 	}
-	tl := &TrailLookup{API: c.Session.CloudTrail, Limiter: lim, Profile: c.Session.Profile, Now: func() time.Time { return now }}
+	tl := &TrailLookup{API: c.API.CloudTrail, Limiter: lim, Profile: c.Profile, Now: func() time.Time { return now }}
 	total, done := len(regions)*len(AccessChangeEvents), 0
 	events, _, err := tl.LookupAccessChanges(ctx, tq, func(string, string, int) {
 		done++

@@ -46,7 +46,7 @@ func TestCloudCheckBucket(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, k.id.Account, id.Account)
 	assert.Equal(t, k.id.ARN, id.ARN)
-	assert.Equal(t, "eu-west-1", c.Session.Region, "the profile's region is used")
+	assert.Equal(t, "eu-west-1", c.Region, "the profile's region is used")
 
 	rep, err := c.CheckBucket(ctx, bucket)
 	require.NoError(t, err)

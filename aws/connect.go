@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/macie2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
@@ -176,4 +178,10 @@ func explainConfig(err error, profile string) error {
 	}
 	return &Error{Kind: KindConfig, Err: err,
 		Message: fmt.Sprintf("Could not read the AWS configuration for %s: %v", profileWords(profile), err)}
+}
+
+// Clients are the session's SDK clients as the APIs the checks take.
+func (s *Session) Clients() Clients {
+	return Clients{S3: s.S3, Control: s.Control, IAM: iam.NewFromConfig(s.Config), EC2: ec2.NewFromConfig(s.Config),
+		STS: s.STS, CloudTrail: s.CloudTrail, Analyzer: s.Analyzer, Macie: s.Macie, Athena: s.Athena}
 }

@@ -251,7 +251,7 @@ func (c *Cloud) FindData(ctx context.Context, q app.DataQuery, progress app.Prog
 	if err != nil {
 		return app.DataReport{}, err
 	}
-	ds := &DataSearch{API: c.Session.S3, Account: id.Account, Region: c.Session.Region, Profile: c.Session.Profile, Concurrency: c.Concurrency, Now: c.Now}
+	ds := &DataSearch{API: c.API.S3, Account: id.Account, Region: c.Region, Profile: c.Profile, Concurrency: c.Concurrency, Now: c.Now}
 	rep, kept, findErr := ds.Find(ctx, q, progress)
 	if len(kept) == 0 && findErr != nil {
 		return rep, findErr
@@ -267,7 +267,7 @@ func (c *Cloud) FindData(ctx context.Context, q app.DataQuery, progress app.Prog
 	rep.Items = []app.Collected{{
 		Title: title, Kind: app.EvidenceAWSResponse, MediaType: "application/json", FileName: "data-search.json",
 		CollectedAt: c.now(), Data: data,
-		Source: source(id.Account, c.Session.Region, "ListBuckets, then per bucket ListObjectsV2 (Prefix) and GetBucketTagging",
+		Source: source(id.Account, c.Region, "ListBuckets, then per bucket ListObjectsV2 (Prefix) and GetBucketTagging",
 			map[string]string{"Prefix": rep.Key, "MaxKeysPerBucket": fmt.Sprint(rep.MaxKeys)}),
 	}}
 	return rep, findErr

@@ -189,13 +189,13 @@ func (c *Cloud) Insights(ctx context.Context, q app.InsightQuery, progress app.P
 	start, end, note := lookupWindow(q.Since, q.Until, now)
 	regions := cleanRegions(q.Regions)
 	if len(regions) == 0 {
-		regions = cleanRegions([]string{c.Session.Region, "us-east-1"})
+		regions = cleanRegions([]string{c.Region, "us-east-1"})
 	}
 	lim := c.Limiter
 	if lim == nil {
 		lim = &Limiter{}
 	}
-	tl := &TrailLookup{API: c.Session.CloudTrail, Limiter: lim, Profile: c.Session.Profile, Now: func() time.Time { return now }}
+	tl := &TrailLookup{API: c.API.CloudTrail, Limiter: lim, Profile: c.Profile, Now: func() time.Time { return now }}
 	done := 0
 	events, err := tl.LookupInsights(ctx, TrailQuery{Start: start, End: end, Regions: regions}, func(string, string, int) {
 		done++

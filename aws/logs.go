@@ -57,15 +57,14 @@ type LogCopier struct {
 // DownloadLogs copies a prefix of a log bucket into a folder
 // (app.LogDownloader), from the bucket's own region.
 func (c *Cloud) DownloadLogs(ctx context.Context, req app.LogDownload, progress func(app.LogDownloadProgress)) (app.LogDownloadResult, error) {
-	s := c.Session
-	region := s.Region
-	if !s.CustomEndpoint {
+	region := c.Region
+	if !c.CustomEndpoint {
 		// A log bucket often lives in another region than the profile's
 		// (one central log account); S3 redirects instead of answering.
 		// If the location cannot be read, the profile's region is tried.
-		region, _ = BucketRegion(ctx, s.S3, req.Bucket, s.Region)
+		region, _ = BucketRegion(ctx, c.API.S3, req.Bucket, c.Region)
 	}
-	lc := &LogCopier{API: s.S3, Region: region, Profile: s.Profile, Concurrency: req.Concurrency}
+	lc := &LogCopier{API: c.API.S3, Region: region, Profile: c.Profile, Concurrency: req.Concurrency}
 	return lc.Download(ctx, req, progress)
 }
 

@@ -42,13 +42,13 @@ func (c *Cloud) MacieSummary(ctx context.Context, q app.MacieQuery) (app.MacieRe
 	}
 	regions := cleanRegions(q.Regions)
 	if len(regions) == 0 {
-		regions = []string{c.Session.Region}
+		regions = []string{c.Region}
 	}
 	var rep app.MacieReport
 	var firstErr error
 	failed := 0
 	for _, region := range regions {
-		st, item, err := c.macieRegion(ctx, c.Session.Macie, id, region)
+		st, item, err := c.macieRegion(ctx, c.API.Macie, id, region)
 		col := collected(item, id.ARN)
 		col.Title = "Amazon Macie bucket statistics in " + region
 		if item.Status != StatusCollected {
@@ -85,7 +85,7 @@ func (c *Cloud) macieRegion(ctx context.Context, api MacieAPI, id Identity, regi
 			it.Data = errorJSON(it.Status, it.ErrorCode, st.Note)
 			return st, it, nil
 		}
-		e := Explain(err, c.Session.Profile)
+		e := Explain(err, c.Profile)
 		it.Status, it.Message = StatusFailed, e.Error()
 		it.Data = errorJSON(it.Status, it.ErrorCode, it.Message)
 		st.Note = "could not be read: " + e.Error()

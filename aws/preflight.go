@@ -34,7 +34,7 @@ func (c *Cloud) Preflight(ctx context.Context, bucket string) ([]app.PermissionC
 	if err != nil {
 		return nil, err
 	}
-	s := c.Session
+	s := c.API
 	probes := []preflightProbe{
 		{"s3:ListAllMyBuckets", "list the account's buckets, to scan them all", func(ctx context.Context) error {
 			_, err := s.S3.ListBuckets(ctx, &s3.ListBucketsInput{MaxBuckets: sdkaws.Int32(1)})
@@ -54,7 +54,7 @@ func (c *Cloud) Preflight(ctx context.Context, bucket string) ([]app.PermissionC
 		}},
 	}
 	if bucket != "" {
-		region, _ := BucketRegion(ctx, s.S3, bucket, s.Region)
+		region, _ := BucketRegion(ctx, s.S3, bucket, c.Region)
 		opt := forRegion(region)
 		probes = append(probes, preflightProbe{permissionFor("S3", "GetBucketLocation"), "find the region of bucket " + bucket, func(ctx context.Context) error {
 			_, err := s.S3.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: &bucket})
@@ -87,7 +87,7 @@ func (c *Cloud) Preflight(ctx context.Context, bucket string) ([]app.PermissionC
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, Explain(err, s.Profile)
+		return nil, Explain(err, c.Profile)
 	}
 	return out, nil
 }
@@ -102,7 +102,7 @@ func (c *Cloud) judgeProbe(pr preflightProbe, err error) app.PermissionCheck {
 	}
 	pc.OK = false
 	var e *Error
-	if !errors.As(Explain(err, c.Session.Profile), &e) {
+	if !errors.As(Explain(err, c.Profile), &e) {
 		pc.Problem = err.Error()
 		return pc
 	}
