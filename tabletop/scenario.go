@@ -119,6 +119,10 @@ type Bucket struct {
 	// Website is the index document of a static website; empty means none.
 	Website string   `yaml:"website"`
 	Objects []Object `yaml:"objects"`
+	// ObjectLock, Replication and Lifecycle: see scenario_s3.go.
+	ObjectLock  *ObjectLock     `yaml:"objectLock"`
+	Replication *Replication    `yaml:"replication"`
+	Lifecycle   []LifecycleRule `yaml:"lifecycle"`
 }
 
 // Object is one object key of a bucket.
@@ -135,6 +139,11 @@ type Object struct {
 	// DeleteMarker makes the current version a delete marker: the object
 	// no longer lists, but its versions remain.
 	DeleteMarker bool `yaml:"deleteMarker"`
+	// Body is the object's content (its size and ETag follow from it);
+	// without it the simulated S3 serves stand-in bytes of Size.
+	Body string `yaml:"body"`
+	// Restore is a restore of the archived object already requested.
+	Restore *Restore `yaml:"restore"`
 }
 
 // Version is an earlier version of an object.
@@ -143,6 +152,8 @@ type Version struct {
 	Size         int64     `yaml:"size"`
 	LastModified time.Time `yaml:"lastModified"`
 	DeleteMarker bool      `yaml:"deleteMarker"`
+	StorageClass string    `yaml:"storageClass"`
+	Body         string    `yaml:"body"`
 }
 
 // User is an IAM user.
@@ -611,6 +622,7 @@ func (sc *Scenario) validate(v *validator) {
 		sc.Caller.SourceIP = "198.51.100.10"
 	}
 	sc.validateBuckets(v)
+	sc.validateS3(v)
 	sc.validateIAM(v)
 	sc.validateEvents(v)
 }

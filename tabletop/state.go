@@ -130,6 +130,7 @@ type world struct {
 	buckets    []*bucket
 	users      []*user
 	roles      []*role
+	jobs       []*batchJob // S3 Batch Operations jobs (api_control.go)
 }
 
 type bucket struct {
@@ -139,6 +140,7 @@ type bucket struct {
 	ownership string
 	acl       aclState
 	objects   []*object // by key
+	s3        *bucketS3 // versions and configurations of the S3 API (api_s3.go)
 }
 
 type object struct {

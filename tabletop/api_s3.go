@@ -1,0 +1,1320 @@
+package tabletop
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"s3responder/aws"
+	"s3responder/exposure"
+)
+
+// s3API is the simulated account's S3: every call the aws package makes,
+// answered over the world as S3 answers it, refusals included (same error
+// codes and HTTP statuses), so the package's checks, plans and changes
+// cannot tell it from the real one.
+type s3API struct{ *backend }
+
+var _ aws.S3API = s3API{}
+
+// s3Version is one entry of a key's history: a version or a delete marker.
+type s3Version struct {
+	id       string // "null" for a version written without versioning
+	marker   bool
+	size     int64
+	etag     string // bare, as S3 computes it for a single-part upload
+	body     []byte // nil: stand-in bytes of size (a scenario's object)
+	modified time.Time
+	class    string
+	acl      aclState
+	meta     map[string]string
+	ctype    string
+	sse      string // the bucket's default encryption when it was written
+	kmsKey   string
+	// retainUntil is the Object Lock default retention it was written
+	// under; lockMode its mode.
+	retainUntil time.Time
+	lockMode    string
+	restore     *restoreState
+}
+
+// restoreState is a restore of an archived version: requested, done at
+// done, readable until expiry.
+type restoreState struct {
+	tier string
+	done time.Time
+	days int32
+}
+
+// expiry is when the restored copy goes: days after the restore is done,
+// rounded up to the next midnight UTC, as S3 does.
+func (r *restoreState) expiry() time.Time {
+	return r.done.Add(time.Duration(r.days) * 24 * time.Hour).UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+}
+
+// restoreOf returns the version's restore, nil once the copy expired.
+func (v *s3Version) restoreOf(now time.Time) *restoreState {
+	if v.restore == nil || !now.Before(v.restore.expiry()) {
+		return nil
+	}
+	return v.restore
+}
+
+// readable reports whether the version's bytes can be read now.
+func (v *s3Version) readable(now time.Time) bool {
+	if !archived(v.class) {
+		return true
+	}
+	r := v.restoreOf(now)
+	return r != nil && !now.Before(r.done)
+}
+
+// restoreHeader is HeadObject's x-amz-restore, "" without a restore.
+func (v *s3Version) restoreHeader(now time.Time) string {
+	r := v.restoreOf(now)
+	switch {
+	case r == nil:
+		return ""
+	case now.Before(r.done):
+		return `ongoing-request="true"`
+	}
+	return `ongoing-request="false", expiry-date="` + r.expiry().Format(http.TimeFormat) + `"`
+}
+
+// content returns the version's bytes.
+func (v *s3Version) content() []byte {
+	if v.body != nil {
+		return v.body
+	}
+	// Stand-in bytes, the same for the same version every time.
+	seed := []byte(v.etag)
+	out := make([]byte, v.size)
+	for i := range out {
+		out[i] = seed[i%len(seed)]
+	}
+	return out
+}
+
+// bucketS3 is what of a bucket only the S3 API reads and sets: its
+// configurations and every key's history.
+type bucketS3 struct {
+	versioning  string
+	encryption  s3types.ServerSideEncryptionConfiguration
+	lock        *ObjectLock
+	replication *Replication
+	lifecycle   []LifecycleRule
+	logging     *Logging
+	tags        map[string]string
+	website     string
+	keys        []string                // sorted
+	history     map[string][]*s3Version // newest first
+	seq         int
+}
+
+// sseS3 is the default encryption of every bucket without another
+// (SSE-S3): since January 2023 S3 has no unencrypted buckets, and
+// deleting a bucket's configuration goes back to it.
+func sseS3() s3types.ServerSideEncryptionConfiguration {
+	return s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{{
+		ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAes256},
+		BucketKeyEnabled:                   sdkaws.Bool(false)}}}
+}
+
+// s3State returns the bucket's S3 state, built from the scenario on
+// first use. The caller holds be.mu.
+func (be *backend) s3State(b *bucket) *bucketS3 {
+	if b.s3 != nil {
+		return b.s3
+	}
+	spec, owner := b.spec, be.sc.CanonicalID
+	bs := &bucketS3{versioning: spec.Versioning, encryption: sseS3(), lock: spec.ObjectLock, replication: spec.Replication,
+		lifecycle: spec.Lifecycle, logging: spec.Logging, tags: maps.Clone(spec.Tags), website: spec.Website,
+		history: map[string][]*s3Version{}}
+	if e := spec.Encryption; e != nil {
+		d := &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryption(e.Algorithm)}
+		if e.KMSKeyID != "" {
+			d.KMSMasterKeyID = sdkaws.String(e.KMSKeyID)
+		}
+		bs.encryption = s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: d, BucketKeyEnabled: sdkaws.Bool(e.BucketKey)}}}
+	}
+	for i := range spec.Objects {
+		o := &spec.Objects[i]
+		cur := &s3Version{id: "null", marker: o.DeleteMarker, size: o.Size, modified: o.LastModified, class: o.StorageClass,
+			acl: buildACL(o.ACL, o.Grants, owner)}
+		if spec.Versioning != "" {
+			cur.id = versionID(spec.Name, o.Key, -1)
+		}
+		if o.Restore != nil {
+			cur.restore = &restoreState{tier: o.Restore.Tier, done: o.Restore.Requested.Add(restoreTime(o.StorageClass, o.Restore.Tier)), days: o.Restore.Days}
+		}
+		h := []*s3Version{be.fill(bs, spec.Name, o.Key, cur, o.Body)}
+		older := slices.Clone(o.Versions)
+		slices.SortStableFunc(older, func(x, y Version) int { return y.LastModified.Compare(x.LastModified) })
+		for _, v := range older {
+			h = append(h, be.fill(bs, spec.Name, o.Key, &s3Version{id: v.VersionID, marker: v.DeleteMarker, size: v.Size,
+				modified: v.LastModified, class: v.StorageClass, acl: buildACL("", nil, owner)}, v.Body))
+		}
+		bs.history[o.Key] = h
+		bs.keys = append(bs.keys, o.Key)
+	}
+	slices.Sort(bs.keys)
+	b.s3 = bs
+	return bs
+}
+
+// fill completes a scenario's version: its body, ETag and encryption.
+func (be *backend) fill(bs *bucketS3, bucket, key string, v *s3Version, body string) *s3Version {
+	if v.marker {
+		v.size, v.class = 0, ""
+		return v
+	}
+	if body != "" {
+		v.body = []byte(body)
+		v.etag = bodyETag(body)
+	} else {
+		sum := md5.Sum(fmt.Appendf(nil, "tabletop %s/%s %s %d", bucket, key, v.id, v.size))
+		v.etag = hex.EncodeToString(sum[:])
+	}
+	v.sse, v.kmsKey = encryptionOf(bs.encryption)
+	return v
+}
+
+func encryptionOf(c s3types.ServerSideEncryptionConfiguration) (string, string) {
+	if len(c.Rules) == 0 || c.Rules[0].ApplyServerSideEncryptionByDefault == nil {
+		return "", ""
+	}
+	d := c.Rules[0].ApplyServerSideEncryptionByDefault
+	return string(d.SSEAlgorithm), sdkaws.ToString(d.KMSMasterKeyID)
+}
+
+// s3Err is a refusal of simulated S3.
+func s3Err(op string, status int, code, msg string) error { return apiError("S3", op, status, code, msg) }
+
+// withHeader adds a response header to a refusal, as S3 sends
+// x-amz-delete-marker with the 404 of a key hidden by a delete marker.
+func withHeader(err error, name, value string) error {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.Response != nil {
+		re.Response.Header.Set(name, value)
+	}
+	return err
+}
+
+func noSuchBucket(op string) error {
+	return s3Err(op, http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist")
+}
+
+// lookup finds a bucket and its S3 state. The caller holds be.mu.
+func (be *backend) lookup(op string, name *string) (*bucket, *bucketS3, error) {
+	for _, b := range be.w.buckets {
+		if b.spec.Name == sdkaws.ToString(name) {
+			return b, be.s3State(b), nil
+		}
+	}
+	return nil, nil, noSuchBucket(op)
+}
+
+// current returns a key's newest entry, nil when the key has none.
+func (bs *bucketS3) current(key string) *s3Version {
+	if h := bs.history[key]; len(h) > 0 {
+		return h[0]
+	}
+	return nil
+}
+
+// version finds one entry of a key by id.
+func (bs *bucketS3) version(key, id string) *s3Version {
+	for _, v := range bs.history[key] {
+		if v.id == id {
+			return v
+		}
+	}
+	return nil
+}
+
+// newID makes the id of a new version: 32 characters, unique in the
+// bucket, the same in every run of the same exercise.
+func (bs *bucketS3) newID(bucket, key string) string {
+	bs.seq++
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s/%s new %d", bucket, key, bs.seq))
+	return base64.RawURLEncoding.EncodeToString(sum[:24])[:32]
+}
+
+// add writes a new entry on top of a key's history, as the bucket's
+// versioning decides: a new version id when Enabled; the "null" entry
+// replaced when Suspended; the whole object replaced when never enabled.
+func (bs *bucketS3) add(bucket, key string, v *s3Version) {
+	h := bs.history[key]
+	switch bs.versioning {
+	case "Enabled":
+		v.id = bs.newID(bucket, key)
+	case "Suspended":
+		v.id = "null"
+		h = slices.DeleteFunc(slices.Clone(h), func(o *s3Version) bool { return o.id == "null" })
+	default:
+		v.id = "null"
+		h = nil
+	}
+	bs.history[key] = append([]*s3Version{v}, h...)
+	if i, ok := slices.BinarySearch(bs.keys, key); !ok {
+		bs.keys = slices.Insert(bs.keys, i, key)
+	}
+}
+
+// remove deletes one entry of a key for good.
+func (bs *bucketS3) remove(key, id string) {
+	h := slices.DeleteFunc(slices.Clone(bs.history[key]), func(o *s3Version) bool { return o.id == id })
+	if len(h) > 0 {
+		bs.history[key] = h
+		return
+	}
+	delete(bs.history, key)
+	if i, ok := slices.BinarySearch(bs.keys, key); ok {
+		bs.keys = slices.Delete(bs.keys, i, i+1)
+	}
+}
+
+// stamp sets what a bucket gives every version written to it: its time,
+// default encryption and Object Lock retention.
+func (be *backend) stamp(bs *bucketS3, v *s3Version) {
+	v.modified = be.now().UTC().Truncate(time.Second)
+	v.sse, v.kmsKey = encryptionOf(bs.encryption)
+	if l := bs.lock; l != nil && l.Mode != "" {
+		v.lockMode = l.Mode
+		v.retainUntil = v.modified.AddDate(int(l.Years), 0, int(l.Days))
+	}
+}
+
+// write adds a version to a key and replicates it when the bucket's
+// replication covers the key. The caller holds be.mu.
+func (be *backend) write(b *bucket, bs *bucketS3, key string, v *s3Version) {
+	be.stamp(bs, v)
+	bs.add(b.spec.Name, key, v)
+	r := bs.replication
+	if r == nil || v.marker || !strings.HasPrefix(key, r.Prefix) {
+		return
+	}
+	for _, d := range be.w.buckets {
+		if d.spec.Name == r.Destination {
+			ds := be.s3State(d)
+			cp := *v
+			if r.StorageClass != "" {
+				cp.class = r.StorageClass
+			}
+			cp.restore = nil
+			be.stamp(ds, &cp)
+			ds.add(d.spec.Name, key, &cp)
+		}
+	}
+}
+
+func quoted(etag string) *string { return sdkaws.String(`"` + etag + `"`) }
+
+func (a s3API) GetBucketLocation(_ context.Context, in *s3.GetBucketLocationInput, _ ...func(*s3.Options)) (*s3.GetBucketLocationOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b, _, err := a.lookup("GetBucketLocation", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	loc := b.spec.Region
+	if loc == "us-east-1" {
+		loc = "" // S3 says nothing for its first region
+	}
+	return &s3.GetBucketLocationOutput{LocationConstraint: s3types.BucketLocationConstraint(loc)}, nil
+}
+
+func (a s3API) ListBuckets(_ context.Context, in *s3.ListBucketsInput, _ ...func(*s3.Options)) (*s3.ListBucketsOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := &s3.ListBucketsOutput{Owner: &s3types.Owner{ID: sdkaws.String(a.sc.CanonicalID)}, Prefix: in.Prefix}
+	for _, b := range a.w.buckets {
+		if !strings.HasPrefix(b.spec.Name, sdkaws.ToString(in.Prefix)) {
+			continue
+		}
+		if r := sdkaws.ToString(in.BucketRegion); r != "" && r != b.spec.Region {
+			continue
+		}
+		out.Buckets = append(out.Buckets, s3types.Bucket{Name: sdkaws.String(b.spec.Name), CreationDate: sdkaws.Time(b.spec.Created), BucketRegion: sdkaws.String(b.spec.Region)})
+	}
+	slices.SortFunc(out.Buckets, func(x, y s3types.Bucket) int { return strings.Compare(*x.Name, *y.Name) })
+	return out, nil
+}
+
+// Bucket policy.
+
+func (a s3API) GetBucketPolicy(_ context.Context, in *s3.GetBucketPolicyInput, _ ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b, _, err := a.lookup("GetBucketPolicy", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b.policy == "" {
+		return nil, s3Err("GetBucketPolicy", http.StatusNotFound, "NoSuchBucketPolicy", "The bucket policy does not exist")
+	}
+	return &s3.GetBucketPolicyOutput{Policy: sdkaws.String(b.policy)}, nil
+}
+
+func (a s3API) PutBucketPolicy(_ context.Context, in *s3.PutBucketPolicyInput, _ ...func(*s3.Options)) (*s3.PutBucketPolicyOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	const op = "PutBucketPolicy"
+	b, _, err := a.lookup(op, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	doc := strings.TrimSpace(sdkaws.ToString(in.Policy))
+	if !strings.HasPrefix(doc, "{") {
+		return nil, s3Err(op, http.StatusBadRequest, "MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'")
+	}
+	if len(doc) > 20*1024 {
+		return nil, s3Err(op, http.StatusBadRequest, "PolicyTooLarge", "Policy exceeds the maximum allowed document size.")
+	}
+	res, err := exposure.EvaluatePolicy(doc, "")
+	if err != nil {
+		return nil, s3Err(op, http.StatusBadRequest, "MalformedPolicy", err.Error())
+	}
+	if res.Public && a.w.effective(b).BlockPublicPolicy {
+		return nil, s3Err(op, http.StatusForbidden, "AccessDenied", "Access Denied")
+	}
+	b.policy = string(compact(doc))
+	return &s3.PutBucketPolicyOutput{}, nil
+}
+
+func (a s3API) DeleteBucketPolicy(_ context.Context, in *s3.DeleteBucketPolicyInput, _ ...func(*s3.Options)) (*s3.DeleteBucketPolicyOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b, _, err := a.lookup("DeleteBucketPolicy", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	b.policy = ""
+	return &s3.DeleteBucketPolicyOutput{}, nil
+}
+
+// GetBucketPolicyStatus judges the policy alone, as S3 does: Block Public
+// Access does not change the answer.
+func (a s3API) GetBucketPolicyStatus(_ context.Context, in *s3.GetBucketPolicyStatusInput, _ ...func(*s3.Options)) (*s3.GetBucketPolicyStatusOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	const op = "GetBucketPolicyStatus"
+	b, _, err := a.lookup(op, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b.policy == "" {
+		return nil, s3Err(op, http.StatusNotFound, "NoSuchBucketPolicy", "The bucket policy does not exist")
+	}
+	res, err := exposure.EvaluatePolicy(b.policy, a.sc.Account)
+	if err != nil {
+		return nil, s3Err(op, http.StatusInternalServerError, "InternalError", err.Error())
+	}
+	return &s3.GetBucketPolicyStatusOutput{PolicyStatus: &s3types.PolicyStatus{IsPublic: sdkaws.Bool(res.Public)}}, nil
+}
+
+// ACLs.
+
+func aclOutput(st aclState) (*s3types.Owner, []s3types.Grant) {
+	grants := []s3types.Grant{}
+	for _, g := range st.Grants {
+		ge := &s3types.Grantee{Type: s3types.Type(g.Grantee.Type)}
+		if g.Grantee.ID != "" {
+			ge.ID = sdkaws.String(g.Grantee.ID)
+		}
+		if g.Grantee.URI != "" {
+			ge.URI = sdkaws.String(g.Grantee.URI)
+		}
+		if g.Grantee.EmailAddress != "" {
+			ge.EmailAddress = sdkaws.String(g.Grantee.EmailAddress)
+		}
+		grants = append(grants, s3types.Grant{Grantee: ge, Permission: s3types.Permission(g.Permission)})
+	}
+	return &s3types.Owner{ID: sdkaws.String(st.Owner.ID)}, grants
+}
+
+// aclInput reads the ACL of a Put...Acl call: a canned ACL or a whole
+// access control policy.
+func (be *backend) aclInput(op, canned string, p *s3types.AccessControlPolicy) (aclState, error) {
+	switch {
+	case canned != "" && p != nil:
+		return aclState{}, s3Err(op, http.StatusBadRequest, "InvalidRequest", "Specifying both Canned ACLs and Header Grants is not allowed")
+	case canned != "":
+		if !slices.Contains(cannedACLs, canned) {
+			return aclState{}, s3Err(op, http.StatusBadRequest, "InvalidArgument", "Invalid canned ACL "+canned)
+		}
+		return buildACL(canned, nil, be.sc.CanonicalID), nil
+	case p == nil || p.Owner == nil || sdkaws.ToString(p.Owner.ID) == "":
+		return aclState{}, s3Err(op, http.StatusBadRequest, "MalformedACLError", "The XML you provided was not well-formed or did not validate against our published schema")
+	}
+	st := aclState{Owner: aclOwner{ID: sdkaws.ToString(p.Owner.ID)}, Grants: []aclGrant{}}
+	for _, g := range p.Grants {
+		if g.Grantee == nil || !slices.Contains(permissions, string(g.Permission)) {
+			return aclState{}, s3Err(op, http.StatusBadRequest, "MalformedACLError", "The XML you provided was not well-formed or did not validate against our published schema")
+		}
+		st.Grants = append(st.Grants, aclGrant{Permission: string(g.Permission), Grantee: aclGrantee{Type: string(g.Grantee.Type),
+			ID: sdkaws.ToString(g.Grantee.ID), URI: sdkaws.ToString(g.Grantee.URI), EmailAddress: sdkaws.ToString(g.Grantee.EmailAddress)}})
+	}
+	sortGrants(st.Grants)
+	return st, nil
+}
+
+// checkACLWrite refuses what S3 refuses of a new ACL: any ACL on a bucket
+// whose ACLs are disabled, a public one under BlockPublicAcls, and an
+// owner other than the bucket's.
+func (be *backend) checkACLWrite(op string, b *bucket, st aclState) error {
+	if b.ownership == exposure.OwnershipEnforced {
+		return s3Err(op, http.StatusBadRequest, "AccessControlListNotSupported", "The bucket does not allow ACLs")
+	}
+	if st.Owner.ID != be.sc.CanonicalID {
+		return s3Err(op, http.StatusForbidden, "AccessDenied", "Access Denied")
+	}
+	if be.w.effective(b).BlockPublicAcls {
+		for _, g := range st.Grants {
+			if g.Grantee.URI == allUsersURI || g.Grantee.URI == authUsersURI {
+				return s3Err(op, http.StatusForbidden, "AccessDenied", "Access Denied")
+			}
+		}
+	}
+	return nil
+}
+
+func (a s3API) GetBucketAcl(_ context.Context, in *s3.GetBucketAclInput, _ ...func(*s3.Options)) (*s3.GetBucketAclOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b, _, err := a.lookup("GetBucketAcl", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	owner, grants := aclOutput(b.acl)
+	return &s3.GetBucketAclOutput{Owner: owner, Grants: grants}, nil
+}
+
+func (a s3API) PutBucketAcl(_ context.Context, in *s3.PutBucketAclInput, _ ...func(*s3.Options)) (*s3.PutBucketAclOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	const op = "PutBucketAcl"
+	b, _, err := a.lookup(op, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	st, err := a.aclInput(op, string(in.ACL), in.AccessControlPolicy)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkACLWrite(op, b, st); err != nil {
+		return nil, err
+	}
+	b.acl = st
+	return &s3.PutBucketAclOutput{}, nil
+}
+
+// objectEntry finds the entry an object call addresses: the version
+// named, or the current one. A current delete marker is S3's 404 with
+// x-amz-delete-marker; a marker named by id is 405.
+func (a s3API) objectEntry(op string, bs *bucketS3, key, versionID *string, notFound string) (*s3Version, error) {
+	k := sdkaws.ToString(key)
+	if id := sdkaws.ToString(versionID); id != "" {
+		v := bs.version(k, id)
+		if v == nil {
+			if notFound == "NotFound" {
+				return nil, s3Err(op, http.StatusNotFound, "NotFound", "Not Found")
+			}
+			return nil, s3Err(op, http.StatusNotFound, "NoSuchVersion", "The specified version does not exist.")
+		}
+		if v.marker {
+			err := s3Err(op, http.StatusMethodNotAllowed, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+			return nil, withHeader(withHeader(err, "X-Amz-Delete-Marker", "true"), "X-Amz-Version-Id", v.id)
+		}
+		return v, nil
+	}
+	v := bs.current(k)
+	if v == nil {
+		msg := "The specified key does not exist."
+		if notFound == "NotFound" {
+			msg = "Not Found"
+		}
+		return nil, s3Err(op, http.StatusNotFound, notFound, msg)
+	}
+	if v.marker {
+		msg := "The specified key does not exist."
+		if notFound == "NotFound" {
+			msg = "Not Found"
+		}
+		err := s3Err(op, http.StatusNotFound, notFound, msg)
+		return nil, withHeader(withHeader(err, "X-Amz-Delete-Marker", "true"), "X-Amz-Version-Id", v.id)
+	}
+	return v, nil
+}
+
+func (a s3API) GetObjectAcl(_ context.Context, in *s3.GetObjectAclInput, _ ...func(*s3.Options)) (*s3.GetObjectAclOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	const op = "GetObjectAcl"
+	_, bs, err := a.lookup(op, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	v, err := a.objectEntry(op, bs, in.Key, in.VersionId, "NoSuchKey")
+	if err != nil {
+		return nil, err
+	}
+	owner, grants := aclOutput(v.acl)
+	return &s3.GetObjectAclOutput{Owner: owner, Grants: grants}, nil
+}
+
+func (a s3API) PutObjectAcl(_ context.Context, in *s3.PutObjectAclInput, _ ...func(*s3.Options)) (*s3.PutObjectAclOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	const op = "PutObjectAcl"
+	b, bs, err := a.lookup(op, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	v, err := a.objectEntry(op, bs, in.Key, in.VersionId, "NoSuchKey")
+	if err != nil {
+		return nil, err
+	}
+	st, err := a.aclInput(op, string(in.ACL), in.AccessControlPolicy)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkACLWrite(op, b, st); err != nil {
+		return nil, err
+	}
+	v.acl = st
+	return &s3.PutObjectAclOutput{}, nil
+}
+
+// Block Public Access and ownership.
+
+func (a s3API) GetPublicAccessBlock(_ context.Context, in *s3.GetPublicAccessBlockInput, _ ...func(*s3.Options)) (*s3.GetPublicAccessBlockOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b, _, err := a.lookup("GetPublicAccessBlock", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b.bpa == nil {
+		return nil, s3Err("GetPublicAccessBlock", http.StatusNotFound, "NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found")
+	}
+	return &s3.GetPublicAccessBlockOutput{PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
+		BlockPublicAcls: sdkaws.Bool(b.bpa.BlockPublicAcls), IgnorePublicAcls: sdkaws.Bool(b.bpa.IgnorePublicAcls),
+		BlockPublicPolicy: sdkaws.Bool(b.bpa.BlockPublicPolicy), RestrictPublicBuckets: sdkaws.Bool(b.bpa.RestrictPublicBuckets)}}, nil
+}
+
+func (a s3API) PutPublicAccessBlock(_ context.Context, in *s3.PutPublicAccessBlockInput, _ ...func(*s3.Options)) (*s3.PutPublicAccessBlockOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b, _, err := a.lookup("PutPublicAccessBlock", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	c := in.PublicAccessBlockConfiguration
+	if c == nil {
+		return nil, s3Err("PutPublicAccessBlock", http.StatusBadRequest, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+	}
+	b.bpa = &bpaState{sdkaws.ToBool(c.BlockPublicAcls), sdkaws.ToBool(c.IgnorePublicAcls), sdkaws.ToBool(c.BlockPublicPolicy), sdkaws.ToBool(c.RestrictPublicBuckets)}
+	return &s3.PutPublicAccessBlockOutput{}, nil
+}
+
+func (a s3API) DeletePublicAccessBlock(_ context.Context, in *s3.DeletePublicAccessBlockInput, _ ...func(*s3.Options)) (*s3.DeletePublicAccessBlockOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b, _, err := a.lookup("DeletePublicAccessBlock", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	b.bpa = nil
+	return &s3.DeletePublicAccessBlockOutput{}, nil
+}
+
+func (a s3API) GetBucketOwnershipControls(_ context.Context, in *s3.GetBucketOwnershipControlsInput, _ ...func(*s3.Options)) (*s3.GetBucketOwnershipControlsOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b, _, err := a.lookup("GetBucketOwnershipControls", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b.ownership == "" {
+		return nil, s3Err("GetBucketOwnershipControls", http.StatusNotFound, "OwnershipControlsNotFoundError", "The bucket ownership controls were not found")
+	}
+	return &s3.GetBucketOwnershipControlsOutput{OwnershipControls: &s3types.OwnershipControls{
+		Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: s3types.ObjectOwnership(b.ownership)}}}}, nil
+}
+
+// Encryption, versioning, Object Lock.
+
+func (a s3API) GetBucketEncryption(_ context.Context, in *s3.GetBucketEncryptionInput, _ ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, bs, err := a.lookup("GetBucketEncryption", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	cfg := bs.encryption
+	cfg.Rules = slices.Clone(cfg.Rules)
+	return &s3.GetBucketEncryptionOutput{ServerSideEncryptionConfiguration: &cfg}, nil
+}
+
+func (a s3API) PutBucketEncryption(_ context.Context, in *s3.PutBucketEncryptionInput, _ ...func(*s3.Options)) (*s3.PutBucketEncryptionOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	const op = "PutBucketEncryption"
+	_, bs, err := a.lookup(op, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	cfg := in.ServerSideEncryptionConfiguration
+	if cfg == nil || len(cfg.Rules) != 1 || cfg.Rules[0].ApplyServerSideEncryptionByDefault == nil {
+		return nil, s3Err(op, http.StatusBadRequest, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+	}
+	d := cfg.Rules[0].ApplyServerSideEncryptionByDefault
+	switch d.SSEAlgorithm {
+	case s3types.ServerSideEncryptionAes256:
+		if sdkaws.ToString(d.KMSMasterKeyID) != "" {
+			return nil, s3Err(op, http.StatusBadRequest, "InvalidArgument", "a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse")
+		}
+	case s3types.ServerSideEncryptionAwsKms, s3types.ServerSideEncryptionAwsKmsDsse:
+	default:
+		return nil, s3Err(op, http.StatusBadRequest, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+	}
+	rule := cfg.Rules[0]
+	rule.BucketKeyEnabled = sdkaws.Bool(sdkaws.ToBool(rule.BucketKeyEnabled))
+	def := *d
+	rule.ApplyServerSideEncryptionByDefault = &def
+	bs.encryption = s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{rule}}
+	return &s3.PutBucketEncryptionOutput{}, nil
+}
+
+// DeleteBucketEncryption goes back to SSE-S3, as S3 does.
+func (a s3API) DeleteBucketEncryption(_ context.Context, in *s3.DeleteBucketEncryptionInput, _ ...func(*s3.Options)) (*s3.DeleteBucketEncryptionOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, bs, err := a.lookup("DeleteBucketEncryption", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	bs.encryption = sseS3()
+	return &s3.DeleteBucketEncryptionOutput{}, nil
+}
+
+func (a s3API) GetBucketVersioning(_ context.Context, in *s3.GetBucketVersioningInput, _ ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, bs, err := a.lookup("GetBucketVersioning", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	return &s3.GetBucketVersioningOutput{Status: s3types.BucketVersioningStatus(bs.versioning)}, nil
+}
+
+func (a s3API) PutBucketVersioning(_ context.Context, in *s3.PutBucketVersioningInput, _ ...func(*s3.Options)) (*s3.PutBucketVersioningOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	const op = "PutBucketVersioning"
+	_, bs, err := a.lookup(op, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	cfg := in.VersioningConfiguration
+	if cfg == nil || (cfg.Status != s3types.BucketVersioningStatusEnabled && cfg.Status != s3types.BucketVersioningStatusSuspended) {
+		return nil, s3Err(op, http.StatusBadRequest, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+	}
+	if cfg.MFADelete != "" && sdkaws.ToString(in.MFA) == "" {
+		return nil, s3Err(op, http.StatusForbidden, "AccessDenied", "Mfa Authentication must be used for this request")
+	}
+	if bs.lock != nil && cfg.Status == s3types.BucketVersioningStatusSuspended {
+		return nil, s3Err(op, http.StatusConflict, "InvalidBucketState", "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
+	}
+	bs.versioning = string(cfg.Status)
+	return &s3.PutBucketVersioningOutput{}, nil
+}
+
+func (a s3API) GetObjectLockConfiguration(_ context.Context, in *s3.GetObjectLockConfigurationInput, _ ...func(*s3.Options)) (*s3.GetObjectLockConfigurationOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, bs, err := a.lookup("GetObjectLockConfiguration", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if bs.lock == nil {
+		return nil, s3Err("GetObjectLockConfiguration", http.StatusNotFound, "ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket")
+	}
+	cfg := &s3types.ObjectLockConfiguration{ObjectLockEnabled: s3types.ObjectLockEnabledEnabled}
+	if l := bs.lock; l.Mode != "" {
+		r := &s3types.DefaultRetention{Mode: s3types.ObjectLockRetentionMode(l.Mode)}
+		if l.Days > 0 {
+			r.Days = sdkaws.Int32(l.Days)
+		} else {
+			r.Years = sdkaws.Int32(l.Years)
+		}
+		cfg.Rule = &s3types.ObjectLockRule{DefaultRetention: r}
+	}
+	return &s3.GetObjectLockConfigurationOutput{ObjectLockConfiguration: cfg}, nil
+}
+
+// Configurations the snapshot reads.
+
+func (a s3API) GetBucketLifecycleConfiguration(_ context.Context, in *s3.GetBucketLifecycleConfigurationInput, _ ...func(*s3.Options)) (*s3.GetBucketLifecycleConfigurationOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, bs, err := a.lookup("GetBucketLifecycleConfiguration", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if len(bs.lifecycle) == 0 {
+		return nil, s3Err("GetBucketLifecycleConfiguration", http.StatusNotFound, "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist")
+	}
+	out := &s3.GetBucketLifecycleConfigurationOutput{}
+	for _, r := range bs.lifecycle {
+		rule := s3types.LifecycleRule{ID: sdkaws.String(r.ID), Status: s3types.ExpirationStatus(r.Status), Filter: &s3types.LifecycleRuleFilter{Prefix: sdkaws.String(r.Prefix)}}
+		if r.TransitionDays > 0 {
+			rule.Transitions = []s3types.Transition{{Days: sdkaws.Int32(r.TransitionDays), StorageClass: s3types.TransitionStorageClass(r.TransitionClass)}}
+		}
+		if r.ExpirationDays > 0 {
+			rule.Expiration = &s3types.LifecycleExpiration{Days: sdkaws.Int32(r.ExpirationDays)}
+		}
+		if r.NoncurrentDays > 0 {
+			rule.NoncurrentVersionExpiration = &s3types.NoncurrentVersionExpiration{NoncurrentDays: sdkaws.Int32(r.NoncurrentDays)}
+		}
+		out.Rules = append(out.Rules, rule)
+	}
+	return out, nil
+}
+
+func (a s3API) GetBucketLogging(_ context.Context, in *s3.GetBucketLoggingInput, _ ...func(*s3.Options)) (*s3.GetBucketLoggingOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, bs, err := a.lookup("GetBucketLogging", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	out := &s3.GetBucketLoggingOutput{}
+	if l := bs.logging; l != nil {
+		out.LoggingEnabled = &s3types.LoggingEnabled{TargetBucket: sdkaws.String(l.TargetBucket), TargetPrefix: sdkaws.String(l.TargetPrefix)}
+	}
+	return out, nil
+}
+
+func (a s3API) GetBucketReplication(_ context.Context, in *s3.GetBucketReplicationInput, _ ...func(*s3.Options)) (*s3.GetBucketReplicationOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, bs, err := a.lookup("GetBucketReplication", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	r := bs.replication
+	if r == nil {
+		return nil, s3Err("GetBucketReplication", http.StatusNotFound, "ReplicationConfigurationNotFoundError", "The replication configuration was not found")
+	}
+	dest := &s3types.Destination{Bucket: sdkaws.String("arn:aws:s3:::" + r.Destination)}
+	if r.StorageClass != "" {
+		dest.StorageClass = s3types.StorageClass(r.StorageClass)
+	}
+	return &s3.GetBucketReplicationOutput{ReplicationConfiguration: &s3types.ReplicationConfiguration{Role: sdkaws.String(r.Role),
+		Rules: []s3types.ReplicationRule{{ID: sdkaws.String("replica"), Priority: sdkaws.Int32(1), Status: s3types.ReplicationRuleStatusEnabled,
+			Filter:                  &s3types.ReplicationRuleFilter{Prefix: sdkaws.String(r.Prefix)},
+			DeleteMarkerReplication: &s3types.DeleteMarkerReplication{Status: s3types.DeleteMarkerReplicationStatusDisabled},
+			Destination:             dest}}}}, nil
+}
+
+func (a s3API) GetBucketWebsite(_ context.Context, in *s3.GetBucketWebsiteInput, _ ...func(*s3.Options)) (*s3.GetBucketWebsiteOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, bs, err := a.lookup("GetBucketWebsite", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if bs.website == "" {
+		return nil, s3Err("GetBucketWebsite", http.StatusNotFound, "NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration")
+	}
+	return &s3.GetBucketWebsiteOutput{IndexDocument: &s3types.IndexDocument{Suffix: sdkaws.String(bs.website)}}, nil
+}
+
+func (a s3API) GetBucketTagging(_ context.Context, in *s3.GetBucketTaggingInput, _ ...func(*s3.Options)) (*s3.GetBucketTaggingOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, bs, err := a.lookup("GetBucketTagging", in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if len(bs.tags) == 0 {
+		return nil, s3Err("GetBucketTagging", http.StatusNotFound, "NoSuchTagSet", "The TagSet does not exist")
+	}
+	out := &s3.GetBucketTaggingOutput{TagSet: []s3types.Tag{}}
+	for _, k := range sortedKeys(bs.tags) {
+		out.TagSet = append(out.TagSet, s3types.Tag{Key: sdkaws.String(k), Value: sdkaws.String(bs.tags[k])})
+	}
+	return out, nil
+}
+
+// Listings.
+
+// pageSize is a listing's MaxKeys: 1,000 at most, as S3 caps it.
+func pageSize(n *int32) int {
+	if n == nil || *n > 1000 {
+		return 1000
+	}
+	return int(max(*n, 0))
+}
+
+func (a s3API) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	const op = "ListObjectsV2"
+	b, bs, err := a.lookup(op, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	prefix, delim, limit := sdkaws.ToString(in.Prefix), sdkaws.ToString(in.Delimiter), pageSize(in.MaxKeys)
+	after := sdkaws.ToString(in.StartAfter)
+	if tok := sdkaws.ToString(in.ContinuationToken); tok != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(tok)
+		if err != nil {
+			return nil, s3Err(op, http.StatusBadRequest, "InvalidArgument", "The continuation token provided is incorrect")
+		}
+		after = max(after, string(raw))
+	}
+	out := &s3.ListObjectsV2Output{Name: sdkaws.String(b.spec.Name), Prefix: in.Prefix, Delimiter: in.Delimiter, MaxKeys: sdkaws.Int32(int32(limit)),
+		StartAfter: in.StartAfter, ContinuationToken: in.ContinuationToken, IsTruncated: sdkaws.Bool(false)}
+	n, last := 0, ""
+	seen := map[string]bool{}
+	for _, k := range bs.keys[firstAfter(bs.keys, after):] {
+		if !strings.HasPrefix(k, prefix) {
+			if k > prefix {
+				break
+			}
+			continue
+		}
+		v := bs.current(k)
+		if v == nil || v.marker {
+			continue
+		}
+		if delim != "" {
+			if i := strings.Index(k[len(prefix):], delim); i >= 0 {
+				cp := k[:len(prefix)+i+len(delim)]
+				if seen[cp] {
+					continue
+				}
+				if n == limit {
+					out.IsTruncated = sdkaws.Bool(true)
+					break
+				}
+				seen[cp] = true
+				out.CommonPrefixes = append(out.CommonPrefixes, s3types.CommonPrefix{Prefix: sdkaws.String(cp)})
+				n++
+				last = cp + "\U0010FFFF"
+				continue
+			}
+		}
+		if n == limit {
+			out.IsTruncated = sdkaws.Bool(true)
+			break
+		}
+		obj := s3types.Object{Key: sdkaws.String(k), LastModified: sdkaws.Time(v.modified), ETag: quoted(v.etag), Size: sdkaws.Int64(v.size),
+			StorageClass: s3types.ObjectStorageClass(v.class)}
+		if sdkaws.ToBool(in.FetchOwner) {
+			obj.Owner = &s3types.Owner{ID: sdkaws.String(v.acl.Owner.ID)}
+		}
+		out.Contents = append(out.Contents, obj)
+		n++
+		last = k
+	}
+	out.KeyCount = sdkaws.Int32(int32(n))
+	if *out.IsTruncated {
+		out.NextContinuationToken = sdkaws.String(base64.RawURLEncoding.EncodeToString([]byte(last)))
+	}
+	return out, nil
+}
+
+// firstAfter returns the position of the first key after after.
+func firstAfter(keys []string, after string) int {
+	i, ok := slices.BinarySearch(keys, after)
+	if ok {
+		i++
+	}
+	return i
+}
+
+func (a s3API) ListObjectVersions(_ context.Context, in *s3.ListObjectVersionsInput, _ ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	const op = "ListObjectVersions"
+	b, bs, err := a.lookup(op, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	prefix, limit := sdkaws.ToString(in.Prefix), pageSize(in.MaxKeys)
+	keyMarker, idMarker := sdkaws.ToString(in.KeyMarker), sdkaws.ToString(in.VersionIdMarker)
+	if idMarker != "" && keyMarker == "" {
+		return nil, s3Err(op, http.StatusBadRequest, "InvalidArgument", "A version-id marker cannot be specified without a key marker.")
+	}
+	out := &s3.ListObjectVersionsOutput{Name: sdkaws.String(b.spec.Name), Prefix: in.Prefix, KeyMarker: in.KeyMarker, VersionIdMarker: in.VersionIdMarker,
+		MaxKeys: sdkaws.Int32(int32(limit)), IsTruncated: sdkaws.Bool(false)}
+	start := firstAfter(bs.keys, keyMarker)
+	if idMarker != "" {
+		// The marker's own key goes on after its version.
+		start, _ = slices.BinarySearch(bs.keys, keyMarker)
+	}
+	n := 0
+	var lastKey, lastID string
+	owner := &s3types.Owner{ID: sdkaws.String(a.sc.CanonicalID)}
+outer:
+	for _, k := range bs.keys[start:] {
+		if !strings.HasPrefix(k, prefix) {
+			if k > prefix {
+				break
+			}
+			continue
+		}
+		h := bs.history[k]
+		if k == keyMarker && idMarker != "" {
+			i := slices.IndexFunc(h, func(v *s3Version) bool { return v.id == idMarker })
+			if i < 0 {
+				continue
+			}
+			h = h[i+1:]
+		}
+		for _, v := range h {
+			if n == limit {
+				out.IsTruncated = sdkaws.Bool(true)
+				out.NextKeyMarker, out.NextVersionIdMarker = sdkaws.String(lastKey), sdkaws.String(lastID)
+				break outer
+			}
+			latest := bs.history[k][0] == v
+			if v.marker {
+				out.DeleteMarkers = append(out.DeleteMarkers, s3types.DeleteMarkerEntry{Key: sdkaws.String(k), VersionId: sdkaws.String(v.id),
+					IsLatest: sdkaws.Bool(latest), LastModified: sdkaws.Time(v.modified), Owner: owner})
+			} else {
+				out.Versions = append(out.Versions, s3types.ObjectVersion{Key: sdkaws.String(k), VersionId: sdkaws.String(v.id),
+					IsLatest: sdkaws.Bool(latest), LastModified: sdkaws.Time(v.modified), ETag: quoted(v.etag), Size: sdkaws.Int64(v.size),
+					StorageClass: s3types.ObjectVersionStorageClass(v.class), Owner: owner})
+			}
+			n++
+			lastKey, lastID = k, v.id
+		}
+	}
+	return out, nil
+}
+
+// Objects.
+
+func (a s3API) HeadObject(_ context.Context, in *s3.HeadObjectInput, _ ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	const op = "HeadObject"
+	_, bs, err := a.lookup(op, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	v, err := a.objectEntry(op, bs, in.Key, in.VersionId, "NotFound")
+	if err != nil {
+		return nil, err
+	}
+	now := a.now()
+	out := &s3.HeadObjectOutput{AcceptRanges: sdkaws.String("bytes"), ContentLength: sdkaws.Int64(v.size), ContentType: sdkaws.String(v.ctype),
+		ETag: quoted(v.etag), LastModified: sdkaws.Time(v.modified), Metadata: maps.Clone(v.meta)}
+	if out.Metadata == nil {
+		out.Metadata = map[string]string{}
+	}
+	a.objectHeaders(bs, v, now, &out.VersionId, &out.StorageClass, &out.ServerSideEncryption, &out.SSEKMSKeyId)
+	if r := v.restoreHeader(now); r != "" {
+		out.Restore = sdkaws.String(r)
+	}
+	if !v.retainUntil.IsZero() {
+		out.ObjectLockMode = s3types.ObjectLockMode(v.lockMode)
+		out.ObjectLockRetainUntilDate = sdkaws.Time(v.retainUntil)
+	}
+	return out, nil
+}
+
+// objectHeaders fills what HeadObject and GetObject say alike: the
+// version id (only once the bucket was ever versioned), the storage
+// class (S3 leaves STANDARD out) and the encryption.
+func (a s3API) objectHeaders(bs *bucketS3, v *s3Version, _ time.Time, id **string, class *s3types.StorageClass, sse *s3types.ServerSideEncryption, kms **string) {
+	if bs.versioning != "" {
+		*id = sdkaws.String(v.id)
+	}
+	if v.class != "STANDARD" {
+		*class = s3types.StorageClass(v.class)
+	}
+	*sse = s3types.ServerSideEncryption(v.sse)
+	if v.kmsKey != "" {
+		*kms = sdkaws.String(v.kmsKey)
+	}
+}
+
+func (a s3API) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	const op = "GetObject"
+	_, bs, err := a.lookup(op, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	v, err := a.objectEntry(op, bs, in.Key, in.VersionId, "NoSuchKey")
+	if err != nil {
+		return nil, err
+	}
+	now := a.now()
+	if !v.readable(now) {
+		return nil, s3Err(op, http.StatusForbidden, "InvalidObjectState", "The operation is not valid for the object's storage class")
+	}
+	out := &s3.GetObjectOutput{AcceptRanges: sdkaws.String("bytes"), ContentLength: sdkaws.Int64(v.size), ContentType: sdkaws.String(v.ctype),
+		ETag: quoted(v.etag), LastModified: sdkaws.Time(v.modified), Metadata: maps.Clone(v.meta), Body: io.NopCloser(bytes.NewReader(v.content()))}
+	a.objectHeaders(bs, v, now, &out.VersionId, &out.StorageClass, &out.ServerSideEncryption, &out.SSEKMSKeyId)
+	if r := v.restoreHeader(now); r != "" {
+		out.Restore = sdkaws.String(r)
+	}
+	return out, nil
+}
+
+// checkClass refuses a storage class S3 does not know.
+func checkClass(op string, class s3types.StorageClass) (string, error) {
+	if class == "" {
+		return "STANDARD", nil
+	}
+	if !slices.Contains(storageClasses, string(class)) {
+		return "", s3Err(op, http.StatusBadRequest, "InvalidStorageClass", "The storage class you specified is not valid")
+	}
+	return string(class), nil
+}
+
+// newObjectACL is the ACL of an object written with a canned ACL (or
+// none: private), as S3 allows it on the bucket.
+func (a s3API) newObjectACL(op string, b *bucket, canned s3types.ObjectCannedACL) (aclState, error) {
+	if canned == "" {
+		return buildACL("", nil, a.sc.CanonicalID), nil
+	}
+	st, err := a.aclInput(op, string(canned), nil)
+	if err != nil {
+		return aclState{}, err
+	}
+	if b.ownership == exposure.OwnershipEnforced && canned == s3types.ObjectCannedACLBucketOwnerFullControl {
+		return st, nil // the one ACL a bucket without ACLs takes
+	}
+	return st, a.checkACLWrite(op, b, st)
+}
+
+func (a s3API) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	var body []byte
+	if in.Body != nil {
+		var err error
+		if body, err = io.ReadAll(in.Body); err != nil {
+			return nil, fmt.Errorf("read the body of s3://%s/%s: %w", sdkaws.ToString(in.Bucket), sdkaws.ToString(in.Key), err)
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	const op = "PutObject"
+	b, bs, err := a.lookup(op, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	key := sdkaws.ToString(in.Key)
+	if key == "" || len(key) > 1024 {
+		return nil, s3Err(op, http.StatusBadRequest, "KeyTooLongError", "Your key is too long")
+	}
+	class, err := checkClass(op, in.StorageClass)
+	if err != nil {
+		return nil, err
+	}
+	acl, err := a.newObjectACL(op, b, in.ACL)
+	if err != nil {
+		return nil, err
+	}
+	if body == nil {
+		body = []byte{}
+	}
+	sum := md5.Sum(body)
+	v := &s3Version{size: int64(len(body)), etag: hex.EncodeToString(sum[:]), body: body, class: class, acl: acl,
+		meta: maps.Clone(in.Metadata), ctype: sdkaws.ToString(in.ContentType)}
+	if v.ctype == "" {
+		v.ctype = "binary/octet-stream"
+	}
+	a.write(b, bs, key, v)
+	out := &s3.PutObjectOutput{ETag: quoted(v.etag), ServerSideEncryption: s3types.ServerSideEncryption(v.sse)}
+	if bs.versioning != "" {
+		out.VersionId = sdkaws.String(v.id)
+	}
+	return out, nil
+}
+
+// parseCopySource reads x-amz-copy-source: bucket/key, URL-encoded, with
+// an optional ?versionId=.
+func parseCopySource(src string) (bucket, key, version string, ok bool) {
+	src = strings.TrimPrefix(src, "/")
+	p, q, _ := strings.Cut(src, "?")
+	if q != "" {
+		vals, err := url.ParseQuery(q)
+		if err != nil {
+			return "", "", "", false
+		}
+		version = vals.Get("versionId")
+	}
+	p, err := url.PathUnescape(p)
+	if err != nil {
+		return "", "", "", false
+	}
+	bucket, key, ok = strings.Cut(p, "/")
+	return bucket, key, version, ok && bucket != "" && key != ""
+}
+
+func (a s3API) CopyObject(_ context.Context, in *s3.CopyObjectInput, _ ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	const op = "CopyObject"
+	b, bs, err := a.lookup(op, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	sb, skey, sid, ok := parseCopySource(sdkaws.ToString(in.CopySource))
+	if !ok {
+		return nil, s3Err(op, http.StatusBadRequest, "InvalidArgument", "Invalid copy source object key")
+	}
+	_, sbs, err := a.lookup(op, &sb)
+	if err != nil {
+		return nil, err
+	}
+	var src *s3Version
+	if sid != "" {
+		if src = sbs.version(skey, sid); src == nil {
+			return nil, s3Err(op, http.StatusNotFound, "NoSuchVersion", "The specified version does not exist.")
+		}
+		if src.marker {
+			return nil, s3Err(op, http.StatusBadRequest, "InvalidRequest", "The source of a copy request may not specifically refer to a delete marker by version id.")
+		}
+	} else if src = sbs.current(skey); src == nil || src.marker {
+		return nil, s3Err(op, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
+	}
+	now := a.now()
+	if !src.readable(now) {
+		return nil, s3Err(op, http.StatusForbidden, "ObjectNotInActiveTierError", "The source object of the COPY action is not in the active tier and is only stored in Amazon S3 Glacier.")
+	}
+	class, err := checkClass(op, in.StorageClass)
+	if err != nil {
+		return nil, err
+	}
+	key := sdkaws.ToString(in.Key)
+	replace := in.MetadataDirective == s3types.MetadataDirectiveReplace
+	if sb == b.spec.Name && skey == key && src == sbs.current(skey) && !replace && in.StorageClass == "" && in.ServerSideEncryption == "" {
+		return nil, s3Err(op, http.StatusBadRequest, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+	}
+	acl, err := a.newObjectACL(op, b, in.ACL)
+	if err != nil {
+		return nil, err
+	}
+	v := &s3Version{size: src.size, etag: src.etag, body: src.body, class: class, acl: acl, meta: maps.Clone(src.meta), ctype: src.ctype}
+	if replace {
+		v.meta, v.ctype = maps.Clone(in.Metadata), sdkaws.ToString(in.ContentType)
+	}
+	if src.body == nil {
+		v.body = src.content()
+	}
+	srcID := src.id
+	a.write(b, bs, key, v)
+	out := &s3.CopyObjectOutput{CopyObjectResult: &s3types.CopyObjectResult{ETag: quoted(v.etag), LastModified: sdkaws.Time(v.modified)},
+		ServerSideEncryption: s3types.ServerSideEncryption(v.sse)}
+	if bs.versioning != "" {
+		out.VersionId = sdkaws.String(v.id)
+	}
+	if sbs.versioning != "" {
+		out.CopySourceVersionId = sdkaws.String(srcID)
+	}
+	return out, nil
+}
+
+func (a s3API) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	const op = "DeleteObject"
+	b, bs, err := a.lookup(op, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	key := sdkaws.ToString(in.Key)
+	if id := sdkaws.ToString(in.VersionId); id != "" {
+		v := bs.version(key, id)
+		if v == nil {
+			return &s3.DeleteObjectOutput{VersionId: in.VersionId}, nil // S3 answers 204 for nothing to delete
+		}
+		if !v.marker && a.now().Before(v.retainUntil) && (v.lockMode == "COMPLIANCE" || !sdkaws.ToBool(in.BypassGovernanceRetention)) {
+			return nil, s3Err(op, http.StatusForbidden, "AccessDenied", "Access Denied because object protected by object lock.")
+		}
+		bs.remove(key, id)
+		out := &s3.DeleteObjectOutput{VersionId: sdkaws.String(id)}
+		if v.marker {
+			out.DeleteMarker = sdkaws.Bool(true)
+		}
+		return out, nil
+	}
+	if bs.versioning == "" {
+		bs.remove(key, "null")
+		return &s3.DeleteObjectOutput{}, nil
+	}
+	m := &s3Version{marker: true}
+	a.write(b, bs, key, m)
+	return &s3.DeleteObjectOutput{DeleteMarker: sdkaws.Bool(true), VersionId: sdkaws.String(m.id)}, nil
+}
+
+// RestoreObject asks for a temporary copy of an archived version: done
+// after the tier's time on the backend's clock; asked again once done,
+// it only moves the copy's expiry.
+func (a s3API) RestoreObject(_ context.Context, in *s3.RestoreObjectInput, _ ...func(*s3.Options)) (*s3.RestoreObjectOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	const op = "RestoreObject"
+	_, bs, err := a.lookup(op, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	v, err := a.objectEntry(op, bs, in.Key, in.VersionId, "NoSuchKey")
+	if err != nil {
+		return nil, err
+	}
+	if !archived(v.class) {
+		return nil, s3Err(op, http.StatusForbidden, "ObjectAlreadyInActiveTierError", "Restore is not allowed for the object's current storage class")
+	}
+	req := in.RestoreRequest
+	if req == nil || sdkaws.ToInt32(req.Days) < 1 {
+		return nil, s3Err(op, http.StatusBadRequest, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+	}
+	tier := "Standard"
+	if req.GlacierJobParameters != nil && req.GlacierJobParameters.Tier != "" {
+		tier = string(req.GlacierJobParameters.Tier)
+	} else if req.Tier != "" {
+		tier = string(req.Tier)
+	}
+	d := restoreTime(v.class, tier)
+	if d == 0 {
+		return nil, s3Err(op, http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("Tier %s is not supported for the %s storage class", tier, v.class))
+	}
+	now := a.now().UTC()
+	if r := v.restoreOf(now); r != nil {
+		if now.Before(r.done) {
+			return nil, s3Err(op, http.StatusConflict, "RestoreAlreadyInProgress", "Object restore is already in progress")
+		}
+		r.done, r.days = now, sdkaws.ToInt32(req.Days)
+		return &s3.RestoreObjectOutput{}, nil
+	}
+	v.restore = &restoreState{tier: tier, done: now.Add(d), days: sdkaws.ToInt32(req.Days)}
+	return &s3.RestoreObjectOutput{}, nil
+}
