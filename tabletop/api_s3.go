@@ -193,6 +193,9 @@ func (be *backend) fill(bs *bucketS3, bucket, key string, v *s3Version, body str
 		v.etag = hex.EncodeToString(sum[:])
 	}
 	v.sse, v.kmsKey = encryptionOf(bs.encryption)
+	if l := bs.lock; l != nil && l.Mode != "" {
+		v.lockMode, v.retainUntil = l.Mode, v.modified.AddDate(int(l.Years), 0, int(l.Days))
+	}
 	return v
 }
 
@@ -205,7 +208,9 @@ func encryptionOf(c s3types.ServerSideEncryptionConfiguration) (string, string) 
 }
 
 // s3Err is a refusal of simulated S3.
-func s3Err(op string, status int, code, msg string) error { return apiError("S3", op, status, code, msg) }
+func s3Err(op string, status int, code, msg string) error {
+	return apiError("S3", op, status, code, msg)
+}
 
 // withHeader adds a response header to a refusal, as S3 sends
 // x-amz-delete-marker with the 404 of a key hidden by a delete marker.

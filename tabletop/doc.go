@@ -59,13 +59,28 @@
 //	                             LogDelivery, owner, id:CANONICAL, email:ADDR;
 //	                             permission), publicAccessBlock, ownership,
 //	                             versioning, encryption (algorithm, kmsKeyId,
-//	                             bucketKey), logging (targetBucket,
+//	                             bucketKey; left out: SSE-S3, as every S3
+//	                             bucket since 2023), logging (targetBucket,
 //	                             targetPrefix), tags, website (index document),
-//	                             objects[]
-//	objects[]                    key, size, lastModified, storageClass, acl,
-//	                             grants[], versions[] (versionId, size,
-//	                             lastModified, deleteMarker), deleteMarker
-//	                             (the current version is a delete marker)
+//	                             objectLock, replication, lifecycle[], objects[]
+//	objectLock                   Object Lock on (versioning Enabled needed);
+//	                             mode (GOVERNANCE, COMPLIANCE) with days or
+//	                             years is the default retention
+//	replication                  role (ARN), destination (another bucket of the
+//	                             scenario, the replica; both versioned),
+//	                             prefix, storageClass: objects written later
+//	                             are copied there (delete markers are not)
+//	lifecycle[]                  id, prefix, status, transitionDays and
+//	                             transitionClass, expirationDays, noncurrentDays
+//	objects[]                    key, size, lastModified, storageClass (STANDARD,
+//	                             GLACIER, DEEP_ARCHIVE, GLACIER_IR, ...), body
+//	                             (the content; size and ETag follow), acl,
+//	                             grants[], restore (tier, requested, days: a
+//	                             restore of an archived object under way or
+//	                             done), versions[] (versionId, size,
+//	                             lastModified, deleteMarker, storageClass,
+//	                             body), deleteMarker (the current version is a
+//	                             delete marker)
 //	users[]                      name, path, created, accessKeys[] (id, status,
 //	                             created, lastUsed: time, service, region),
 //	                             inlinePolicies (name: document), attachedPolicies
@@ -90,9 +105,40 @@
 //	                             publiclyWritable, sharedExternal,
 //	                             sharedInternal, notShared
 //
+// For example, a versioned bucket with Object Lock that replicates to a
+// replica, and an archived object whose restore was asked for:
+//
+//	buckets:
+//	  - name: acme-ledgers
+//	    versioning: Enabled
+//	    objectLock: {mode: GOVERNANCE, days: 30}
+//	    replication:
+//	      role: arn:aws:iam::111122223333:role/ReplicationRole
+//	      destination: acme-ledgers-replica
+//	    lifecycle:
+//	      - {id: archive, prefix: ledgers/, transitionDays: 90, transitionClass: GLACIER}
+//	    objects:
+//	      - key: ledgers/2019.csv
+//	        storageClass: GLACIER
+//	        size: 52000
+//	        restore: {tier: Bulk, requested: 2026-11-24T08:00:00Z, days: 3}
+//	      - key: ledgers/2026.csv
+//	        body: "date,amount\n2026-11-01,100\n"
+//	        versions:
+//	          - {size: 12, storageClass: STANDARD}
+//	  - name: acme-ledgers-replica
+//	    versioning: Enabled
+//
+// Simulated S3 keeps every version it is given or that is written, with
+// its ETag (the body's MD5, or a stand-in for objects given by size);
+// restores of GLACIER and DEEP_ARCHIVE objects complete after their tier's
+// time (Expedited 5 minutes, Standard 5 hours, Bulk 12 hours; Deep
+// Archive: Standard 12, Bulk 48 hours) on the exercise's clock, and S3
+// Batch Operations jobs (PutObjectAcl, restores) complete three minutes
+// after they are created, writing their completion report.
+//
 // The access-changes lookup returns the scenario's changes of access
 // whatever their age (and says so when they are older than CloudTrail's
 // 90 days), so a scenario keeps working long after the dates it was
-// written with. S3 Batch Operations jobs, Athena and log downloads are
-// not simulated.
+// written with. Athena and log downloads are not simulated.
 package tabletop

@@ -1,0 +1,297 @@
+package tabletop
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"s3responder/app"
+	"s3responder/assets"
+	"s3responder/aws"
+	"s3responder/store"
+)
+
+// These tests drive the aws package's own code (exposure checks,
+// snapshot, plans, changes, verification, undo, bulk changes, batch
+// jobs) over the simulated S3, S3 Control and STS, through app.Service
+// on a real bbolt store, as a facilitator's exercise would.
+
+const (
+	exportsBucket = "acme-customer-exports"
+	webBucket     = "acme-web-assets"
+	legacyBucket  = "acme-legacy-reports"
+	logsBucket    = "acme-cloudtrail-logs"
+)
+
+// clock is the exercise's clock, shared by the backend and the service,
+// which a test moves on.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// simAccount is the built-in scenario's account opened through the aws
+// package, as the lead's connector will open it.
+type simAccount struct {
+	be    *backend
+	clk   *clock
+	cloud *aws.ChangingCloud
+	s3    s3API
+}
+
+// openSim opens a scenario (nil: the built-in one) with the clock at
+// start (zero: now).
+func openSim(t *testing.T, sc *Scenario, start time.Time) *simAccount {
+	t.Helper()
+	if sc == nil {
+		list, err := Builtin()
+		require.NoError(t, err)
+		sc = list[0]
+	}
+	if start.IsZero() {
+		start = time.Now().UTC().Truncate(time.Second)
+	}
+	clk := &clock{t: start}
+	be := newBackend(sc, "", clk.now)
+	cloud := aws.NewSimulated(aws.Clients{S3: s3API{be}, Control: controlAPI{be}, STS: stsAPI{be}}, "tabletop", sc.Region, clk.now)
+	return &simAccount{be: be, clk: clk, cloud: cloud, s3: s3API{be}}
+}
+
+// drill is an exercise incident on a real store over a simulated account.
+type drill struct {
+	*simAccount
+	t   *testing.T
+	svc *app.Service
+	id  string
+}
+
+var exerciseProfile = app.Profile{Name: app.SimulatedProfileName, Exercise: true}
+
+func newDrill(t *testing.T) *drill {
+	t.Helper()
+	a := openSim(t, nil, time.Time{})
+	db, err := store.Open(filepath.Join(t.TempDir(), "incidents.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	pb, err := app.ParsePlaybook("built-in", assets.Playbook)
+	require.NoError(t, err)
+	svc := app.NewService(db, pb, "facilitator")
+	svc.SetClock(a.clk.now)
+	svc.SetConnector(func(_ context.Context, p app.Profile) (app.Cloud, error) {
+		if !p.Exercise {
+			t.Errorf("a real profile reached the simulated account: %+v", p)
+		}
+		return a.cloud, nil
+	})
+	c, err := svc.Create(context.Background(), app.NewIncident{Title: "Drill", Exercise: true, Buckets: []string{exportsBucket}})
+	require.NoError(t, err)
+	return &drill{simAccount: a, t: t, svc: svc, id: c.Incident.ID}
+}
+
+// apply plans and applies an action and checks it went through verified.
+func (d *drill) apply(action string, params map[string]string) app.ChangeRun {
+	d.t.Helper()
+	ctx := context.Background()
+	plan, err := d.svc.PlanChange(ctx, d.id, exerciseProfile, app.ChangeRequest{Action: action, Params: params})
+	require.NoError(d.t, err, action)
+	require.True(d.t, plan.Simulated)
+	run, err := d.svc.ApplyChange(ctx, d.id, exerciseProfile, plan.ID, plan.ConfirmWord)
+	require.NoError(d.t, err, action)
+	require.Equal(d.t, app.ChangeDone, run.Status, run.Report())
+	require.True(d.t, run.Verified, run.Report())
+	for _, st := range plan.Steps {
+		d.assertState(st.Resource, st.After)
+	}
+	return run
+}
+
+// undo undoes a change and checks every step's resource is back where
+// it was (or where AWS lets it go back to).
+func (d *drill) undo(run app.ChangeRun) {
+	d.t.Helper()
+	ctx := context.Background()
+	plan, err := d.svc.PlanUndo(ctx, d.id, exerciseProfile, run.Plan.ID)
+	require.NoError(d.t, err, run.Plan.Action)
+	undone, err := d.svc.ApplyChange(ctx, d.id, exerciseProfile, plan.ID, plan.ConfirmWord)
+	require.NoError(d.t, err, run.Plan.Action)
+	require.Equal(d.t, app.ChangeDone, undone.Status, undone.Report())
+	require.True(d.t, undone.Verified, undone.Report())
+	for _, st := range run.Plan.Steps {
+		want := st.Before
+		if len(st.UndoTo) > 0 {
+			want = st.UndoTo
+		}
+		d.assertState(st.Resource, want)
+	}
+}
+
+func (d *drill) assertState(r app.Resource, want json.RawMessage) {
+	d.t.Helper()
+	got, err := d.cloud.ReadState(context.Background(), r)
+	require.NoError(d.t, err, r.Name)
+	assert.JSONEq(d.t, string(want), string(got), r.Name)
+}
+
+func (d *drill) verdict(bucket string) app.BucketReport {
+	d.t.Helper()
+	rep, _, err := d.svc.CollectBucketExposure(context.Background(), d.id, exerciseProfile, bucket)
+	require.NoError(d.t, err)
+	return rep
+}
+
+func (a *simAccount) head(t *testing.T, bucket, key string) (*s3.HeadObjectOutput, error) {
+	t.Helper()
+	return a.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
+}
+
+func (a *simAccount) public(t *testing.T, bucket, key string) bool {
+	t.Helper()
+	out, err := a.s3.GetObjectAcl(context.Background(), &s3.GetObjectAclInput{Bucket: &bucket, Key: &key})
+	require.NoError(t, err)
+	for _, g := range out.Grants {
+		if sdkaws.ToString(g.Grantee.URI) == allUsersURI {
+			return true
+		}
+	}
+	return false
+}
+
+func code(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+func TestEveryS3ActionWalksOnTheSimulatedAccountThroughTheAWSCode(t *testing.T) {
+	d := newDrill(t)
+	ctx := context.Background()
+
+	// Containment of the exports bucket: the verdict follows each change
+	// and comes back with each undo.
+	require.True(t, d.verdict(exportsBucket).Public)
+	run := d.apply("s3.block-public-access.bucket", map[string]string{"bucket": exportsBucket})
+	assert.False(t, d.verdict(exportsBucket).Public, "Block Public Access must end the public verdict")
+	d.undo(run)
+	assert.True(t, d.verdict(exportsBucket).Public)
+
+	run = d.apply("s3.remove-policy-statements", map[string]string{"bucket": exportsBucket})
+	rep := d.verdict(exportsBucket)
+	assert.False(t, rep.Public)
+	d.undo(run)
+	assert.True(t, d.verdict(exportsBucket).Public)
+
+	run = d.apply("s3.lock-control-plane", map[string]string{"bucket": exportsBucket})
+	d.undo(run)
+
+	run = d.apply("s3control.block-public-access.account", nil)
+	assert.False(t, d.verdict(webBucket).Public, "account-wide Block Public Access closes the website too")
+	d.undo(run)
+	assert.True(t, d.verdict(webBucket).Public)
+
+	// Eradication.
+	key := "arn:aws:kms:eu-west-1:111122223333:key/0b7e3f1c-9a52-4d1a-9c55-7e2f0d6b8a41"
+	run = d.apply("s3.default-encryption", map[string]string{"bucket": webBucket, "kmsMasterKeyId": key})
+	enc, err := d.s3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: sdkaws.String(webBucket)})
+	require.NoError(t, err)
+	assert.Equal(t, key, sdkaws.ToString(enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.KMSMasterKeyID))
+	d.undo(run)
+	enc, err = d.s3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: sdkaws.String(webBucket)})
+	require.NoError(t, err)
+	assert.Equal(t, s3types.ServerSideEncryptionAes256, enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm)
+
+	run = d.apply("s3.versioning", map[string]string{"bucket": webBucket})
+	d.undo(run) // never versioned before: undo can only suspend
+	ver, err := d.s3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: sdkaws.String(webBucket)})
+	require.NoError(t, err)
+	assert.Equal(t, s3types.BucketVersioningStatusSuspended, ver.Status)
+
+	// Object ACLs, one call per object, journalled and undone.
+	assert.True(t, d.public(t, legacyBucket, "reports/2019/q1-summary.pdf"))
+	run = d.apply("s3.reset-object-acls", map[string]string{"bucket": legacyBucket})
+	require.NotNil(t, run.Bulk)
+	assert.Equal(t, 2, run.Bulk.Applied, run.Report())
+	assert.False(t, d.public(t, legacyBucket, "reports/2019/q1-summary.pdf"))
+	d.undo(run)
+	assert.True(t, d.public(t, legacyBucket, "reports/2019/q1-summary.pdf"))
+	assert.False(t, d.public(t, legacyBucket, "reports/2020/q1-summary.pdf"))
+
+	// Recovery: an overwritten export comes back to its earlier bytes,
+	// and the deleted debug dump comes back from behind its marker.
+	const overwritten = "exports/2026-11/customers-full.csv"
+	var h app.KeyHistory
+	require.NoError(t, d.cloud.ListVersions(ctx, exportsBucket, "", []string{overwritten}, func(hs []app.KeyHistory) error {
+		h = hs[0]
+		return nil
+	}))
+	require.Len(t, h.Versions, 2)
+	old := h.Versions[1]
+	run = d.apply("s3.restore-version", map[string]string{"bucket": exportsBucket, "keys": overwritten, "versionId": old.VersionID})
+	head, err := d.head(t, exportsBucket, overwritten)
+	require.NoError(t, err)
+	assert.Equal(t, int64(47998120), sdkaws.ToInt64(head.ContentLength))
+	assert.Equal(t, `"`+old.ETag+`"`, sdkaws.ToString(head.ETag))
+	d.undo(run)
+	head, err = d.head(t, exportsBucket, overwritten)
+	require.NoError(t, err)
+	assert.Equal(t, int64(48213307), sdkaws.ToInt64(head.ContentLength))
+
+	const dump = "tmp/debug-dump.json"
+	_, err = d.head(t, exportsBucket, dump)
+	assert.Equal(t, "NotFound", code(err))
+	run = d.apply("s3.remove-delete-marker", map[string]string{"bucket": exportsBucket, "keys": dump})
+	head, err = d.head(t, exportsBucket, dump)
+	require.NoError(t, err)
+	assert.Equal(t, int64(2204118), sdkaws.ToInt64(head.ContentLength))
+	d.undo(run)
+	_, err = d.head(t, exportsBucket, dump)
+	assert.Equal(t, "NotFound", code(err))
+
+	// AWS's scale: a Batch Operations job resets the same ACLs inside the
+	// account; it completes on the account's clock and cannot be undone.
+	run = d.apply("s3control.batch-job", map[string]string{"bucket": legacyBucket, "manifestBucket": logsBucket,
+		"roleArn": "arn:aws:iam::111122223333:role/DataPipelineRole"})
+	job, err := d.cloud.ReadBatchJob(ctx, run.Plan.Steps[1].Resource)
+	require.NoError(t, err)
+	assert.False(t, job.Terminal)
+	assert.True(t, d.public(t, legacyBucket, "reports/2019/q1-summary.pdf"), "the job has not run yet")
+	d.clk.add(5 * time.Minute)
+	job, err = d.cloud.ReadBatchJob(ctx, run.Plan.Steps[1].Resource)
+	require.NoError(t, err)
+	assert.Equal(t, "Complete", job.Status)
+	assert.True(t, job.Terminal)
+	assert.Equal(t, int64(3), job.Total)
+	assert.Equal(t, int64(3), job.Succeeded)
+	assert.False(t, d.public(t, legacyBucket, "reports/2019/q1-summary.pdf"))
+	_, err = d.svc.PlanUndo(ctx, d.id, exerciseProfile, run.Plan.ID)
+	assert.Error(t, err, "a batch job keeps no earlier ACLs: no undo")
+	list, err := d.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: sdkaws.String(logsBucket), Prefix: sdkaws.String("s3responder/batch/")})
+	require.NoError(t, err)
+	require.Len(t, list.Contents, 2, "the manifest and the completion report")
+	assert.True(t, strings.HasSuffix(sdkaws.ToString(list.Contents[0].Key), "/manifest.csv"))
+}
