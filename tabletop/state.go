@@ -130,6 +130,8 @@ type world struct {
 	buckets    []*bucket
 	users      []*user
 	roles      []*role
+	ec2        ec2World     // instances, key pairs, launch templates (api_ec2.go)
+	recorded   []simEvent   // the responders' calls through the simulated APIs (api_trail.go)
 }
 
 type bucket struct {
@@ -200,6 +202,7 @@ func newWorld(sc *Scenario) *world {
 		}
 		w.roles = append(w.roles, r)
 	}
+	w.ec2 = newEC2World(sc)
 	return w
 }
 
