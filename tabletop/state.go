@@ -130,8 +130,9 @@ type world struct {
 	buckets    []*bucket
 	users      []*user
 	roles      []*role
-	ec2        ec2World     // instances, key pairs, launch templates (api_ec2.go)
-	recorded   []simEvent   // the responders' calls through the simulated APIs (api_trail.go)
+	ec2        ec2World       // instances, key pairs, launch templates (api_ec2.go)
+	recorded   []simEvent     // the responders' calls through the simulated APIs (api_trail.go)
+	athena     []*athenaQuery // query executions (api_athena.go)
 }
 
 type bucket struct {
