@@ -73,11 +73,17 @@ type simEvent struct {
 	resources []trailResource
 }
 
-// history is every event, the scenario's and the recorded ones; the
-// caller holds b.mu.
+// history is every event up to now, the scenario's and the recorded
+// ones: a scenario event later than the clock has not happened yet (a
+// facilitator's inject shows once the exercise reaches it). The caller
+// holds b.mu.
 func (b *backend) history() []simEvent {
 	var out []simEvent
+	now := b.now()
 	for _, e := range b.sc.CloudTrail {
+		if e.Time.After(now) {
+			continue
+		}
 		out = append(out, simEvent{trailEvent: trailEvent{ID: e.ID, Name: e.Name, Source: e.Source, Time: e.Time.UTC(), Region: e.Region, Actor: e.Actor,
 			AccessKeyID: e.AccessKeyID, SourceIP: e.SourceIP, UserAgent: e.UserAgent, Bucket: e.Bucket, Key: e.Key, Role: e.Role,
 			ErrorCode: e.ErrorCode, Params: e.RequestParameters.JSON}})
@@ -85,6 +91,9 @@ func (b *backend) history() []simEvent {
 	out = append(out, b.w.recorded...)
 	for i := range b.sc.Insights {
 		in := &b.sc.Insights[i]
+		if in.Time.After(now) {
+			continue
+		}
 		region := in.Region
 		if region == "" {
 			region = b.sc.Region
