@@ -209,6 +209,8 @@ func TestPlansOnTheSimulatedAccountMatchPlansOnKumo(t *testing.T) {
 			require.NoError(t, err, "kumo")
 			got, err := sim.Changer.PlanChange(ctx, tt.req, by)
 			require.NoError(t, err, "simulated")
+			require.NotEmpty(t, want.Steps)
+			require.NotEmpty(t, want.Impact)
 			assert.Equal(t, comparePlan(want, tt.dropKumoNote), comparePlan(got, nil))
 			if tt.dropKumoNote != nil {
 				assert.True(t, slices.ContainsFunc(want.Notes, tt.dropKumoNote), "the deviation left out is kumo's: %q", want.Notes)
