@@ -83,13 +83,28 @@
 //	                             delete marker)
 //	users[]                      name, path, created, accessKeys[] (id, status,
 //	                             created, lastUsed: time, service, region),
-//	                             inlinePolicies (name: document), attachedPolicies
+//	                             inlinePolicies (name: document), attachedPolicies,
+//	                             groups (names, as ListGroupsForUser gives them)
 //	roles[]                      name, path, created, maxSessionDuration,
-//	                             trustPolicy, inlinePolicies, attachedPolicies
+//	                             trustPolicy, inlinePolicies, attachedPolicies,
+//	                             instanceProfiles (names of the instance
+//	                             profiles that hold the role)
+//	ec2                          instances[] (id, name, region, state,
+//	                             instanceProfile, keyName, launched, platform,
+//	                             httpTokens: optional or required, httpEndpoint,
+//	                             hopLimit), keyPairs[] (name, id, region, type,
+//	                             fingerprint, created) and launchTemplates[]
+//	                             (id, name, region, created, defaultVersion,
+//	                             versions[]: keyName, description, created);
+//	                             ids, fingerprints and regions are derived when
+//	                             left out
 //	cloudtrail[]                 id, time, name, source, region, actor (an ARN
 //	                             or "anonymous"), accessKeyId, sourceIp,
 //	                             userAgent, bucket, key, role, errorCode,
-//	                             requestParameters
+//	                             bytesOut (what a read sent, for Athena),
+//	                             requestParameters; an event later than the
+//	                             clock shows only once the exercise reaches it
+//	                             (an inject)
 //	insights[]                   CloudTrail Insights events: id, time, region,
 //	                             state, type, eventName, errorCode, average,
 //	                             baseline, duration, attributions[]
@@ -137,8 +152,45 @@
 // Batch Operations jobs (PutObjectAcl, restores) complete three minutes
 // after they are created, writing their completion report.
 //
+// For example, an instance that carries a role and was launched with a
+// key pair the intruder holds, and the launch template that names it:
+//
+//	roles:
+//	  - name: DataPipelineRole
+//	    trustPolicy: '{"Version":"2012-10-17","Statement":[...]}'
+//	    instanceProfiles: [DataPipelineProfile]
+//	ec2:
+//	  instances:
+//	    - id: i-0a1b2c3d4e5f60718
+//	      name: etl-worker-1
+//	      instanceProfile: DataPipelineProfile
+//	      keyName: ci-build-2025
+//	      httpTokens: optional
+//	  keyPairs:
+//	    - name: ci-build-2025
+//	      created: 2025-02-10T16:45:00Z
+//	  launchTemplates:
+//	    - name: etl-workers
+//	      defaultVersion: 1
+//	      versions:
+//	        - keyName: ci-build-2025
+//	users:
+//	  - name: dana.ops
+//	    groups: [operations]
+//
+// # The simulated AWS APIs
+//
+// Beside the Account, the package answers the aws package's own API
+// interfaces (aws.Clients) over one backend, so that the same code plans,
+// applies, verifies and undoes on AWS and in an exercise: IAM (api_iam.go),
+// EC2 (api_ec2.go), CloudTrail LookupEvents with Insights (api_trail.go),
+// IAM Access Analyzer (api_analyzer.go), Macie (api_macie.go) and Athena
+// over the simulated trail (api_athena.go; only the queries the app
+// writes, unedited). Every change made through them is filed in the
+// simulated CloudTrail at the clock's time, by the scenario's caller.
+//
 // The access-changes lookup returns the scenario's changes of access
 // whatever their age (and says so when they are older than CloudTrail's
 // 90 days), so a scenario keeps working long after the dates it was
-// written with. Athena and log downloads are not simulated.
+// written with. Log downloads are not simulated.
 package tabletop

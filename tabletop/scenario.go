@@ -50,6 +50,7 @@ type Scenario struct {
 	Insights       []Insight      `yaml:"insights"`
 	AccessAnalyzer *AnalyzerSetup `yaml:"accessAnalyzer"`
 	Macie          []MacieRegion  `yaml:"macie"`
+	EC2            EC2Setup       `yaml:"ec2"` // instances, key pairs, launch templates (scenario_ec2.go)
 
 	// Name is where the scenario was read from; SHA256 the hash of its bytes.
 	Name   string `yaml:"-"`
@@ -164,6 +165,7 @@ type User struct {
 	AccessKeys       []AccessKey         `yaml:"accessKeys"`
 	InlinePolicies   map[string]Document `yaml:"inlinePolicies"`
 	AttachedPolicies []string            `yaml:"attachedPolicies"`
+	Groups           []string            `yaml:"groups"`
 }
 
 // AccessKey is a long-term access key of a user.
@@ -191,6 +193,7 @@ type Role struct {
 	TrustPolicy        Document            `yaml:"trustPolicy"`
 	InlinePolicies     map[string]Document `yaml:"inlinePolicies"`
 	AttachedPolicies   []string            `yaml:"attachedPolicies"`
+	InstanceProfiles   []string            `yaml:"instanceProfiles"`
 }
 
 // Event is one CloudTrail event of the story.
@@ -212,6 +215,7 @@ type Event struct {
 	Key         string `yaml:"key"`
 	Role        string `yaml:"role"`
 	ErrorCode   string `yaml:"errorCode"`
+	BytesOut    int64  `yaml:"bytesOut"` // a read's bytes transferred out (additionalEventData)
 	// RequestParameters are recorded as given (a policy as JSON text or YAML).
 	RequestParameters Document `yaml:"requestParameters"`
 }
@@ -625,6 +629,7 @@ func (sc *Scenario) validate(v *validator) {
 	sc.validateS3(v)
 	sc.validateIAM(v)
 	sc.validateEvents(v)
+	sc.validateEC2(v)
 }
 
 func (sc *Scenario) validateBuckets(v *validator) {

@@ -130,7 +130,10 @@ type world struct {
 	buckets    []*bucket
 	users      []*user
 	roles      []*role
-	jobs       []*batchJob // S3 Batch Operations jobs (api_control.go)
+	jobs       []*batchJob    // S3 Batch Operations jobs (api_control.go)
+	ec2        ec2World       // instances, key pairs, launch templates (api_ec2.go)
+	recorded   []simEvent     // the responders' calls through the simulated APIs (api_trail.go)
+	athena     []*athenaQuery // query executions (api_athena.go)
 }
 
 type bucket struct {
@@ -202,6 +205,7 @@ func newWorld(sc *Scenario) *world {
 		}
 		w.roles = append(w.roles, r)
 	}
+	w.ec2 = newEC2World(sc)
 	return w
 }
 
