@@ -47,3 +47,7 @@ func apiError(service, operation string, status int, code, message string) error
 			Err:      &smithy.GenericAPIError{Code: code, Message: message, Fault: smithy.FaultClient},
 		}}}
 }
+
+// clock is the backend's time, read afresh at each call, so that a replay
+// can set it to the time each journaled call was made.
+func (b *backend) clock() time.Time { return b.now() }

@@ -20,10 +20,9 @@ func (a *Account) ForIncident(ctx context.Context, incidentID string, journal []
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	acc := NewAccount(a.sc, a.region, a.now)
-	acc.incident = incidentID
-	if err := acc.replay(journal); err != nil {
-		return nil, fmt.Errorf("scenario %s (%s): %w", a.sc.ID, a.sc.Name, err)
+	acc := NewAccount(a.b.sc, a.b.region, a.b.now)
+	if err := acc.replay(ctx, journal); err != nil {
+		return nil, fmt.Errorf("scenario %s (%s): %w", a.b.sc.ID, a.b.sc.Name, err)
 	}
 	return acc, nil
 }
@@ -32,24 +31,25 @@ func (a *Account) ForIncident(ctx context.Context, incidentID string, journal []
 type write struct {
 	at     time.Time
 	change string
-	step   string
-	by     string
 	res    app.Resource
 	before json.RawMessage
 	after  json.RawMessage
 }
 
-// replay applies the journal's writes to the pristine state. A write is a
-// step whose result is "applied", or an object of a bulk change's batch
-// result that is; a step in doubt (intent without result) is taken as
-// not sent, so resuming it sends it, which leaves the same state.
+// replay applies the journal's writes to the pristine state, each with the
+// one call the aws package makes for it (WriteState), at the time the
+// journal gives it, so the simulated CloudTrail files the responders'
+// calls when they were made. A write is a step whose result is "applied",
+// or an object of a bulk change's batch result that is; a step in doubt
+// (intent without result) is taken as not sent, so resuming it sends it,
+// which leaves the same state.
 //
 // Writes are ordered by the time of their result. Records written within
 // the same instant (a fixed clock in tests, a coarse one elsewhere) are
 // ordered by what they started from: the write whose "before" is the
 // resource's current state goes first, which is the only order in which
 // the calls could have succeeded.
-func (a *Account) replay(recs []app.JournalRecord) error {
+func (a *Account) replay(ctx context.Context, recs []app.JournalRecord) error {
 	plans := map[string]*app.Plan{}
 	batches := map[string]map[string]app.ObjectChange{}
 	var writes []write
@@ -65,8 +65,7 @@ func (a *Account) replay(recs []app.JournalRecord) error {
 				continue
 			}
 			st := p.Steps[rec.Step-1]
-			writes = append(writes, write{at: rec.At, change: rec.Change, step: fmt.Sprint(rec.Step), by: p.Principal,
-				res: st.Resource, before: st.Before, after: st.After})
+			writes = append(writes, write{at: rec.At, change: rec.Change, res: st.Resource, before: st.Before, after: st.After})
 		case app.JournalBatch:
 			if batches[rec.Change] == nil {
 				batches[rec.Change] = map[string]app.ObjectChange{}
@@ -87,18 +86,21 @@ func (a *Account) replay(recs []app.JournalRecord) error {
 					continue
 				}
 				res := app.Resource{Kind: p.Bulk.Resource, ID: map[string]string{"bucket": p.Bulk.Bucket, "key": o.Key}, Name: "s3://" + p.Bulk.Bucket + "/" + o.Key}
-				writes = append(writes, write{at: rec.At, change: rec.Change, step: fmt.Sprintf("%d/%s", rec.Step, o.Key), by: p.Principal,
-					res: res, before: sent.Before, after: sent.After})
+				writes = append(writes, write{at: rec.At, change: rec.Change, res: res, before: sent.Before, after: sent.After})
 			}
 		}
 	}
 	slices.SortStableFunc(writes, func(x, y write) int { return x.at.Compare(y.at) })
+	now := a.b.now
+	defer func() { a.b.now = now }()
 	for i := 0; i < len(writes); {
 		j := i
 		for j < len(writes) && writes[j].at.Equal(writes[i].at) {
 			j++
 		}
-		if err := a.applyTied(writes[i:j]); err != nil {
+		at := writes[i].at
+		a.b.now = func() time.Time { return at }
+		if err := a.applyTied(ctx, writes[i:j]); err != nil {
 			return err
 		}
 		i = j
@@ -110,17 +112,17 @@ func (a *Account) replay(recs []app.JournalRecord) error {
 // facilitator who switched scenarios mid-exercise must not see another
 // account's changes applied here.
 func (a *Account) mine(p *app.Plan) bool {
-	return p != nil && p.Simulated && p.Account == a.sc.Account
+	return p != nil && p.Simulated && p.Account == a.b.sc.Account
 }
 
 // applyTied applies writes recorded at the same instant, each when its
 // resource holds the state it started from, if any does.
-func (a *Account) applyTied(ws []write) error {
+func (a *Account) applyTied(ctx context.Context, ws []write) error {
 	pending := slices.Clone(ws)
 	for len(pending) > 0 {
 		pick := 0
 		for k, w := range pending {
-			cur, err := a.w.readState(w.res)
+			cur, err := a.ReadState(ctx, w.res)
 			if err == nil && changeplan.SameJSON(cur, w.before) {
 				pick = k
 				break
@@ -128,10 +130,9 @@ func (a *Account) applyTied(ws []write) error {
 		}
 		w := pending[pick]
 		pending = slices.Delete(pending, pick, pick+1)
-		if err := a.w.writeState(w.res, w.after, false); err != nil {
+		if err := a.WriteState(ctx, w.res, w.after); err != nil {
 			return fmt.Errorf("the change journal does not fit the scenario: change %s sets %s, which the scenario cannot hold: %w", w.change, w.res.Name, err)
 		}
-		a.own = append(a.own, ownChange{change: w.change, step: w.step, at: w.at, by: w.by, res: w.res, state: w.after})
 	}
 	return nil
 }

@@ -1,22 +1,18 @@
 package tabletop
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 
-	"s3responder/app"
 	"s3responder/changeplan"
-	"s3responder/exposure"
 )
 
-// The simulated CloudTrail: the scenario's events, and one event for each
-// call the responders made through the app, at the time the journal says
-// it went through, so that a lookup after containment shows the team's own
-// work beside the intruder's, as it would on AWS.
+// The events of the simulated CloudTrail (api_trail.go serves them): the
+// scenario's, and one for each call the responders made through the
+// simulated APIs, at the time it went through, so that a lookup after
+// containment shows the team's own work beside the intruder's, as it
+// would on AWS.
 
 // trailEvent is one event of the simulated history.
 type trailEvent struct {
@@ -35,112 +31,6 @@ type trailEvent struct {
 	ErrorCode   string
 	// Params is requestParameters as JSON ("" when none).
 	Params string
-}
-
-// ownChange is one call the responders made, replayed from the journal.
-type ownChange struct {
-	change string
-	step   string
-	at     time.Time
-	by     string
-	res    app.Resource
-	state  json.RawMessage
-}
-
-// events returns the scenario's events and the responders' own calls.
-func (a *Account) events() []trailEvent {
-	var out []trailEvent
-	for _, e := range a.sc.CloudTrail {
-		out = append(out, trailEvent{ID: e.ID, Name: e.Name, Source: e.Source, Time: e.Time.UTC(), Region: e.Region, Actor: e.Actor,
-			AccessKeyID: e.AccessKeyID, SourceIP: e.SourceIP, UserAgent: e.UserAgent, Bucket: e.Bucket, Key: e.Key, Role: e.Role,
-			ErrorCode: e.ErrorCode, Params: e.RequestParameters.JSON})
-	}
-	for _, c := range a.own {
-		if e, ok := a.ownEvent(c); ok {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// ownEvent is the event CloudTrail would record for a responder's call.
-func (a *Account) ownEvent(c ownChange) (trailEvent, bool) {
-	id := c.res.ID
-	sum := sha256.Sum256([]byte(c.change + "/" + c.step))
-	h := hex.EncodeToString(sum[:16])
-	e := trailEvent{
-		ID: h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32], Time: c.at.UTC(), Actor: c.by,
-		AccessKeyID: a.sc.Caller.AccessKeyID, SourceIP: a.sc.Caller.SourceIP, UserAgent: "s3responder",
-		Source: "iam.amazonaws.com", Region: "us-east-1",
-	}
-	params := map[string]any{}
-	gone := absent(c.state)
-	bucketCall := func(put, del string) {
-		e.Source, e.Bucket = "s3.amazonaws.com", id["bucket"]
-		e.Region = a.sc.Region
-		if b, err := a.w.bucket(e.Bucket); err == nil {
-			e.Region = b.spec.Region
-		}
-		params["bucketName"] = e.Bucket
-		e.Name = put
-		if gone {
-			e.Name = del
-		}
-	}
-	switch c.res.Kind {
-	case app.ResourceBucketPolicy:
-		bucketCall("PutBucketPolicy", "DeleteBucketPolicy")
-		if !gone {
-			params["bucketPolicy"] = c.state
-		}
-	case app.ResourceBucketBPA:
-		bucketCall("PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock")
-		if !gone {
-			params["PublicAccessBlockConfiguration"] = c.state
-		}
-	case app.ResourceObjectACL:
-		bucketCall("PutObjectAcl", "PutObjectAcl")
-		e.Key = id["key"]
-		params["key"] = e.Key
-	case app.ResourceAccountBPA:
-		e.Source, e.Region = "s3.amazonaws.com", a.region
-		e.Name = "PutAccountPublicAccessBlock"
-		if gone {
-			e.Name = "DeleteAccountPublicAccessBlock"
-		} else {
-			params["PublicAccessBlockConfiguration"] = c.state
-		}
-	case app.ResourceAccessKeyStatus, app.ResourceAccessKey:
-		e.Name = "UpdateAccessKey"
-		params["userName"], params["accessKeyId"] = id["userName"], id["accessKeyId"]
-		if gone {
-			e.Name = "DeleteAccessKey"
-		} else {
-			var status string
-			_ = json.Unmarshal(c.state, &status)
-			params["status"] = status
-		}
-	case app.ResourceRoleInlinePolicy:
-		e.Name, e.Role = "PutRolePolicy", id["roleName"]
-		if gone {
-			e.Name = "DeleteRolePolicy"
-		}
-		params["roleName"], params["policyName"] = id["roleName"], id["policyName"]
-	case app.ResourceUserInlinePolicy:
-		e.Name = "PutUserPolicy"
-		if gone {
-			e.Name = "DeleteUserPolicy"
-		}
-		params["userName"], params["policyName"] = id["userName"], id["policyName"]
-	case app.ResourceRoleTrustPolicy:
-		e.Name, e.Role = "UpdateAssumeRolePolicy", id["roleName"]
-		params["roleName"], params["policyDocument"] = id["roleName"], string(c.state)
-	default:
-		return trailEvent{}, false
-	}
-	p, _ := json.Marshal(params)
-	e.Params = string(p)
-	return e, true
 }
 
 // record is the event as CloudTrail's own JSON record.
@@ -216,77 +106,6 @@ func (e trailEvent) param(key string) string {
 		return s
 	}
 	return string(m[key])
-}
-
-// summary says what a change of access did, as the aws package says it
-// of CloudTrail's events.
-func (e trailEvent) summary() string {
-	who := e.Actor
-	if who == "" {
-		who = "someone"
-	}
-	target := "bucket " + e.Bucket
-	if e.Bucket == "" {
-		target = "the account"
-	}
-	var s string
-	switch e.Name {
-	case "PutBucketPolicy":
-		s = fmt.Sprintf("%s set the policy of %s", who, target)
-		if doc := e.param("bucketPolicy"); doc != "" {
-			if res, err := exposure.EvaluatePolicy(doc, ""); err == nil {
-				if res.Public {
-					s += "; the new policy is public"
-				} else {
-					s += "; the new policy is not public"
-				}
-				if res.Shared {
-					s += " and names other accounts (" + strings.Join(res.SharedWith, ", ") + ")"
-				}
-			}
-		}
-	case "DeleteBucketPolicy":
-		s = fmt.Sprintf("%s deleted the policy of %s", who, target)
-	case "PutBucketAcl":
-		s = fmt.Sprintf("%s changed the ACL of %s", who, target)
-		if strings.Contains(e.Params, "AllUsers") || strings.Contains(e.Params, "AuthenticatedUsers") || strings.Contains(e.Params, "public-read") || strings.Contains(e.Params, "authenticated-read") {
-			s += "; the new ACL grants access to everyone or to all AWS accounts"
-		}
-	case "PutBucketPublicAccessBlock", "PutAccountPublicAccessBlock":
-		s = fmt.Sprintf("%s changed Block Public Access of %s", who, target)
-		var cfg map[string]bool
-		var m map[string]json.RawMessage
-		if json.Unmarshal([]byte(e.Params), &m) == nil && json.Unmarshal(m["PublicAccessBlockConfiguration"], &cfg) == nil {
-			var off []string
-			for _, k := range []string{"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"} {
-				if !cfg[k] {
-					off = append(off, k)
-				}
-			}
-			if len(off) > 0 {
-				s += "; now off: " + strings.Join(off, ", ")
-			}
-		}
-	case "DeleteBucketPublicAccessBlock", "DeleteAccountPublicAccessBlock":
-		s = fmt.Sprintf("%s removed Block Public Access from %s (every setting off)", who, target)
-	case "PutBucketOwnershipControls":
-		s = fmt.Sprintf("%s changed Object Ownership of %s", who, target)
-	case "DeleteBucketOwnershipControls":
-		s = fmt.Sprintf("%s removed Object Ownership controls of %s (ACLs work again)", who, target)
-	case "UpdateAssumeRolePolicy":
-		s = fmt.Sprintf("%s changed who can assume role %s", who, e.Role)
-		if doc := e.param("policyDocument"); doc != "" {
-			if outside := outsidePrincipals(doc, ""); len(outside) > 0 {
-				s += "; the trust policy now names " + strings.Join(outside, ", ")
-			}
-		}
-	default:
-		s = fmt.Sprintf("%s called %s on %s", who, e.Name, target)
-	}
-	if e.ErrorCode != "" {
-		s += fmt.Sprintf(" (the call failed: %s, so nothing changed)", e.ErrorCode)
-	}
-	return s + "."
 }
 
 // outsidePrincipals lists the AWS principals of a trust policy's Allow
