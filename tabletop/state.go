@@ -19,7 +19,6 @@ import (
 // writes (app.Resource kinds), so plans, the journal, verify, resume and
 // undo work on it exactly as on AWS.
 
-
 // Group grantee URIs of S3 ACLs.
 const (
 	allUsersURI      = "http://acs.amazonaws.com/groups/global/AllUsers"
