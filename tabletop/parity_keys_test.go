@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,7 +66,7 @@ func versityIAM(t *testing.T) *iam.Client {
 	sockDir, err := os.MkdirTemp("", "vgw")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = os.RemoveAll(sockDir) })
-	var logs bytes.Buffer
+	var logs lockedBuffer
 	cmd := exec.Command(versityGW(t), "--access", vgwParityRoot, "--secret", vgwParitySecret, "--port", addr, "--quiet",
 		"iam", "--dir", t.TempDir(), "--private-ports", filepath.Join(sockDir, "iam.sock"))
 	cmd.Stdout, cmd.Stderr = &logs, &logs
@@ -86,11 +87,32 @@ func versityIAM(t *testing.T) *iam.Client {
 			t.Fatalf("versitygw iam exited: %v\n%s", err, logs.String())
 		default:
 		}
-		require.True(t, time.Now().Before(deadline), "versitygw iam did not listen: %s", logs.String())
+		if time.Now().After(deadline) {
+			t.Fatalf("versitygw iam did not listen: %s", logs.String())
+		}
 	}
 	cfg := sdkaws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(vgwParityRoot, vgwParitySecret, ""),
 		HTTPClient: &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 30 * time.Second}}
 	return iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = sdkaws.String("http://" + addr) })
+}
+
+// lockedBuffer keeps a process's output, written by exec's copying
+// goroutine while the test may read it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func TestKeyAndUserPlansOnTheSimulatedAccountMatchPlansOnVersityGW(t *testing.T) {
