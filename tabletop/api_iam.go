@@ -46,6 +46,10 @@ func noRole(op, name string) error {
 // lookupUser and lookupRole find an entity or return IAM's refusal; the
 // caller holds b.mu.
 func (b *backend) lookupUser(op string, name *string) (*user, error) {
+	if name == nil {
+		// Without a name IAM answers for the caller, a role session here.
+		return nil, iamErr(op, 400, "ValidationError", "Must specify userName when calling with non-User credentials")
+	}
 	u, err := b.w.user(sdkaws.ToString(name))
 	if err != nil {
 		return nil, noUser(op, sdkaws.ToString(name))
@@ -129,10 +133,6 @@ func (a iamAPI) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...func(*ia
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if in.UserName == nil {
-		// Without a name IAM answers for the caller, a role session here.
-		return nil, iamErr("GetUser", 400, "ValidationError", "Must specify userName when calling with non-User credentials")
-	}
 	u, err := a.lookupUser("GetUser", in.UserName)
 	if err != nil {
 		return nil, err

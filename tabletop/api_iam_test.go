@@ -91,6 +91,16 @@ func TestEveryIAMAndEC2ChangeWalksOnTheSimulatedAccount(t *testing.T) {
 		{app.ChangeRequest{Action: "ec2.delete-key-pair", Params: map[string]string{"keyName": "ci-build-2025"}},
 			[]string{"DeleteKeyPair"}, false},
 	}
+	// Every IAM and EC2 change of the app is walked here.
+	walked := map[string]bool{}
+	for _, tt := range tests {
+		walked[tt.req.Action] = true
+	}
+	for _, a := range app.ChangeActions() {
+		if strings.HasPrefix(a.ID, "iam.") || strings.HasPrefix(a.ID, "ec2.") {
+			assert.True(t, walked[a.ID], "%s is not walked on the simulated account", a.ID)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.req.Action, func(t *testing.T) {
 			s := newSimAccount(t)

@@ -188,8 +188,8 @@ func (b *backend) eventJSON(e simEvent) string {
 	return string(e.record(b.sc.Account))
 }
 
-// LookupEvents answers one page of the history of the call's region: at
-// most one lookup attribute, the window, MaxResults (1 to 50) and
+// LookupEvents answers one page of the history of the call's region, as
+// far back as CloudTrail keeps it (90 days): at most one lookup attribute, the window, MaxResults (1 to 50) and
 // NextToken as CloudTrail takes them.
 func (t trailAPI) LookupEvents(ctx context.Context, in *cloudtrail.LookupEventsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.LookupEventsOutput, error) {
 	if err := ctx.Err(); err != nil {
@@ -229,9 +229,10 @@ func (t trailAPI) LookupEvents(ctx context.Context, in *cloudtrail.LookupEventsI
 	}
 	t.mu.Lock()
 	var match []simEvent
+	kept := t.now().Add(-aws.LookupWindow)
 	for _, e := range t.history() {
 		switch {
-		case e.Region != o.Region, (e.insight != nil) != insights, dataEvent(e.Name),
+		case e.Region != o.Region, e.Time.Before(kept), (e.insight != nil) != insights, dataEvent(e.Name),
 			in.StartTime != nil && e.Time.Before(*in.StartTime), in.EndTime != nil && e.Time.After(*in.EndTime),
 			attr.AttributeKey != "" && !t.matches(e, attr):
 			continue
