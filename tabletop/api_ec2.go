@@ -42,7 +42,7 @@ func (b *backend) ec2Instance(in *instance) ec2types.Instance {
 		State:           &ec2types.InstanceState{Name: ec2types.InstanceStateName(s.State), Code: sdkaws.Int32(stateCodes[s.State])},
 		PlatformDetails: sdkaws.String(s.Platform), Placement: &ec2types.Placement{AvailabilityZone: sdkaws.String(s.Region + "a")},
 		MetadataOptions: &ec2types.InstanceMetadataOptionsResponse{HttpTokens: ec2types.HttpTokensState(in.tokens),
-			HttpEndpoint: ec2types.InstanceMetadataEndpointState(s.HttpEndpoint), HttpPutResponseHopLimit: sdkaws.Int32(s.HopLimit),
+			HttpEndpoint: ec2types.InstanceMetadataEndpointState(in.endpoint), HttpPutResponseHopLimit: sdkaws.Int32(in.hop),
 			State: ec2types.InstanceMetadataOptionsStateApplied, HttpProtocolIpv6: ec2types.InstanceMetadataProtocolStateDisabled,
 			InstanceMetadataTags: ec2types.InstanceMetadataTagsStateDisabled}}
 	if in.pending {
@@ -212,6 +212,14 @@ func (e ec2API) ModifyInstanceMetadataOptions(ctx context.Context, in *ec2.Modif
 	default:
 		return nil, ec2Err(op, "InvalidParameterValue", fmt.Sprintf("Value (%s) for parameter HttpTokens is invalid.", in.HttpTokens))
 	}
+	switch in.HttpEndpoint {
+	case "", ec2types.InstanceMetadataEndpointStateEnabled, ec2types.InstanceMetadataEndpointStateDisabled:
+	default:
+		return nil, ec2Err(op, "InvalidParameterValue", fmt.Sprintf("Value (%s) for parameter HttpEndpoint is invalid.", in.HttpEndpoint))
+	}
+	if h := in.HttpPutResponseHopLimit; h != nil && (*h < 1 || *h > 64) {
+		return nil, ec2Err(op, "InvalidParameterValue", fmt.Sprintf("Value (%d) for parameter HttpPutResponseHopLimit is invalid. Expecting a value between 1 and 64.", *h))
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var inst *instance
@@ -226,11 +234,20 @@ func (e ec2API) ModifyInstanceMetadataOptions(ctx context.Context, in *ec2.Modif
 	case inst.spec.State == "terminated" || inst.spec.State == "shutting-down":
 		return nil, ec2Err(op, "IncorrectInstanceState", fmt.Sprintf("The instance '%s' is not in a state from which it can be modified.", id))
 	}
-	params := map[string]any{"ModifyInstanceMetadataOptionsRequest": map[string]any{"InstanceId": id}}
+	req := map[string]any{"InstanceId": id}
 	if in.HttpTokens != "" {
 		inst.tokens = string(in.HttpTokens)
-		params["ModifyInstanceMetadataOptionsRequest"].(map[string]any)["HttpTokens"] = inst.tokens
+		req["HttpTokens"] = inst.tokens
 	}
+	if in.HttpEndpoint != "" {
+		inst.endpoint = string(in.HttpEndpoint)
+		req["HttpEndpoint"] = inst.endpoint
+	}
+	if in.HttpPutResponseHopLimit != nil {
+		inst.hop = *in.HttpPutResponseHopLimit
+		req["HttpPutResponseHopLimit"] = inst.hop
+	}
+	params := map[string]any{"ModifyInstanceMetadataOptionsRequest": req}
 	inst.pending = true
 	e.record("ec2.amazonaws.com", op, params, trailResource{"AWS::EC2::Instance", id})
 	e.w.recorded[len(e.w.recorded)-1].Region = region

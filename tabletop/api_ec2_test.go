@@ -68,6 +68,23 @@ func TestDescribeInstancesFiltersAndPagesAsEC2Does(t *testing.T) {
 	assert.Equal(t, "InvalidParameterValue", ec2Code(err))
 	_, err = api.ModifyInstanceMetadataOptions(ctx, &ec2.ModifyInstanceMetadataOptionsInput{InstanceId: sdkaws.String("i-0aaaaaaaaaaaaaaaa"), HttpTokens: "required"})
 	assert.Equal(t, "InvalidInstanceID.NotFound", ec2Code(err))
+
+	// A change shows as pending at the next look, then as applied.
+	id := sdkaws.String("i-0123456789abcde00")
+	mod, err := api.ModifyInstanceMetadataOptions(ctx, &ec2.ModifyInstanceMetadataOptionsInput{InstanceId: id, HttpTokens: "required", HttpPutResponseHopLimit: sdkaws.Int32(2)})
+	require.NoError(t, err)
+	assert.Equal(t, ec2types.InstanceMetadataOptionsStatePending, mod.InstanceMetadataOptions.State)
+	for _, want := range []ec2types.InstanceMetadataOptionsState{"pending", "applied"} {
+		out, err := api.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{*id}})
+		require.NoError(t, err)
+		m := out.Reservations[0].Instances[0].MetadataOptions
+		assert.Equal(t, want, m.State)
+		assert.Equal(t, ec2types.HttpTokensStateRequired, m.HttpTokens)
+		assert.Equal(t, int32(2), sdkaws.ToInt32(m.HttpPutResponseHopLimit))
+		assert.Equal(t, ec2types.InstanceMetadataEndpointStateEnabled, m.HttpEndpoint)
+	}
+	_, err = api.ModifyInstanceMetadataOptions(ctx, &ec2.ModifyInstanceMetadataOptionsInput{InstanceId: id, HttpPutResponseHopLimit: sdkaws.Int32(99)})
+	assert.Equal(t, "InvalidParameterValue", ec2Code(err))
 }
 
 func TestKeyPairsAndLaunchTemplatesAnswerAsEC2Does(t *testing.T) {
