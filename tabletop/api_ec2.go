@@ -249,8 +249,7 @@ func (e ec2API) ModifyInstanceMetadataOptions(ctx context.Context, in *ec2.Modif
 	}
 	params := map[string]any{"ModifyInstanceMetadataOptionsRequest": req}
 	inst.pending = true
-	e.record("ec2.amazonaws.com", op, params, trailResource{"AWS::EC2::Instance", id})
-	e.w.recorded[len(e.w.recorded)-1].Region = region
+	e.recordIn(region, "ec2.amazonaws.com", op, params, trailResource{"AWS::EC2::Instance", id})
 	out := e.ec2Instance(inst)
 	m := out.MetadataOptions
 	return &ec2.ModifyInstanceMetadataOptionsOutput{InstanceId: sdkaws.String(id), InstanceMetadataOptions: &ec2types.InstanceMetadataOptionsResponse{
@@ -352,8 +351,7 @@ func (e ec2API) DeleteKeyPair(ctx context.Context, in *ec2.DeleteKeyPairInput, o
 		out.KeyPairId = sdkaws.String(k.ID)
 		e.w.ec2.keyPairs = slices.Delete(e.w.ec2.keyPairs, i, i+1)
 	}
-	e.record("ec2.amazonaws.com", op, params)
-	e.w.recorded[len(e.w.recorded)-1].Region = region
+	e.recordIn(region, "ec2.amazonaws.com", op, params)
 	return out, nil
 }
 

@@ -85,6 +85,16 @@ func TestDescribeInstancesFiltersAndPagesAsEC2Does(t *testing.T) {
 	}
 	_, err = api.ModifyInstanceMetadataOptions(ctx, &ec2.ModifyInstanceMetadataOptionsInput{InstanceId: id, HttpPutResponseHopLimit: sdkaws.Int32(99)})
 	assert.Equal(t, "InvalidParameterValue", ec2Code(err))
+
+	// The change is filed in the simulated trail of the call's region.
+	_, err = api.ModifyInstanceMetadataOptions(ctx, &ec2.ModifyInstanceMetadataOptionsInput{InstanceId: sdkaws.String("i-0fffffffffffffff0"), HttpTokens: "required"},
+		func(o *ec2.Options) { o.Region = "us-east-1" })
+	require.NoError(t, err)
+	rec := api.w.recorded
+	require.Len(t, rec, 2)
+	assert.Equal(t, "eu-west-1", rec[0].Region)
+	assert.Equal(t, "us-east-1", rec[1].Region)
+	assert.JSONEq(t, `{"ModifyInstanceMetadataOptionsRequest":{"InstanceId":"i-0fffffffffffffff0","HttpTokens":"required"}}`, rec[1].Params)
 }
 
 func TestKeyPairsAndLaunchTemplatesAnswerAsEC2Does(t *testing.T) {

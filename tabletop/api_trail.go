@@ -41,6 +41,12 @@ type trailResource struct{ Type, Name string }
 // bucket's for a call naming bucketName, else the backend's; roleName,
 // bucketName and key make the event's resources, to which resources adds.
 func (b *backend) record(source, name string, params map[string]any, resources ...trailResource) {
+	b.recordIn("", source, name, params, resources...)
+}
+
+// recordIn is record for a call of a regional service made to a region
+// other than the backend's ("" for the backend's, or as record decides).
+func (b *backend) recordIn(region, source, name string, params map[string]any, resources ...trailResource) {
 	e := trailEvent{Name: name, Source: source, Time: b.now().UTC(), Region: b.region, Actor: b.sc.Caller.ARN,
 		AccessKeyID: b.sc.Caller.AccessKeyID, SourceIP: b.sc.Caller.SourceIP, UserAgent: "s3responder"}
 	str := func(k string) string { s, _ := params[k].(string); return s }
@@ -48,6 +54,8 @@ func (b *backend) record(source, name string, params map[string]any, resources .
 	switch {
 	case strings.HasPrefix(source, "iam.") || strings.HasPrefix(source, "sts."):
 		e.Region = "us-east-1"
+	case region != "":
+		e.Region = region
 	case e.Bucket != "":
 		if bk, err := b.w.bucket(e.Bucket); err == nil {
 			e.Region = bk.spec.Region
