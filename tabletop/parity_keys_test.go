@@ -189,6 +189,27 @@ users:
 			require.NotEmpty(t, want.Steps)
 			require.NotEmpty(t, want.Impact)
 			assert.Equal(t, keysAsWords(comparePlan(want, nil), keyOf), keysAsWords(comparePlan(got, nil), simKey))
+			if !want.Reversible {
+				return // the deletion is planned twice: applying it once is for the walks
+			}
+			// Applying, reading back and undoing agree as well.
+			for _, undo := range []bool{false, true} {
+				for i := range want.Steps {
+					ws, gs := want.Steps[i], got.Steps[i]
+					wto, gto := ws.After, gs.After
+					if undo {
+						wto, gto = ws.Before, gs.Before
+					}
+					require.NoError(t, real.Changer.WriteState(ctx, ws.Resource, wto))
+					require.NoError(t, sim.Changer.WriteState(ctx, gs.Resource, gto))
+					wnow, err := real.Changer.ReadState(ctx, ws.Resource)
+					require.NoError(t, err)
+					gnow, err := sim.Changer.ReadState(ctx, gs.Resource)
+					require.NoError(t, err)
+					assert.Equal(t, stateOf(ws.Resource.Kind, wnow), stateOf(gs.Resource.Kind, gnow), "undo %v", undo)
+					assert.Equal(t, stateOf(gs.Resource.Kind, gto), stateOf(gs.Resource.Kind, gnow))
+				}
+			}
 		})
 	}
 	// An active key is refused for deletion on both.
