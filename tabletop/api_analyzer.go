@@ -117,7 +117,9 @@ func (b *backend) granted(f FindingDef) bool {
 }
 
 // findingSummary is a finding as ListFindings returns it, with its
-// status judged on the current state.
+// status judged on the current state. A resolved finding's UpdatedAt is
+// the clock of the read: the simulation does not keep when the state
+// changed, only what it is.
 func (b *backend) findingSummary(f FindingDef) aatypes.FindingSummary {
 	status, updated := aatypes.FindingStatusActive, f.Created
 	if !b.granted(f) {

@@ -29,7 +29,10 @@ import (
 // versitygw's standalone IAM service, a real IAM query API the aws
 // package's own tests use. Its deviations from AWS, normalised away:
 // access key ids are its own (compared as KEY), and it keeps no last use
-// of a key, so the scenario gives none either.
+// of a key, so the scenario gives none either. For a key no user of the
+// account holds, versitygw's GetAccessKeyLastUsed answers NoSuchEntity
+// (404) where AWS, which does not say whose a key is, refuses with
+// AccessDenied as the simulation does; both refuse, with different words.
 
 const (
 	vgwParityRoot   = "vgwroot"
@@ -212,9 +215,17 @@ users:
 			}
 		})
 	}
+	// A key nobody here holds is refused on both (with different codes).
+	_, kerr := real.Changer.PlanChange(ctx, app.ChangeRequest{Action: "iam.deactivate-access-key", Params: map[string]string{"accessKeyId": "AKIAZZZZZZZZZZZZZZZZ"}}, by)
+	_, serr := sim.Changer.PlanChange(ctx, app.ChangeRequest{Action: "iam.deactivate-access-key", Params: map[string]string{"accessKeyId": "AKIAZZZZZZZZZZZZZZZZ"}}, by)
+	require.Error(t, kerr)
+	require.Error(t, serr)
+	assert.Contains(t, kerr.Error(), "find the user of access key AKIAZZZZZZZZZZZZZZZZ")
+	assert.Contains(t, serr.Error(), "find the user of access key AKIAZZZZZZZZZZZZZZZZ")
+
 	// An active key is refused for deletion on both.
-	_, kerr := real.Changer.PlanChange(ctx, app.ChangeRequest{Action: "iam.delete-access-key", Params: map[string]string{"accessKeyId": keyOf["ci-deploy"]}}, by)
-	_, serr := sim.Changer.PlanChange(ctx, app.ChangeRequest{Action: "iam.delete-access-key", Params: map[string]string{"accessKeyId": simKey["ci-deploy"]}}, by)
+	_, kerr = real.Changer.PlanChange(ctx, app.ChangeRequest{Action: "iam.delete-access-key", Params: map[string]string{"accessKeyId": keyOf["ci-deploy"]}}, by)
+	_, serr = sim.Changer.PlanChange(ctx, app.ChangeRequest{Action: "iam.delete-access-key", Params: map[string]string{"accessKeyId": simKey["ci-deploy"]}}, by)
 	require.ErrorIs(t, kerr, app.ErrInvalid)
 	require.ErrorIs(t, serr, app.ErrInvalid)
 	assert.Equal(t, strings.ReplaceAll(kerr.Error(), keyOf["ci-deploy"], "KEY"), strings.ReplaceAll(serr.Error(), simKey["ci-deploy"], "KEY"))
