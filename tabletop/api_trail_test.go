@@ -82,7 +82,7 @@ func TestTheInspectionsGiveTheScenarioAnswers(t *testing.T) {
 func TestTheTrailLookupFindsTheStoryAndPagesNewestFirst(t *testing.T) {
 	ctx := context.Background()
 	s := newSimAccount(t)
-	tl := &aws.TrailLookup{API: trailAPI{s.b}, Now: s.clock.now}
+	tl := &aws.TrailLookup{API: trailAPI{s.b}, Now: s.clock.now, Limiter: s.cloud.Cloud.Limiter}
 	events, note, err := tl.LookupAccessChanges(ctx, aws.TrailQuery{Start: exerciseStart.Add(-365 * 24 * time.Hour), End: exerciseStart,
 		Regions: []string{"eu-west-1", "us-east-1"}}, nil)
 	require.NoError(t, err)
