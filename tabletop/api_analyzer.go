@@ -41,23 +41,15 @@ func (b *backend) analyzerARNOf(d AnalyzerDef) string {
 
 // aaPage cuts a list at a NextToken of Access Analyzer.
 func aaPage[T any](op string, all []T, token *string, maxResults *int32) ([]T, *string, error) {
-	start := 0
-	if t := sdkaws.ToString(token); t != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(t, "aa-"))
-		if err != nil || !strings.HasPrefix(t, "aa-") || n < 0 || n > len(all) {
-			return nil, nil, aaErr(op, 400, "ValidationException", "Invalid pagination token.")
-		}
-		start = n
-	}
 	limit := 100
 	if maxResults != nil && *maxResults > 0 {
 		limit = int(*maxResults)
 	}
-	end := min(start+limit, len(all))
-	if end < len(all) {
-		return all[start:end], sdkaws.String(fmt.Sprintf("aa-%d", end)), nil
+	page, next, ok := cutPage(all, token, "aa-", limit)
+	if !ok {
+		return nil, nil, aaErr(op, 400, "ValidationException", "Invalid pagination token.")
 	}
-	return all[start:end], nil, nil
+	return page, next, nil
 }
 
 func (a analyzerAPI) ListAnalyzers(ctx context.Context, in *accessanalyzer.ListAnalyzersInput, optFns ...func(*accessanalyzer.Options)) (*accessanalyzer.ListAnalyzersOutput, error) {

@@ -114,19 +114,11 @@ func wildcard(pattern, s string) bool {
 
 // ec2Page cuts a list at an EC2 NextToken.
 func ec2Page[T any](op string, all []T, token *string, limit int) ([]T, *string, error) {
-	start := 0
-	if t := sdkaws.ToString(token); t != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(t, "ec2-"))
-		if err != nil || !strings.HasPrefix(t, "ec2-") || n < 0 || n > len(all) {
-			return nil, nil, ec2Err(op, "InvalidPaginationToken", "The pagination token is invalid.")
-		}
-		start = n
+	page, next, ok := cutPage(all, token, "ec2-", limit)
+	if !ok {
+		return nil, nil, ec2Err(op, "InvalidPaginationToken", "The pagination token is invalid.")
 	}
-	end := min(start+limit, len(all))
-	if end < len(all) {
-		return all[start:end], sdkaws.String(fmt.Sprintf("ec2-%d", end)), nil
-	}
-	return all[start:end], nil, nil
+	return page, next, nil
 }
 
 func (e ec2API) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {

@@ -217,3 +217,36 @@ func TestTheResponderChangesAppearInCloudTrailAtTheClockByTheCaller(t *testing.T
 	require.NoError(t, err)
 	assert.Empty(t, out.Events, "the session region %s has none", s.b.region)
 }
+
+func TestIAMListsPageWithMarkers(t *testing.T) {
+	ctx := context.Background()
+	sc, err := ParseScenario("two-keys", []byte(`id: two-keys
+title: a user with two keys
+account: "123456789012"
+users:
+  - name: ci
+    accessKeys: [{id: AKIAAAAAAAAAAAAAAAA1}, {id: AKIAAAAAAAAAAAAAAAA2, status: Inactive}]
+`))
+	require.NoError(t, err)
+	api := iamAPI{newBackend(sc, "", nil)}
+	var ids []string
+	pages := iam.NewListAccessKeysPaginator(api, &iam.ListAccessKeysInput{UserName: sdkaws.String("ci"), MaxItems: sdkaws.Int32(1)})
+	n := 0
+	for pages.HasMorePages() {
+		p, err := pages.NextPage(ctx)
+		require.NoError(t, err)
+		n++
+		for _, k := range p.AccessKeyMetadata {
+			ids = append(ids, sdkaws.ToString(k.AccessKeyId)+" "+string(k.Status))
+		}
+	}
+	assert.Equal(t, 2, n)
+	assert.Equal(t, []string{"AKIAAAAAAAAAAAAAAAA1 Active", "AKIAAAAAAAAAAAAAAAA2 Inactive"}, ids)
+	_, err = api.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: sdkaws.String("ci"), Marker: sdkaws.String("x7")})
+	var apiErr smithy.APIError
+	require.True(t, errors.As(err, &apiErr))
+	assert.Equal(t, "ValidationError", apiErr.ErrorCode())
+	_, err = api.ListAccessKeys(ctx, &iam.ListAccessKeysInput{})
+	require.True(t, errors.As(err, &apiErr))
+	assert.Equal(t, "ValidationError", apiErr.ErrorCode(), "a role session must name the user")
+}

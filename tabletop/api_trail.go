@@ -253,18 +253,13 @@ func (t trailAPI) LookupEvents(ctx context.Context, in *cloudtrail.LookupEventsI
 		}
 		return strings.Compare(x.ID, y.ID)
 	})
-	start := 0
-	if tok := sdkaws.ToString(in.NextToken); tok != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(tok, "ct-"))
-		if err != nil || !strings.HasPrefix(tok, "ct-") || n < 0 || n > len(match) {
-			t.mu.Unlock()
-			return nil, ctErr(400, "InvalidNextTokenException", "Invalid NextToken.")
-		}
-		start = n
+	page, next, ok := cutPage(match, in.NextToken, "ct-", limit)
+	if !ok {
+		t.mu.Unlock()
+		return nil, ctErr(400, "InvalidNextTokenException", "Invalid NextToken.")
 	}
-	end := min(start+limit, len(match))
 	out := &cloudtrail.LookupEventsOutput{Events: []cttypes.Event{}}
-	for _, e := range match[start:end] {
+	for _, e := range page {
 		ev := cttypes.Event{EventId: sdkaws.String(e.ID), EventName: sdkaws.String(e.Name), EventSource: sdkaws.String(e.Source),
 			EventTime: sdkaws.Time(e.Time), CloudTrailEvent: sdkaws.String(t.eventJSON(e)), ReadOnly: sdkaws.String(strconv.FormatBool(readOnlyCall(e.Name)))}
 		if e.insight == nil {
@@ -281,9 +276,7 @@ func (t trailAPI) LookupEvents(ctx context.Context, in *cloudtrail.LookupEventsI
 		out.Events = append(out.Events, ev)
 	}
 	t.mu.Unlock()
-	if end < len(match) {
-		out.NextToken = sdkaws.String(fmt.Sprintf("ct-%d", end))
-	}
+	out.NextToken = next
 	return out, nil
 }
 
