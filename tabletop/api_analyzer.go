@@ -154,6 +154,10 @@ func criterion(values []string, c aatypes.Criterion) bool {
 	return c.Exists == nil || *c.Exists == (len(values) > 0)
 }
 
+// findingFilterKeys are the filter keys of ListFindings the simulation
+// applies.
+var findingFilterKeys = []string{"status", "resourceType", "resource", "isPublic", "resourceOwnerAccount", "id", "principal.AWS"}
+
 func (a analyzerAPI) ListFindings(ctx context.Context, in *accessanalyzer.ListFindingsInput, optFns ...func(*accessanalyzer.Options)) (*accessanalyzer.ListFindingsOutput, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -175,7 +179,13 @@ func (a analyzerAPI) ListFindings(ctx context.Context, in *accessanalyzer.ListFi
 	if an.Type != "ACCOUNT" && an.Type != "ORGANIZATION" {
 		return nil, aaErr(op, 400, "ValidationException", "ListFindings is not supported for this analyzer type; use ListFindingsV2.")
 	}
+	for key := range in.Filter {
+		if !slices.Contains(findingFilterKeys, key) {
+			return nil, aaErr(op, 400, "ValidationException", fmt.Sprintf("Invalid filter key: %s", key))
+		}
+	}
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	var all []aatypes.FindingSummary
 	for _, f := range a.sc.AccessAnalyzer.Findings {
 		if f.Analyzer != an.Name {
@@ -191,18 +201,12 @@ func (a analyzerAPI) ListFindings(ctx context.Context, in *accessanalyzer.ListFi
 		}
 		keep := true
 		for key, c := range in.Filter {
-			vals, ok := fields[key]
-			if !ok && key != "principal.AWS" {
-				a.mu.Unlock()
-				return nil, aaErr(op, 400, "ValidationException", fmt.Sprintf("Invalid filter key: %s", key))
-			}
-			keep = keep && criterion(vals, c)
+			keep = keep && criterion(fields[key], c)
 		}
 		if keep {
 			all = append(all, s)
 		}
 	}
-	a.mu.Unlock()
 	got, next, err := aaPage(op, all, in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err

@@ -236,6 +236,7 @@ func (t trailAPI) LookupEvents(ctx context.Context, in *cloudtrail.LookupEventsI
 		}
 	}
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	var match []simEvent
 	kept := t.now().Add(-aws.LookupWindow)
 	for _, e := range t.history() {
@@ -255,10 +256,9 @@ func (t trailAPI) LookupEvents(ctx context.Context, in *cloudtrail.LookupEventsI
 	})
 	page, next, ok := cutPage(match, in.NextToken, "ct-", limit)
 	if !ok {
-		t.mu.Unlock()
 		return nil, ctErr(400, "InvalidNextTokenException", "Invalid NextToken.")
 	}
-	out := &cloudtrail.LookupEventsOutput{Events: []cttypes.Event{}}
+	out := &cloudtrail.LookupEventsOutput{Events: []cttypes.Event{}, NextToken: next}
 	for _, e := range page {
 		ev := cttypes.Event{EventId: sdkaws.String(e.ID), EventName: sdkaws.String(e.Name), EventSource: sdkaws.String(e.Source),
 			EventTime: sdkaws.Time(e.Time), CloudTrailEvent: sdkaws.String(t.eventJSON(e)), ReadOnly: sdkaws.String(strconv.FormatBool(readOnlyCall(e.Name)))}
@@ -275,8 +275,6 @@ func (t trailAPI) LookupEvents(ctx context.Context, in *cloudtrail.LookupEventsI
 		}
 		out.Events = append(out.Events, ev)
 	}
-	t.mu.Unlock()
-	out.NextToken = next
 	return out, nil
 }
 
