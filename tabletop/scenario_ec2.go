@@ -100,6 +100,8 @@ func fingerprintOf(name string) string {
 	return strings.Join(pairs, ":")
 }
 
+// validateEC2 checks the ec2 section and the IAM fields added with it
+// (roles' instance profiles, users' groups), filling in the defaults.
 func (sc *Scenario) validateEC2(v *validator) {
 	e := &sc.EC2
 	profiles := map[string]string{}
