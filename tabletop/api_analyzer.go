@@ -41,23 +41,15 @@ func (b *backend) analyzerARNOf(d AnalyzerDef) string {
 
 // aaPage cuts a list at a NextToken of Access Analyzer.
 func aaPage[T any](op string, all []T, token *string, maxResults *int32) ([]T, *string, error) {
-	start := 0
-	if t := sdkaws.ToString(token); t != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(t, "aa-"))
-		if err != nil || !strings.HasPrefix(t, "aa-") || n < 0 || n > len(all) {
-			return nil, nil, aaErr(op, 400, "ValidationException", "Invalid pagination token.")
-		}
-		start = n
-	}
 	limit := 100
 	if maxResults != nil && *maxResults > 0 {
 		limit = int(*maxResults)
 	}
-	end := min(start+limit, len(all))
-	if end < len(all) {
-		return all[start:end], sdkaws.String(fmt.Sprintf("aa-%d", end)), nil
+	page, next, ok := cutPage(all, token, "aa-", limit)
+	if !ok {
+		return nil, nil, aaErr(op, 400, "ValidationException", "Invalid pagination token.")
 	}
-	return all[start:end], nil, nil
+	return page, next, nil
 }
 
 func (a analyzerAPI) ListAnalyzers(ctx context.Context, in *accessanalyzer.ListAnalyzersInput, optFns ...func(*accessanalyzer.Options)) (*accessanalyzer.ListAnalyzersOutput, error) {
@@ -117,7 +109,9 @@ func (b *backend) granted(f FindingDef) bool {
 }
 
 // findingSummary is a finding as ListFindings returns it, with its
-// status judged on the current state.
+// status judged on the current state. A resolved finding's UpdatedAt is
+// the clock of the read: the simulation does not keep when the state
+// changed, only what it is.
 func (b *backend) findingSummary(f FindingDef) aatypes.FindingSummary {
 	status, updated := aatypes.FindingStatusActive, f.Created
 	if !b.granted(f) {
@@ -160,6 +154,10 @@ func criterion(values []string, c aatypes.Criterion) bool {
 	return c.Exists == nil || *c.Exists == (len(values) > 0)
 }
 
+// findingFilterKeys are the filter keys of ListFindings the simulation
+// applies.
+var findingFilterKeys = []string{"status", "resourceType", "resource", "isPublic", "resourceOwnerAccount", "id", "principal.AWS"}
+
 func (a analyzerAPI) ListFindings(ctx context.Context, in *accessanalyzer.ListFindingsInput, optFns ...func(*accessanalyzer.Options)) (*accessanalyzer.ListFindingsOutput, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -181,7 +179,13 @@ func (a analyzerAPI) ListFindings(ctx context.Context, in *accessanalyzer.ListFi
 	if an.Type != "ACCOUNT" && an.Type != "ORGANIZATION" {
 		return nil, aaErr(op, 400, "ValidationException", "ListFindings is not supported for this analyzer type; use ListFindingsV2.")
 	}
+	for key := range in.Filter {
+		if !slices.Contains(findingFilterKeys, key) {
+			return nil, aaErr(op, 400, "ValidationException", fmt.Sprintf("Invalid filter key: %s", key))
+		}
+	}
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	var all []aatypes.FindingSummary
 	for _, f := range a.sc.AccessAnalyzer.Findings {
 		if f.Analyzer != an.Name {
@@ -197,18 +201,12 @@ func (a analyzerAPI) ListFindings(ctx context.Context, in *accessanalyzer.ListFi
 		}
 		keep := true
 		for key, c := range in.Filter {
-			vals, ok := fields[key]
-			if !ok && key != "principal.AWS" {
-				a.mu.Unlock()
-				return nil, aaErr(op, 400, "ValidationException", fmt.Sprintf("Invalid filter key: %s", key))
-			}
-			keep = keep && criterion(vals, c)
+			keep = keep && criterion(fields[key], c)
 		}
 		if keep {
 			all = append(all, s)
 		}
 	}
-	a.mu.Unlock()
 	got, next, err := aaPage(op, all, in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err

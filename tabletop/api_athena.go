@@ -411,25 +411,18 @@ func (a athenaAPI) GetQueryResults(ctx context.Context, in *athena.GetQueryResul
 			Nullable: athtypes.ColumnNullableUnknown})
 	}
 	all := append([][]*string{header}, q.rows...)
-	start := 0
-	if t := sdkaws.ToString(in.NextToken); t != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(t, "ath-"))
-		if err != nil || !strings.HasPrefix(t, "ath-") || n < 1 || n > len(all) {
-			return nil, athenaErr(op, "The NextToken is not valid.")
-		}
-		start = n
+	rows, next, ok := cutPage(all, in.NextToken, "ath-", limit)
+	if !ok {
+		return nil, athenaErr(op, "The NextToken is not valid.")
 	}
-	end := min(start+limit, len(all))
 	out := &athena.GetQueryResultsOutput{ResultSet: &athtypes.ResultSet{ResultSetMetadata: &athtypes.ResultSetMetadata{ColumnInfo: info}}, UpdateCount: sdkaws.Int64(0)}
-	for _, row := range all[start:end] {
+	for _, row := range rows {
 		r := athtypes.Row{}
 		for _, v := range row {
 			r.Data = append(r.Data, athtypes.Datum{VarCharValue: v})
 		}
 		out.ResultSet.Rows = append(out.ResultSet.Rows, r)
 	}
-	if end < len(all) {
-		out.NextToken = sdkaws.String(fmt.Sprintf("ath-%d", end))
-	}
+	out.NextToken = next
 	return out, nil
 }

@@ -42,7 +42,7 @@ func (b *backend) ec2Instance(in *instance) ec2types.Instance {
 		State:           &ec2types.InstanceState{Name: ec2types.InstanceStateName(s.State), Code: sdkaws.Int32(stateCodes[s.State])},
 		PlatformDetails: sdkaws.String(s.Platform), Placement: &ec2types.Placement{AvailabilityZone: sdkaws.String(s.Region + "a")},
 		MetadataOptions: &ec2types.InstanceMetadataOptionsResponse{HttpTokens: ec2types.HttpTokensState(in.tokens),
-			HttpEndpoint: ec2types.InstanceMetadataEndpointState(s.HttpEndpoint), HttpPutResponseHopLimit: sdkaws.Int32(s.HopLimit),
+			HttpEndpoint: ec2types.InstanceMetadataEndpointState(in.endpoint), HttpPutResponseHopLimit: sdkaws.Int32(in.hop),
 			State: ec2types.InstanceMetadataOptionsStateApplied, HttpProtocolIpv6: ec2types.InstanceMetadataProtocolStateDisabled,
 			InstanceMetadataTags: ec2types.InstanceMetadataTagsStateDisabled}}
 	if in.pending {
@@ -114,19 +114,11 @@ func wildcard(pattern, s string) bool {
 
 // ec2Page cuts a list at an EC2 NextToken.
 func ec2Page[T any](op string, all []T, token *string, limit int) ([]T, *string, error) {
-	start := 0
-	if t := sdkaws.ToString(token); t != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(t, "ec2-"))
-		if err != nil || !strings.HasPrefix(t, "ec2-") || n < 0 || n > len(all) {
-			return nil, nil, ec2Err(op, "InvalidPaginationToken", "The pagination token is invalid.")
-		}
-		start = n
+	page, next, ok := cutPage(all, token, "ec2-", limit)
+	if !ok {
+		return nil, nil, ec2Err(op, "InvalidPaginationToken", "The pagination token is invalid.")
 	}
-	end := min(start+limit, len(all))
-	if end < len(all) {
-		return all[start:end], sdkaws.String(fmt.Sprintf("ec2-%d", end)), nil
-	}
-	return all[start:end], nil, nil
+	return page, next, nil
 }
 
 func (e ec2API) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
@@ -212,6 +204,14 @@ func (e ec2API) ModifyInstanceMetadataOptions(ctx context.Context, in *ec2.Modif
 	default:
 		return nil, ec2Err(op, "InvalidParameterValue", fmt.Sprintf("Value (%s) for parameter HttpTokens is invalid.", in.HttpTokens))
 	}
+	switch in.HttpEndpoint {
+	case "", ec2types.InstanceMetadataEndpointStateEnabled, ec2types.InstanceMetadataEndpointStateDisabled:
+	default:
+		return nil, ec2Err(op, "InvalidParameterValue", fmt.Sprintf("Value (%s) for parameter HttpEndpoint is invalid.", in.HttpEndpoint))
+	}
+	if h := in.HttpPutResponseHopLimit; h != nil && (*h < 1 || *h > 64) {
+		return nil, ec2Err(op, "InvalidParameterValue", fmt.Sprintf("Value (%d) for parameter HttpPutResponseHopLimit is invalid. Expecting a value between 1 and 64.", *h))
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var inst *instance
@@ -226,14 +226,22 @@ func (e ec2API) ModifyInstanceMetadataOptions(ctx context.Context, in *ec2.Modif
 	case inst.spec.State == "terminated" || inst.spec.State == "shutting-down":
 		return nil, ec2Err(op, "IncorrectInstanceState", fmt.Sprintf("The instance '%s' is not in a state from which it can be modified.", id))
 	}
-	params := map[string]any{"ModifyInstanceMetadataOptionsRequest": map[string]any{"InstanceId": id}}
+	req := map[string]any{"InstanceId": id}
 	if in.HttpTokens != "" {
 		inst.tokens = string(in.HttpTokens)
-		params["ModifyInstanceMetadataOptionsRequest"].(map[string]any)["HttpTokens"] = inst.tokens
+		req["HttpTokens"] = inst.tokens
 	}
+	if in.HttpEndpoint != "" {
+		inst.endpoint = string(in.HttpEndpoint)
+		req["HttpEndpoint"] = inst.endpoint
+	}
+	if in.HttpPutResponseHopLimit != nil {
+		inst.hop = *in.HttpPutResponseHopLimit
+		req["HttpPutResponseHopLimit"] = inst.hop
+	}
+	params := map[string]any{"ModifyInstanceMetadataOptionsRequest": req}
 	inst.pending = true
-	e.record("ec2.amazonaws.com", op, params, trailResource{"AWS::EC2::Instance", id})
-	e.w.recorded[len(e.w.recorded)-1].Region = region
+	e.recordIn(region, "ec2.amazonaws.com", op, params, trailResource{"AWS::EC2::Instance", id})
 	out := e.ec2Instance(inst)
 	m := out.MetadataOptions
 	return &ec2.ModifyInstanceMetadataOptionsOutput{InstanceId: sdkaws.String(id), InstanceMetadataOptions: &ec2types.InstanceMetadataOptionsResponse{
@@ -335,8 +343,7 @@ func (e ec2API) DeleteKeyPair(ctx context.Context, in *ec2.DeleteKeyPairInput, o
 		out.KeyPairId = sdkaws.String(k.ID)
 		e.w.ec2.keyPairs = slices.Delete(e.w.ec2.keyPairs, i, i+1)
 	}
-	e.record("ec2.amazonaws.com", op, params)
-	e.w.recorded[len(e.w.recorded)-1].Region = region
+	e.recordIn(region, "ec2.amazonaws.com", op, params)
 	return out, nil
 }
 

@@ -79,5 +79,7 @@ func newAPISim(t *testing.T) apiSim {
 	api := aws.Clients{IAM: iamAPI{b}, EC2: ec2API{b}, CloudTrail: trailAPI{b}, Analyzer: analyzerAPI{b}, Macie: macieAPI{b},
 		Athena: athenaAPI{b}, STS: callerStub{sc}}
 	cloud := aws.NewSimulated(api, "tabletop", b.region, clock.now)
+	// The simulated event history has no throttle to respect.
+	cloud.Cloud.Limiter = &aws.Limiter{Interval: time.Millisecond}
 	return apiSim{b: b, clock: clock, cloud: cloud, by: app.Identity{Account: sc.Account, ARN: sc.Caller.ARN, UserID: sc.Caller.UserID}}
 }

@@ -46,6 +46,10 @@ func noRole(op, name string) error {
 // lookupUser and lookupRole find an entity or return IAM's refusal; the
 // caller holds b.mu.
 func (b *backend) lookupUser(op string, name *string) (*user, error) {
+	if name == nil {
+		// Without a name IAM answers for the caller, a role session here.
+		return nil, iamErr(op, 400, "ValidationError", "Must specify userName when calling with non-User credentials")
+	}
 	u, err := b.w.user(sdkaws.ToString(name))
 	if err != nil {
 		return nil, noUser(op, sdkaws.ToString(name))
@@ -100,27 +104,21 @@ func (b *backend) iamRole(r *role) *iamtypes.Role {
 		RoleLastUsed: b.roleLastUsed(r.spec.Name)}
 }
 
-// page cuts a sorted list at an IAM marker (the index to start from) and
-// MaxItems (default 100, at most 1000).
+// page cuts a sorted list at an IAM marker and MaxItems (default 100, at
+// most 1000).
 func page[T any](op string, all []T, marker *string, maxItems *int32) ([]T, *string, bool, error) {
-	start := 0
-	if m := sdkaws.ToString(marker); m != "" {
-		if _, err := fmt.Sscanf(m, "m%d", &start); err != nil || start < 0 || start > len(all) {
-			return nil, nil, false, iamErr(op, 400, "ValidationError", "Invalid Marker.")
+	n := 100
+	if maxItems != nil {
+		n = int(*maxItems)
+		if n < 1 || n > 1000 {
+			return nil, nil, false, iamErr(op, 400, "ValidationError", "1 validation error detected: Value at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000")
 		}
 	}
-	n := int(sdkaws.ToInt32(maxItems))
-	switch {
-	case maxItems == nil:
-		n = 100
-	case n < 1 || n > 1000:
-		return nil, nil, false, iamErr(op, 400, "ValidationError", "1 validation error detected: Value at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000")
+	got, next, ok := cutPage(all, marker, "m", n)
+	if !ok {
+		return nil, nil, false, iamErr(op, 400, "ValidationError", "Invalid Marker.")
 	}
-	end := min(start+n, len(all))
-	if end < len(all) {
-		return all[start:end], sdkaws.String(fmt.Sprintf("m%d", end)), true, nil
-	}
-	return all[start:end], nil, false, nil
+	return got, next, next != nil, nil
 }
 
 func (a iamAPI) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...func(*iam.Options)) (*iam.GetUserOutput, error) {
@@ -129,10 +127,6 @@ func (a iamAPI) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...func(*ia
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if in.UserName == nil {
-		// Without a name IAM answers for the caller, a role session here.
-		return nil, iamErr("GetUser", 400, "ValidationError", "Must specify userName when calling with non-User credentials")
-	}
 	u, err := a.lookupUser("GetUser", in.UserName)
 	if err != nil {
 		return nil, err

@@ -91,6 +91,16 @@ func TestEveryIAMAndEC2ChangeWalksOnTheSimulatedAccount(t *testing.T) {
 		{app.ChangeRequest{Action: "ec2.delete-key-pair", Params: map[string]string{"keyName": "ci-build-2025"}},
 			[]string{"DeleteKeyPair"}, false},
 	}
+	// Every IAM and EC2 change of the app is walked here.
+	walked := map[string]bool{}
+	for _, tt := range tests {
+		walked[tt.req.Action] = true
+	}
+	for _, a := range app.ChangeActions() {
+		if strings.HasPrefix(a.ID, "iam.") || strings.HasPrefix(a.ID, "ec2.") {
+			assert.True(t, walked[a.ID], "%s is not walked on the simulated account", a.ID)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.req.Action, func(t *testing.T) {
 			s := newAPISim(t)
@@ -206,4 +216,37 @@ func TestTheResponderChangesAppearInCloudTrailAtTheClockByTheCaller(t *testing.T
 		{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: sdkaws.String("UpdateAssumeRolePolicy")}}})
 	require.NoError(t, err)
 	assert.Empty(t, out.Events, "the session region %s has none", s.b.region)
+}
+
+func TestIAMListsPageWithMarkers(t *testing.T) {
+	ctx := context.Background()
+	sc, err := ParseScenario("two-keys", []byte(`id: two-keys
+title: a user with two keys
+account: "123456789012"
+users:
+  - name: ci
+    accessKeys: [{id: AKIAAAAAAAAAAAAAAAA1}, {id: AKIAAAAAAAAAAAAAAAA2, status: Inactive}]
+`))
+	require.NoError(t, err)
+	api := iamAPI{newBackend(sc, "", nil)}
+	var ids []string
+	pages := iam.NewListAccessKeysPaginator(api, &iam.ListAccessKeysInput{UserName: sdkaws.String("ci"), MaxItems: sdkaws.Int32(1)})
+	n := 0
+	for pages.HasMorePages() {
+		p, err := pages.NextPage(ctx)
+		require.NoError(t, err)
+		n++
+		for _, k := range p.AccessKeyMetadata {
+			ids = append(ids, sdkaws.ToString(k.AccessKeyId)+" "+string(k.Status))
+		}
+	}
+	assert.Equal(t, 2, n)
+	assert.Equal(t, []string{"AKIAAAAAAAAAAAAAAAA1 Active", "AKIAAAAAAAAAAAAAAAA2 Inactive"}, ids)
+	_, err = api.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: sdkaws.String("ci"), Marker: sdkaws.String("x7")})
+	var apiErr smithy.APIError
+	require.True(t, errors.As(err, &apiErr))
+	assert.Equal(t, "ValidationError", apiErr.ErrorCode())
+	_, err = api.ListAccessKeys(ctx, &iam.ListAccessKeysInput{})
+	require.True(t, errors.As(err, &apiErr))
+	assert.Equal(t, "ValidationError", apiErr.ErrorCode(), "a role session must name the user")
 }

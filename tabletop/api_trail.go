@@ -41,6 +41,12 @@ type trailResource struct{ Type, Name string }
 // bucket's for a call naming bucketName, else the backend's; roleName,
 // bucketName and key make the event's resources, to which resources adds.
 func (b *backend) record(source, name string, params map[string]any, resources ...trailResource) {
+	b.recordIn("", source, name, params, resources...)
+}
+
+// recordIn is record for a call of a regional service made to a region
+// other than the backend's ("" for the backend's, or as record decides).
+func (b *backend) recordIn(region, source, name string, params map[string]any, resources ...trailResource) {
 	e := trailEvent{Name: name, Source: source, Time: b.now().UTC(), Region: b.region, Actor: b.sc.Caller.ARN,
 		AccessKeyID: b.sc.Caller.AccessKeyID, SourceIP: b.sc.Caller.SourceIP, UserAgent: "s3responder"}
 	str := func(k string) string { s, _ := params[k].(string); return s }
@@ -48,6 +54,8 @@ func (b *backend) record(source, name string, params map[string]any, resources .
 	switch {
 	case strings.HasPrefix(source, "iam.") || strings.HasPrefix(source, "sts."):
 		e.Region = "us-east-1"
+	case region != "":
+		e.Region = region
 	case e.Bucket != "":
 		if bk, err := b.w.bucket(e.Bucket); err == nil {
 			e.Region = bk.spec.Region
@@ -188,8 +196,8 @@ func (b *backend) eventJSON(e simEvent) string {
 	return string(e.record(b.sc.Account))
 }
 
-// LookupEvents answers one page of the history of the call's region: at
-// most one lookup attribute, the window, MaxResults (1 to 50) and
+// LookupEvents answers one page of the history of the call's region, as
+// far back as CloudTrail keeps it (90 days): at most one lookup attribute, the window, MaxResults (1 to 50) and
 // NextToken as CloudTrail takes them.
 func (t trailAPI) LookupEvents(ctx context.Context, in *cloudtrail.LookupEventsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.LookupEventsOutput, error) {
 	if err := ctx.Err(); err != nil {
@@ -228,10 +236,12 @@ func (t trailAPI) LookupEvents(ctx context.Context, in *cloudtrail.LookupEventsI
 		}
 	}
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	var match []simEvent
+	kept := t.now().Add(-aws.LookupWindow)
 	for _, e := range t.history() {
 		switch {
-		case e.Region != o.Region, (e.insight != nil) != insights, dataEvent(e.Name),
+		case e.Region != o.Region, e.Time.Before(kept), (e.insight != nil) != insights, dataEvent(e.Name),
 			in.StartTime != nil && e.Time.Before(*in.StartTime), in.EndTime != nil && e.Time.After(*in.EndTime),
 			attr.AttributeKey != "" && !t.matches(e, attr):
 			continue
@@ -244,18 +254,12 @@ func (t trailAPI) LookupEvents(ctx context.Context, in *cloudtrail.LookupEventsI
 		}
 		return strings.Compare(x.ID, y.ID)
 	})
-	start := 0
-	if tok := sdkaws.ToString(in.NextToken); tok != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(tok, "ct-"))
-		if err != nil || !strings.HasPrefix(tok, "ct-") || n < 0 || n > len(match) {
-			t.mu.Unlock()
-			return nil, ctErr(400, "InvalidNextTokenException", "Invalid NextToken.")
-		}
-		start = n
+	page, next, ok := cutPage(match, in.NextToken, "ct-", limit)
+	if !ok {
+		return nil, ctErr(400, "InvalidNextTokenException", "Invalid NextToken.")
 	}
-	end := min(start+limit, len(match))
-	out := &cloudtrail.LookupEventsOutput{Events: []cttypes.Event{}}
-	for _, e := range match[start:end] {
+	out := &cloudtrail.LookupEventsOutput{Events: []cttypes.Event{}, NextToken: next}
+	for _, e := range page {
 		ev := cttypes.Event{EventId: sdkaws.String(e.ID), EventName: sdkaws.String(e.Name), EventSource: sdkaws.String(e.Source),
 			EventTime: sdkaws.Time(e.Time), CloudTrailEvent: sdkaws.String(t.eventJSON(e)), ReadOnly: sdkaws.String(strconv.FormatBool(readOnlyCall(e.Name)))}
 		if e.insight == nil {
@@ -270,10 +274,6 @@ func (t trailAPI) LookupEvents(ctx context.Context, in *cloudtrail.LookupEventsI
 			}
 		}
 		out.Events = append(out.Events, ev)
-	}
-	t.mu.Unlock()
-	if end < len(match) {
-		out.NextToken = sdkaws.String(fmt.Sprintf("ct-%d", end))
 	}
 	return out, nil
 }

@@ -38,6 +38,12 @@ func TestTheInspectionsGiveTheScenarioAnswers(t *testing.T) {
 	s := newAPISim(t)
 	ch := s.cloud.Changer
 
+	// Every IAM and EC2 inspection of the app is run here.
+	for _, a := range app.InspectActions() {
+		if strings.HasPrefix(a.ID, "iam.") || strings.HasPrefix(a.ID, "ec2.") {
+			assert.Contains(t, []string{"ec2.find-role-instances", "ec2.find-key-pair-instances", "iam.review-principals"}, a.ID)
+		}
+	}
 	rep, err := ch.Inspect(ctx, app.InspectRequest{Action: "ec2.find-role-instances", Params: map[string]string{"roleName": "DataPipelineRole"}}, s.by)
 	require.NoError(t, err)
 	assert.Equal(t, "2 instance(s) in eu-west-1 carry role DataPipelineRole; 1 still accept IMDSv1.", rep.Summary, "the terminated worker is left out")
@@ -76,7 +82,7 @@ func TestTheInspectionsGiveTheScenarioAnswers(t *testing.T) {
 func TestTheTrailLookupFindsTheStoryAndPagesNewestFirst(t *testing.T) {
 	ctx := context.Background()
 	s := newAPISim(t)
-	tl := &aws.TrailLookup{API: trailAPI{s.b}, Now: s.clock.now}
+	tl := &aws.TrailLookup{API: trailAPI{s.b}, Now: s.clock.now, Limiter: s.cloud.Cloud.Limiter}
 	events, note, err := tl.LookupAccessChanges(ctx, aws.TrailQuery{Start: exerciseStart.Add(-365 * 24 * time.Hour), End: exerciseStart,
 		Regions: []string{"eu-west-1", "us-east-1"}}, nil)
 	require.NoError(t, err)
@@ -106,6 +112,13 @@ func TestTheTrailLookupFindsTheStoryAndPagesNewestFirst(t *testing.T) {
 	for i := 1; i < len(all); i++ {
 		assert.False(t, all[i].EventTime.After(*all[i-1].EventTime), "newest first")
 	}
+
+	// The event history keeps 90 days, whatever the window asked.
+	old, err := api.LookupEvents(ctx, &cloudtrail.LookupEventsInput{LookupAttributes: []cttypes.LookupAttribute{
+		{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: sdkaws.String("PutBucketOwnershipControls")}}},
+		func(o *cloudtrail.Options) { o.Region = "us-east-1" })
+	require.NoError(t, err)
+	assert.Empty(t, old.Events, "the 2025 change is older than 90 days")
 
 	_, err = api.LookupEvents(ctx, &cloudtrail.LookupEventsInput{LookupAttributes: []cttypes.LookupAttribute{
 		{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: sdkaws.String("a")},

@@ -157,7 +157,10 @@
 //
 //	roles:
 //	  - name: DataPipelineRole
-//	    trustPolicy: '{"Version":"2012-10-17","Statement":[...]}'
+//	    trustPolicy:
+//	      Version: "2012-10-17"
+//	      Statement:
+//	        - {Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}
 //	    instanceProfiles: [DataPipelineProfile]
 //	ec2:
 //	  instances:

@@ -215,6 +215,29 @@ func TestPlansOnTheSimulatedAccountMatchPlansOnKumo(t *testing.T) {
 			if tt.dropKumoNote != nil {
 				assert.True(t, slices.ContainsFunc(want.Notes, tt.dropKumoNote), "the deviation left out is kumo's: %q", want.Notes)
 			}
+			// Applying, reading back and undoing agree as well.
+			states := func(cc *aws.ChangingCloud, plan app.Plan, after bool) []string {
+				var out []string
+				for _, st := range plan.Steps {
+					to := st.Before
+					if after {
+						to = st.After
+					}
+					require.NoError(t, cc.Changer.WriteState(ctx, st.Resource, to), st.Resource.Name)
+					now, err := cc.Changer.ReadState(ctx, st.Resource)
+					require.NoError(t, err, st.Resource.Name)
+					out = append(out, stateOf(st.Resource.Kind, now))
+				}
+				return out
+			}
+			applied := states(sim, got, true)
+			assert.Equal(t, states(real, want, true), applied)
+			for i, st := range got.Steps {
+				assert.Equal(t, stateOf(st.Resource.Kind, st.After), applied[i], "verified")
+			}
+			if want.Reversible {
+				assert.Equal(t, states(real, want, false), states(sim, got, false), "undone")
+			}
 		})
 	}
 

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,7 +29,10 @@ import (
 // versitygw's standalone IAM service, a real IAM query API the aws
 // package's own tests use. Its deviations from AWS, normalised away:
 // access key ids are its own (compared as KEY), and it keeps no last use
-// of a key, so the scenario gives none either.
+// of a key, so the scenario gives none either. For a key no user of the
+// account holds, versitygw's GetAccessKeyLastUsed answers NoSuchEntity
+// (404) where AWS, which does not say whose a key is, refuses with
+// AccessDenied as the simulation does; both refuse, with different words.
 
 const (
 	vgwParityRoot   = "vgwroot"
@@ -65,7 +69,7 @@ func versityIAM(t *testing.T) *iam.Client {
 	sockDir, err := os.MkdirTemp("", "vgw")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = os.RemoveAll(sockDir) })
-	var logs bytes.Buffer
+	var logs lockedBuffer
 	cmd := exec.Command(versityGW(t), "--access", vgwParityRoot, "--secret", vgwParitySecret, "--port", addr, "--quiet",
 		"iam", "--dir", t.TempDir(), "--private-ports", filepath.Join(sockDir, "iam.sock"))
 	cmd.Stdout, cmd.Stderr = &logs, &logs
@@ -86,11 +90,32 @@ func versityIAM(t *testing.T) *iam.Client {
 			t.Fatalf("versitygw iam exited: %v\n%s", err, logs.String())
 		default:
 		}
-		require.True(t, time.Now().Before(deadline), "versitygw iam did not listen: %s", logs.String())
+		if time.Now().After(deadline) {
+			t.Fatalf("versitygw iam did not listen: %s", logs.String())
+		}
 	}
 	cfg := sdkaws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(vgwParityRoot, vgwParitySecret, ""),
 		HTTPClient: &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 30 * time.Second}}
 	return iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = sdkaws.String("http://" + addr) })
+}
+
+// lockedBuffer keeps a process's output, written by exec's copying
+// goroutine while the test may read it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func TestKeyAndUserPlansOnTheSimulatedAccountMatchPlansOnVersityGW(t *testing.T) {
@@ -167,11 +192,40 @@ users:
 			require.NotEmpty(t, want.Steps)
 			require.NotEmpty(t, want.Impact)
 			assert.Equal(t, keysAsWords(comparePlan(want, nil), keyOf), keysAsWords(comparePlan(got, nil), simKey))
+			if !want.Reversible {
+				return // the deletion is planned twice: applying it once is for the walks
+			}
+			// Applying, reading back and undoing agree as well.
+			for _, undo := range []bool{false, true} {
+				for i := range want.Steps {
+					ws, gs := want.Steps[i], got.Steps[i]
+					wto, gto := ws.After, gs.After
+					if undo {
+						wto, gto = ws.Before, gs.Before
+					}
+					require.NoError(t, real.Changer.WriteState(ctx, ws.Resource, wto))
+					require.NoError(t, sim.Changer.WriteState(ctx, gs.Resource, gto))
+					wnow, err := real.Changer.ReadState(ctx, ws.Resource)
+					require.NoError(t, err)
+					gnow, err := sim.Changer.ReadState(ctx, gs.Resource)
+					require.NoError(t, err)
+					assert.Equal(t, stateOf(ws.Resource.Kind, wnow), stateOf(gs.Resource.Kind, gnow), "undo %v", undo)
+					assert.Equal(t, stateOf(gs.Resource.Kind, gto), stateOf(gs.Resource.Kind, gnow))
+				}
+			}
 		})
 	}
+	// A key nobody here holds is refused on both (with different codes).
+	_, kerr := real.Changer.PlanChange(ctx, app.ChangeRequest{Action: "iam.deactivate-access-key", Params: map[string]string{"accessKeyId": "AKIAZZZZZZZZZZZZZZZZ"}}, by)
+	_, serr := sim.Changer.PlanChange(ctx, app.ChangeRequest{Action: "iam.deactivate-access-key", Params: map[string]string{"accessKeyId": "AKIAZZZZZZZZZZZZZZZZ"}}, by)
+	require.Error(t, kerr)
+	require.Error(t, serr)
+	assert.Contains(t, kerr.Error(), "find the user of access key AKIAZZZZZZZZZZZZZZZZ")
+	assert.Contains(t, serr.Error(), "find the user of access key AKIAZZZZZZZZZZZZZZZZ")
+
 	// An active key is refused for deletion on both.
-	_, kerr := real.Changer.PlanChange(ctx, app.ChangeRequest{Action: "iam.delete-access-key", Params: map[string]string{"accessKeyId": keyOf["ci-deploy"]}}, by)
-	_, serr := sim.Changer.PlanChange(ctx, app.ChangeRequest{Action: "iam.delete-access-key", Params: map[string]string{"accessKeyId": simKey["ci-deploy"]}}, by)
+	_, kerr = real.Changer.PlanChange(ctx, app.ChangeRequest{Action: "iam.delete-access-key", Params: map[string]string{"accessKeyId": keyOf["ci-deploy"]}}, by)
+	_, serr = sim.Changer.PlanChange(ctx, app.ChangeRequest{Action: "iam.delete-access-key", Params: map[string]string{"accessKeyId": simKey["ci-deploy"]}}, by)
 	require.ErrorIs(t, kerr, app.ErrInvalid)
 	require.ErrorIs(t, serr, app.ErrInvalid)
 	assert.Equal(t, strings.ReplaceAll(kerr.Error(), keyOf["ci-deploy"], "KEY"), strings.ReplaceAll(serr.Error(), simKey["ci-deploy"], "KEY"))

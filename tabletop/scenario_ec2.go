@@ -100,6 +100,8 @@ func fingerprintOf(name string) string {
 	return strings.Join(pairs, ":")
 }
 
+// validateEC2 checks the ec2 section and the IAM fields added with it
+// (roles' instance profiles, users' groups), filling in the defaults.
 func (sc *Scenario) validateEC2(v *validator) {
 	e := &sc.EC2
 	profiles := map[string]string{}
@@ -253,8 +255,10 @@ type ec2World struct {
 }
 
 type instance struct {
-	spec   *Instance
-	tokens string
+	spec *Instance
+	// tokens, endpoint and hop are the metadata options now.
+	tokens, endpoint string
+	hop              int32
 	// pending is true between a ModifyInstanceMetadataOptions and the
 	// next describe, as EC2 reports the new setting pending first.
 	pending bool
@@ -264,7 +268,7 @@ func newEC2World(sc *Scenario) ec2World {
 	var w ec2World
 	for i := range sc.EC2.Instances {
 		in := &sc.EC2.Instances[i]
-		w.instances = append(w.instances, &instance{spec: in, tokens: in.HttpTokens})
+		w.instances = append(w.instances, &instance{spec: in, tokens: in.HttpTokens, endpoint: in.HttpEndpoint, hop: in.HopLimit})
 	}
 	for i := range sc.EC2.KeyPairs {
 		w.keyPairs = append(w.keyPairs, &sc.EC2.KeyPairs[i])

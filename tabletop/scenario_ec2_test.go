@@ -2,6 +2,8 @@ package tabletop_test
 
 import (
 	"errors"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -54,4 +56,26 @@ func TestEC2ScenarioDefaults(t *testing.T) {
 	lt := sc.EC2.LaunchTemplates[0]
 	assert.Regexp(t, `^lt-[0-9a-f]{17}$`, lt.ID)
 	assert.Equal(t, int64(1), lt.DefaultVersion)
+}
+
+// The example of the package documentation is a scenario that parses.
+func TestTheDocumentedEC2ExampleIsAValidScenario(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	text := string(src)
+	start := strings.Index(text, "// For example, an instance that carries a role")
+	end := strings.Index(text, "// # The simulated AWS APIs")
+	require.True(t, start >= 0 && end > start, "the example is where the documentation had it")
+	var b strings.Builder
+	b.WriteString("id: ex\ntitle: example\naccount: \"123456789012\"\n")
+	for _, l := range strings.Split(text[start:end], "\n") {
+		if rest, ok := strings.CutPrefix(l, "//\t"); ok {
+			b.WriteString(rest + "\n")
+		}
+	}
+	sc, err := tabletop.ParseScenario("doc.go example", []byte(b.String()))
+	require.NoError(t, err)
+	require.Len(t, sc.EC2.Instances, 1)
+	assert.Equal(t, "DataPipelineProfile", sc.EC2.Instances[0].InstanceProfile)
+	assert.Equal(t, []string{"operations"}, sc.Users[0].Groups)
 }
