@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
@@ -89,6 +90,9 @@ func (c *Changer) planAccountBPA(ctx context.Context, account string, by app.Ide
 		"Grants to other accounts in a public bucket policy stop working (RestrictPublicBuckets); grants to specific principals of this account keep working.",
 		"New public ACLs and public bucket policies are refused anywhere in the account, including by deployment tools and infrastructure-as-code.",
 	}
+	if line := c.publicNow(ctx, account); line != "" {
+		impact = append(impact, line)
+	}
 	return app.Plan{
 		Action: "s3control.block-public-access.account", Title: "Block all public access in account " + account,
 		Target: "account " + account, Region: c.Region, Broad: true, ConfirmWord: account, Reversible: true,
@@ -101,6 +105,44 @@ func (c *Changer) planAccountBPA(ctx context.Context, account string, by app.Ide
 		},
 		UndoNote: "Undo puts the account's earlier flags back (or removes the setting): every public grant still present in the account's buckets works again.",
 	}, nil
+}
+
+// maxPublicNowBuckets bounds the exposure checks a plan of the account's
+// Block Public Access makes to name what it closes: past it, the plan
+// says so instead of checking hundreds of buckets before a confirmation.
+const maxPublicNowBuckets = 100
+
+// publicNow names the buckets that are public right now, which the
+// account's Block Public Access closes (the website that goes dark with
+// the exposed bucket), or says why it cannot; "" when none is public.
+func (c *Changer) publicNow(ctx context.Context, account string) string {
+	ex, ok := c.S3.(ExposureAPI)
+	if !ok {
+		return ""
+	}
+	x := &ExposureChecker{S3: ex, Buckets: c.S3, Account: account, Region: c.Region, Profile: c.Profile, Now: c.Now, Concurrency: 8}
+	if c.Control != nil {
+		x.Control = c.Control
+	}
+	out, err := c.S3.ListBuckets(ctx, &s3.ListBucketsInput{})
+	if err != nil || len(out.Buckets) > maxPublicNowBuckets {
+		return ""
+	}
+	all, err := x.CheckAll(ctx, nil)
+	if err != nil {
+		return ""
+	}
+	var public []string
+	for _, be := range all {
+		if be.Public {
+			public = append(public, be.Bucket)
+		}
+	}
+	if len(public) == 0 {
+		return ""
+	}
+	slices.Sort(public)
+	return "Public right now, and no longer after this: " + strings.Join(public, ", ") + "."
 }
 
 // bucketCount says how many buckets the account has, for the impact; a

@@ -22,6 +22,7 @@ import (
 
 	"s3responder/app"
 	"s3responder/changeplan"
+	"s3responder/exposure"
 )
 
 // ChangeS3API is the S3 calls of changes to buckets, with the SDK's exact
@@ -447,6 +448,14 @@ func (c *Changer) writeState(ctx context.Context, r app.Resource, state json.Raw
 		} else {
 			doc := string(state)
 			_, err = c.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &b, Policy: &doc}, forRegion(region))
+			if err != nil && errorCode(err) == "AccessDenied" {
+				// S3 refuses a public policy under BlockPublicPolicy with a
+				// bare AccessDenied: say which it may be before the person
+				// goes asking for permissions.
+				if pol, perr := exposure.EvaluatePolicy(doc, ""); perr == nil && pol.Public {
+					return fmt.Errorf("%w (this policy is public: S3 answers AccessDenied when BlockPublicPolicy, on the bucket or the account, refuses a public policy; the permission s3:PutBucketPolicy may be there)", Explain(err, c.Profile))
+				}
+			}
 		}
 	case app.ResourceBucketBPA:
 		b := id["bucket"]

@@ -141,7 +141,9 @@ func TestExerciseEndToEnd(t *testing.T) {
 	assert.Contains(t, strings.Join(rep.Reasons, "\n"), "PublicReadExports")
 	assert.Equal(t, []string{"444455556666"}, rep.SharedWith)
 	assert.Empty(t, rep.Disagreement)
-	assert.Contains(t, string(rep.Detail), `"simulatedScenario": "public-exports"`)
+	for _, it := range rep.Items {
+		assert.Equal(t, "public-exports", it.Source.Params[tabletop.SimulatedParam], "every simulated response names its scenario")
+	}
 
 	// Remove the statements that make it public or shared.
 	run := e.apply(id, app.ChangeRequest{Action: "s3.remove-policy-statements", Params: map[string]string{"bucket": exports}})
