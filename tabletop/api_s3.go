@@ -902,7 +902,7 @@ func (a s3API) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...
 		StartAfter: in.StartAfter, ContinuationToken: in.ContinuationToken, IsTruncated: sdkaws.Bool(false)}
 	n, last := 0, ""
 	seen := map[string]bool{}
-	for _, k := range bs.keys[firstAfter(bs.keys, after):] {
+	for _, k := range bs.keys[from(bs.keys, after, prefix):] {
 		if !strings.HasPrefix(k, prefix) {
 			if k > prefix {
 				break
@@ -950,13 +950,15 @@ func (a s3API) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...
 	return out, nil
 }
 
-// firstAfter returns the position of the first key after after.
-func firstAfter(keys []string, after string) int {
+// from returns where a listing starts: the first key after after that
+// can start with prefix.
+func from(keys []string, after, prefix string) int {
 	i, ok := slices.BinarySearch(keys, after)
 	if ok {
 		i++
 	}
-	return i
+	j, _ := slices.BinarySearch(keys, prefix)
+	return max(i, j)
 }
 
 func (a s3API) ListObjectVersions(_ context.Context, in *s3.ListObjectVersionsInput, _ ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error) {
@@ -974,10 +976,11 @@ func (a s3API) ListObjectVersions(_ context.Context, in *s3.ListObjectVersionsIn
 	}
 	out := &s3.ListObjectVersionsOutput{Name: sdkaws.String(b.spec.Name), Prefix: in.Prefix, KeyMarker: in.KeyMarker, VersionIdMarker: in.VersionIdMarker,
 		MaxKeys: sdkaws.Int32(int32(limit)), IsTruncated: sdkaws.Bool(false)}
-	start := firstAfter(bs.keys, keyMarker)
+	start := from(bs.keys, keyMarker, prefix)
 	if idMarker != "" {
 		// The marker's own key goes on after its version.
-		start, _ = slices.BinarySearch(bs.keys, keyMarker)
+		i, _ := slices.BinarySearch(bs.keys, keyMarker)
+		start = max(i, from(bs.keys, "", prefix))
 	}
 	n := 0
 	var lastKey, lastID string
@@ -1040,7 +1043,7 @@ func (a s3API) HeadObject(_ context.Context, in *s3.HeadObjectInput, _ ...func(*
 	if out.Metadata == nil {
 		out.Metadata = map[string]string{}
 	}
-	a.objectHeaders(bs, v, now, &out.VersionId, &out.StorageClass, &out.ServerSideEncryption, &out.SSEKMSKeyId)
+	a.objectHeaders(bs, v, &out.VersionId, &out.StorageClass, &out.ServerSideEncryption, &out.SSEKMSKeyId)
 	if r := v.restoreHeader(now); r != "" {
 		out.Restore = sdkaws.String(r)
 	}
@@ -1054,7 +1057,7 @@ func (a s3API) HeadObject(_ context.Context, in *s3.HeadObjectInput, _ ...func(*
 // objectHeaders fills what HeadObject and GetObject say alike: the
 // version id (only once the bucket was ever versioned), the storage
 // class (S3 leaves STANDARD out) and the encryption.
-func (a s3API) objectHeaders(bs *bucketS3, v *s3Version, _ time.Time, id **string, class *s3types.StorageClass, sse *s3types.ServerSideEncryption, kms **string) {
+func (a s3API) objectHeaders(bs *bucketS3, v *s3Version, id **string, class *s3types.StorageClass, sse *s3types.ServerSideEncryption, kms **string) {
 	if bs.versioning != "" {
 		*id = sdkaws.String(v.id)
 	}
@@ -1085,7 +1088,7 @@ func (a s3API) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3
 	}
 	out := &s3.GetObjectOutput{AcceptRanges: sdkaws.String("bytes"), ContentLength: sdkaws.Int64(v.size), ContentType: sdkaws.String(v.ctype),
 		ETag: quoted(v.etag), LastModified: sdkaws.Time(v.modified), Metadata: maps.Clone(v.meta), Body: io.NopCloser(bytes.NewReader(v.content()))}
-	a.objectHeaders(bs, v, now, &out.VersionId, &out.StorageClass, &out.ServerSideEncryption, &out.SSEKMSKeyId)
+	a.objectHeaders(bs, v, &out.VersionId, &out.StorageClass, &out.ServerSideEncryption, &out.SSEKMSKeyId)
 	if r := v.restoreHeader(now); r != "" {
 		out.Restore = sdkaws.String(r)
 	}

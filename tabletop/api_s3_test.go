@@ -192,6 +192,16 @@ func TestEveryS3ActionWalksOnTheSimulatedAccountThroughTheAWSCode(t *testing.T) 
 	d := newDrill(t)
 	ctx := context.Background()
 
+	// The account scan sees the scenario as the checks of a real
+	// account would: the exports and the website are public.
+	reps, err := d.cloud.ScanAccount(ctx, nil)
+	require.NoError(t, err)
+	public := map[string]bool{}
+	for _, r := range reps {
+		public[r.Bucket] = r.Public
+	}
+	assert.Equal(t, map[string]bool{exportsBucket: true, webBucket: true, legacyBucket: false, logsBucket: false}, public)
+
 	// Containment of the exports bucket: the verdict follows each change
 	// and comes back with each undo.
 	require.True(t, d.verdict(exportsBucket).Public)
