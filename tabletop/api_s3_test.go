@@ -33,6 +33,7 @@ const (
 	webBucket     = "acme-web-assets"
 	legacyBucket  = "acme-legacy-reports"
 	logsBucket    = "acme-cloudtrail-logs"
+	replicaBucket = "acme-customer-exports-replica"
 )
 
 // clock is the exercise's clock, shared by the backend and the service,
@@ -200,7 +201,7 @@ func TestEveryS3ActionWalksOnTheSimulatedAccountThroughTheAWSCode(t *testing.T) 
 	for _, r := range reps {
 		public[r.Bucket] = r.Public
 	}
-	assert.Equal(t, map[string]bool{exportsBucket: true, webBucket: true, legacyBucket: false, logsBucket: false}, public)
+	assert.Equal(t, map[string]bool{exportsBucket: true, webBucket: true, legacyBucket: false, logsBucket: false, replicaBucket: false}, public)
 
 	// Containment of the exports bucket: the verdict follows each change
 	// and comes back with each undo.
@@ -295,8 +296,8 @@ func TestEveryS3ActionWalksOnTheSimulatedAccountThroughTheAWSCode(t *testing.T) 
 	require.NoError(t, err)
 	assert.Equal(t, "Complete", job.Status)
 	assert.True(t, job.Terminal)
-	assert.Equal(t, int64(3), job.Total)
-	assert.Equal(t, int64(3), job.Succeeded)
+	assert.Equal(t, int64(5), job.Total, "archived objects included: an ACL is not their bytes")
+	assert.Equal(t, int64(5), job.Succeeded)
 	assert.False(t, d.public(t, legacyBucket, "reports/2019/q1-summary.pdf"))
 	_, err = d.svc.PlanUndo(ctx, d.id, exerciseProfile, run.Plan.ID)
 	assert.Error(t, err, "a batch job keeps no earlier ACLs: no undo")
@@ -304,4 +305,32 @@ func TestEveryS3ActionWalksOnTheSimulatedAccountThroughTheAWSCode(t *testing.T) 
 	require.NoError(t, err)
 	require.Len(t, list.Contents, 2, "the manifest and the completion report")
 	assert.True(t, strings.HasSuffix(sdkaws.ToString(list.Contents[0].Key), "/manifest.csv"))
+}
+
+func TestTheSimulatedAccountRefusesChangesAsAWSWould(t *testing.T) {
+	d := newDrill(t)
+	ctx := context.Background()
+
+	// ACLs disabled: nothing to reset, as the aws package says of AWS.
+	_, err := d.svc.PlanChange(ctx, d.id, exerciseProfile, app.ChangeRequest{Action: "s3.reset-object-acls", Params: map[string]string{"bucket": exportsBucket}})
+	require.ErrorIs(t, err, app.ErrNoChange)
+	assert.Contains(t, err.Error(), "BucketOwnerEnforced")
+
+	// With Block Public Access on, S3 refuses to put the public policy
+	// back: the undo of the statements' removal fails in S3's words and
+	// leaves the policy as it was.
+	bpa := d.apply("s3.block-public-access.bucket", map[string]string{"bucket": exportsBucket})
+	removal := d.apply("s3.remove-policy-statements", map[string]string{"bucket": exportsBucket})
+	plan, err := d.svc.PlanUndo(ctx, d.id, exerciseProfile, removal.Plan.ID)
+	require.NoError(t, err)
+	run, err := d.svc.ApplyChange(ctx, d.id, exerciseProfile, plan.ID, plan.ConfirmWord)
+	require.Error(t, err)
+	assert.NotEqual(t, app.ChangeDone, run.Status)
+	assert.Contains(t, err.Error(), "Access denied for S3 PutBucketPolicy")
+	d.assertState(removal.Plan.Steps[0].Resource, removal.Plan.Steps[0].After)
+
+	// Once Block Public Access is undone, the same undo goes through.
+	d.undo(bpa)
+	d.undo(removal)
+	assert.True(t, d.verdict(exportsBucket).Public)
 }

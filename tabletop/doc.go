@@ -130,7 +130,9 @@
 //	    versioning: Enabled
 //
 // Simulated S3 keeps every version it is given or that is written, with
-// its ETag (the body's MD5, or a stand-in for objects given by size);
+// its ETag: the body's MD5, or for an object given by its size only,
+// that of stand-in bytes which follow from its key and size (so a
+// replica's copy, same key and size, has the original's ETag);
 // restores of GLACIER and DEEP_ARCHIVE objects complete after their tier's
 // time (Expedited 5 minutes, Standard 5 hours, Bulk 12 hours; Deep
 // Archive: Standard 12, Bulk 48 hours) on the exercise's clock, and S3

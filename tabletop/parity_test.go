@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,10 +102,10 @@ func startVersity(t *testing.T) string {
 	for _, d := range []string{"data", "versions"} {
 		require.NoError(t, os.MkdirAll(filepath.Join(dir, d), 0o700))
 	}
-	var logs bytes.Buffer
+	logs := &lockedBuffer{}
 	cmd := exec.Command(bin, "--access", "paritykey", "--secret", "paritysecret-for-tests-only", "--port", addr, "--quiet",
 		"posix", "--versioning-dir", filepath.Join(dir, "versions"), filepath.Join(dir, "data"))
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -122,8 +123,29 @@ func startVersity(t *testing.T) string {
 			t.Fatalf("versitygw exited: %v\n%s", err, logs.String())
 		default:
 		}
-		require.True(t, time.Now().Before(deadline), "versitygw did not listen: %s", logs.String())
+		if time.Now().After(deadline) {
+			t.Fatalf("versitygw did not listen: %s", logs.String())
+		}
 	}
+}
+
+// lockedBuffer keeps a process's output, which its copying goroutine
+// writes while the test may read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // parityScenario is the simulated side of the starting state both sides
