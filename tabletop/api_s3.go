@@ -100,16 +100,35 @@ func (v *s3Version) restoreHeader(now time.Time) string {
 
 // content returns the version's bytes.
 func (v *s3Version) content() []byte {
+	b, _ := io.ReadAll(v.reader())
+	return b
+}
+
+// reader reads the version's bytes: its body, or stand-in bytes made as
+// they are read (a scenario's export may be tens of megabytes), the same
+// for the same ETag and size every time.
+func (v *s3Version) reader() io.Reader {
 	if v.body != nil {
-		return v.body
+		return bytes.NewReader(v.body)
 	}
-	// Stand-in bytes, the same for the same version every time.
-	seed := []byte(v.etag)
-	out := make([]byte, v.size)
-	for i := range out {
-		out[i] = seed[i%len(seed)]
+	return io.LimitReader(&standIn{seed: []byte(v.etag)}, v.size)
+}
+
+// standIn repeats its seed for ever.
+type standIn struct {
+	seed []byte
+	off  int
+}
+
+func (s *standIn) Read(p []byte) (int, error) {
+	if len(s.seed) == 0 {
+		s.seed = []byte{0}
 	}
-	return out
+	for i := range p {
+		p[i] = s.seed[s.off%len(s.seed)]
+		s.off++
+	}
+	return len(p), nil
 }
 
 // bucketS3 is what of a bucket only the S3 API reads and sets: its
@@ -164,11 +183,11 @@ func (be *backend) s3State(b *bucket) *bucketS3 {
 		if o.Restore != nil {
 			cur.restore = &restoreState{tier: o.Restore.Tier, done: o.Restore.Requested.Add(restoreTime(o.StorageClass, o.Restore.Tier)), days: o.Restore.Days}
 		}
-		h := []*s3Version{be.fill(bs, o.Key, cur, o.Body)}
+		h := []*s3Version{be.fillVersion(bs, o.Key, cur, o.Body)}
 		older := slices.Clone(o.Versions)
 		slices.SortStableFunc(older, func(x, y Version) int { return y.LastModified.Compare(x.LastModified) })
 		for _, v := range older {
-			h = append(h, be.fill(bs, o.Key, &s3Version{id: v.VersionID, marker: v.DeleteMarker, size: v.Size,
+			h = append(h, be.fillVersion(bs, o.Key, &s3Version{id: v.VersionID, marker: v.DeleteMarker, size: v.Size,
 				modified: v.LastModified, class: v.StorageClass, acl: buildACL("", nil, owner)}, v.Body))
 		}
 		bs.history[o.Key] = h
@@ -180,7 +199,7 @@ func (be *backend) s3State(b *bucket) *bucketS3 {
 }
 
 // fill completes a scenario's version: its body, ETag and encryption.
-func (be *backend) fill(bs *bucketS3, key string, v *s3Version, body string) *s3Version {
+func (be *backend) fillVersion(bs *bucketS3, key string, v *s3Version, body string) *s3Version {
 	if v.marker {
 		v.size, v.class = 0, ""
 		return v
@@ -216,7 +235,7 @@ func s3Err(op string, status int, code, msg string) error {
 
 // withHeader adds a response header to a refusal, as S3 sends
 // x-amz-delete-marker with the 404 of a key hidden by a delete marker.
-func withHeader(err error, name, value string) error {
+func withS3Header(err error, name, value string) error {
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) && re.Response != nil {
 		re.Response.Header.Set(name, value)
@@ -229,7 +248,12 @@ func noSuchBucket(op string) error {
 }
 
 // lookup finds a bucket and its S3 state. The caller holds be.mu.
-func (be *backend) lookup(op string, name *string) (*bucket, *bucketS3, error) {
+func (be *backend) bucketOf(op string, name *string) (*bucket, *bucketS3, error) {
+	// Batch Operations jobs whose time has come have run: their changes
+	// show in every call after it, read or not.
+	for _, j := range be.w.jobs {
+		be.advanceJob(j)
+	}
 	for _, b := range be.w.buckets {
 		if b.spec.Name == sdkaws.ToString(name) {
 			return b, be.s3State(b), nil
@@ -300,7 +324,7 @@ func (bs *bucketS3) remove(key, id string) {
 
 // stamp sets what a bucket gives every version written to it: its time,
 // default encryption and Object Lock retention.
-func (be *backend) stamp(bs *bucketS3, v *s3Version) {
+func (be *backend) stampVersion(bs *bucketS3, v *s3Version) {
 	v.modified = be.now().UTC().Truncate(time.Second)
 	v.sse, v.kmsKey = encryptionOf(bs.encryption)
 	if l := bs.lock; l != nil && l.Mode != "" {
@@ -311,8 +335,8 @@ func (be *backend) stamp(bs *bucketS3, v *s3Version) {
 
 // write adds a version to a key and replicates it when the bucket's
 // replication covers the key. The caller holds be.mu.
-func (be *backend) write(b *bucket, bs *bucketS3, key string, v *s3Version) {
-	be.stamp(bs, v)
+func (be *backend) writeVersion(b *bucket, bs *bucketS3, key string, v *s3Version) {
+	be.stampVersion(bs, v)
 	bs.add(b.spec.Name, key, v)
 	r := bs.replication
 	if r == nil || v.marker || !strings.HasPrefix(key, r.Prefix) {
@@ -326,18 +350,18 @@ func (be *backend) write(b *bucket, bs *bucketS3, key string, v *s3Version) {
 				cp.class = r.StorageClass
 			}
 			cp.restore = nil
-			be.stamp(ds, &cp)
+			be.stampVersion(ds, &cp)
 			ds.add(d.spec.Name, key, &cp)
 		}
 	}
 }
 
-func quoted(etag string) *string { return sdkaws.String(`"` + etag + `"`) }
+func quotedETag(etag string) *string { return sdkaws.String(`"` + etag + `"`) }
 
 func (a s3API) GetBucketLocation(_ context.Context, in *s3.GetBucketLocationInput, _ ...func(*s3.Options)) (*s3.GetBucketLocationOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, _, err := a.lookup("GetBucketLocation", in.Bucket)
+	b, _, err := a.bucketOf("GetBucketLocation", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -370,7 +394,7 @@ func (a s3API) ListBuckets(_ context.Context, in *s3.ListBucketsInput, _ ...func
 func (a s3API) GetBucketPolicy(_ context.Context, in *s3.GetBucketPolicyInput, _ ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, _, err := a.lookup("GetBucketPolicy", in.Bucket)
+	b, _, err := a.bucketOf("GetBucketPolicy", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -384,7 +408,7 @@ func (a s3API) PutBucketPolicy(_ context.Context, in *s3.PutBucketPolicyInput, _
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "PutBucketPolicy"
-	b, _, err := a.lookup(op, in.Bucket)
+	b, _, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -409,7 +433,7 @@ func (a s3API) PutBucketPolicy(_ context.Context, in *s3.PutBucketPolicyInput, _
 func (a s3API) DeleteBucketPolicy(_ context.Context, in *s3.DeleteBucketPolicyInput, _ ...func(*s3.Options)) (*s3.DeleteBucketPolicyOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, _, err := a.lookup("DeleteBucketPolicy", in.Bucket)
+	b, _, err := a.bucketOf("DeleteBucketPolicy", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -423,7 +447,7 @@ func (a s3API) GetBucketPolicyStatus(_ context.Context, in *s3.GetBucketPolicySt
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "GetBucketPolicyStatus"
-	b, _, err := a.lookup(op, in.Bucket)
+	b, _, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -459,7 +483,7 @@ func aclOutput(st aclState) (*s3types.Owner, []s3types.Grant) {
 
 // aclInput reads the ACL of a Put...Acl call: a canned ACL or a whole
 // access control policy.
-func (be *backend) aclInput(op, canned string, p *s3types.AccessControlPolicy) (aclState, error) {
+func (be *backend) s3ACLInput(op, canned string, p *s3types.AccessControlPolicy) (aclState, error) {
 	switch {
 	case canned != "" && p != nil:
 		return aclState{}, s3Err(op, http.StatusBadRequest, "InvalidRequest", "Specifying both Canned ACLs and Header Grants is not allowed")
@@ -486,7 +510,7 @@ func (be *backend) aclInput(op, canned string, p *s3types.AccessControlPolicy) (
 // checkACLWrite refuses what S3 refuses of a new ACL: any ACL on a bucket
 // whose ACLs are disabled, a public one under BlockPublicAcls, and an
 // owner other than the bucket's.
-func (be *backend) checkACLWrite(op string, b *bucket, st aclState) error {
+func (be *backend) checkS3ACLWrite(op string, b *bucket, st aclState) error {
 	if b.ownership == exposure.OwnershipEnforced {
 		return s3Err(op, http.StatusBadRequest, "AccessControlListNotSupported", "The bucket does not allow ACLs")
 	}
@@ -506,7 +530,7 @@ func (be *backend) checkACLWrite(op string, b *bucket, st aclState) error {
 func (a s3API) GetBucketAcl(_ context.Context, in *s3.GetBucketAclInput, _ ...func(*s3.Options)) (*s3.GetBucketAclOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, _, err := a.lookup("GetBucketAcl", in.Bucket)
+	b, _, err := a.bucketOf("GetBucketAcl", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -518,15 +542,15 @@ func (a s3API) PutBucketAcl(_ context.Context, in *s3.PutBucketAclInput, _ ...fu
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "PutBucketAcl"
-	b, _, err := a.lookup(op, in.Bucket)
+	b, _, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
-	st, err := a.aclInput(op, string(in.ACL), in.AccessControlPolicy)
+	st, err := a.s3ACLInput(op, string(in.ACL), in.AccessControlPolicy)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkACLWrite(op, b, st); err != nil {
+	if err := a.checkS3ACLWrite(op, b, st); err != nil {
 		return nil, err
 	}
 	b.acl = st
@@ -548,7 +572,7 @@ func (a s3API) objectEntry(op string, bs *bucketS3, key, versionID *string, notF
 		}
 		if v.marker {
 			err := s3Err(op, http.StatusMethodNotAllowed, "MethodNotAllowed", "The specified method is not allowed against this resource.")
-			return nil, withHeader(withHeader(err, "X-Amz-Delete-Marker", "true"), "X-Amz-Version-Id", v.id)
+			return nil, withS3Header(withS3Header(err, "X-Amz-Delete-Marker", "true"), "X-Amz-Version-Id", v.id)
 		}
 		return v, nil
 	}
@@ -566,7 +590,7 @@ func (a s3API) objectEntry(op string, bs *bucketS3, key, versionID *string, notF
 			msg = "Not Found"
 		}
 		err := s3Err(op, http.StatusNotFound, notFound, msg)
-		return nil, withHeader(withHeader(err, "X-Amz-Delete-Marker", "true"), "X-Amz-Version-Id", v.id)
+		return nil, withS3Header(withS3Header(err, "X-Amz-Delete-Marker", "true"), "X-Amz-Version-Id", v.id)
 	}
 	return v, nil
 }
@@ -575,7 +599,7 @@ func (a s3API) GetObjectAcl(_ context.Context, in *s3.GetObjectAclInput, _ ...fu
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "GetObjectAcl"
-	_, bs, err := a.lookup(op, in.Bucket)
+	_, bs, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -591,7 +615,7 @@ func (a s3API) PutObjectAcl(_ context.Context, in *s3.PutObjectAclInput, _ ...fu
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "PutObjectAcl"
-	b, bs, err := a.lookup(op, in.Bucket)
+	b, bs, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -599,11 +623,11 @@ func (a s3API) PutObjectAcl(_ context.Context, in *s3.PutObjectAclInput, _ ...fu
 	if err != nil {
 		return nil, err
 	}
-	st, err := a.aclInput(op, string(in.ACL), in.AccessControlPolicy)
+	st, err := a.s3ACLInput(op, string(in.ACL), in.AccessControlPolicy)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkACLWrite(op, b, st); err != nil {
+	if err := a.checkS3ACLWrite(op, b, st); err != nil {
 		return nil, err
 	}
 	v.acl = st
@@ -615,7 +639,7 @@ func (a s3API) PutObjectAcl(_ context.Context, in *s3.PutObjectAclInput, _ ...fu
 func (a s3API) GetPublicAccessBlock(_ context.Context, in *s3.GetPublicAccessBlockInput, _ ...func(*s3.Options)) (*s3.GetPublicAccessBlockOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, _, err := a.lookup("GetPublicAccessBlock", in.Bucket)
+	b, _, err := a.bucketOf("GetPublicAccessBlock", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -630,7 +654,7 @@ func (a s3API) GetPublicAccessBlock(_ context.Context, in *s3.GetPublicAccessBlo
 func (a s3API) PutPublicAccessBlock(_ context.Context, in *s3.PutPublicAccessBlockInput, _ ...func(*s3.Options)) (*s3.PutPublicAccessBlockOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, _, err := a.lookup("PutPublicAccessBlock", in.Bucket)
+	b, _, err := a.bucketOf("PutPublicAccessBlock", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -645,7 +669,7 @@ func (a s3API) PutPublicAccessBlock(_ context.Context, in *s3.PutPublicAccessBlo
 func (a s3API) DeletePublicAccessBlock(_ context.Context, in *s3.DeletePublicAccessBlockInput, _ ...func(*s3.Options)) (*s3.DeletePublicAccessBlockOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, _, err := a.lookup("DeletePublicAccessBlock", in.Bucket)
+	b, _, err := a.bucketOf("DeletePublicAccessBlock", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -656,7 +680,7 @@ func (a s3API) DeletePublicAccessBlock(_ context.Context, in *s3.DeletePublicAcc
 func (a s3API) GetBucketOwnershipControls(_ context.Context, in *s3.GetBucketOwnershipControlsInput, _ ...func(*s3.Options)) (*s3.GetBucketOwnershipControlsOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, _, err := a.lookup("GetBucketOwnershipControls", in.Bucket)
+	b, _, err := a.bucketOf("GetBucketOwnershipControls", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -672,7 +696,7 @@ func (a s3API) GetBucketOwnershipControls(_ context.Context, in *s3.GetBucketOwn
 func (a s3API) GetBucketEncryption(_ context.Context, in *s3.GetBucketEncryptionInput, _ ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("GetBucketEncryption", in.Bucket)
+	_, bs, err := a.bucketOf("GetBucketEncryption", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -685,7 +709,7 @@ func (a s3API) PutBucketEncryption(_ context.Context, in *s3.PutBucketEncryption
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "PutBucketEncryption"
-	_, bs, err := a.lookup(op, in.Bucket)
+	_, bs, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -715,7 +739,7 @@ func (a s3API) PutBucketEncryption(_ context.Context, in *s3.PutBucketEncryption
 func (a s3API) DeleteBucketEncryption(_ context.Context, in *s3.DeleteBucketEncryptionInput, _ ...func(*s3.Options)) (*s3.DeleteBucketEncryptionOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("DeleteBucketEncryption", in.Bucket)
+	_, bs, err := a.bucketOf("DeleteBucketEncryption", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -726,7 +750,7 @@ func (a s3API) DeleteBucketEncryption(_ context.Context, in *s3.DeleteBucketEncr
 func (a s3API) GetBucketVersioning(_ context.Context, in *s3.GetBucketVersioningInput, _ ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("GetBucketVersioning", in.Bucket)
+	_, bs, err := a.bucketOf("GetBucketVersioning", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -737,7 +761,7 @@ func (a s3API) PutBucketVersioning(_ context.Context, in *s3.PutBucketVersioning
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "PutBucketVersioning"
-	_, bs, err := a.lookup(op, in.Bucket)
+	_, bs, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -758,7 +782,7 @@ func (a s3API) PutBucketVersioning(_ context.Context, in *s3.PutBucketVersioning
 func (a s3API) GetObjectLockConfiguration(_ context.Context, in *s3.GetObjectLockConfigurationInput, _ ...func(*s3.Options)) (*s3.GetObjectLockConfigurationOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("GetObjectLockConfiguration", in.Bucket)
+	_, bs, err := a.bucketOf("GetObjectLockConfiguration", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -783,7 +807,7 @@ func (a s3API) GetObjectLockConfiguration(_ context.Context, in *s3.GetObjectLoc
 func (a s3API) GetBucketLifecycleConfiguration(_ context.Context, in *s3.GetBucketLifecycleConfigurationInput, _ ...func(*s3.Options)) (*s3.GetBucketLifecycleConfigurationOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("GetBucketLifecycleConfiguration", in.Bucket)
+	_, bs, err := a.bucketOf("GetBucketLifecycleConfiguration", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -810,7 +834,7 @@ func (a s3API) GetBucketLifecycleConfiguration(_ context.Context, in *s3.GetBuck
 func (a s3API) GetBucketLogging(_ context.Context, in *s3.GetBucketLoggingInput, _ ...func(*s3.Options)) (*s3.GetBucketLoggingOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("GetBucketLogging", in.Bucket)
+	_, bs, err := a.bucketOf("GetBucketLogging", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -824,7 +848,7 @@ func (a s3API) GetBucketLogging(_ context.Context, in *s3.GetBucketLoggingInput,
 func (a s3API) GetBucketReplication(_ context.Context, in *s3.GetBucketReplicationInput, _ ...func(*s3.Options)) (*s3.GetBucketReplicationOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("GetBucketReplication", in.Bucket)
+	_, bs, err := a.bucketOf("GetBucketReplication", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -846,7 +870,7 @@ func (a s3API) GetBucketReplication(_ context.Context, in *s3.GetBucketReplicati
 func (a s3API) GetBucketWebsite(_ context.Context, in *s3.GetBucketWebsiteInput, _ ...func(*s3.Options)) (*s3.GetBucketWebsiteOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("GetBucketWebsite", in.Bucket)
+	_, bs, err := a.bucketOf("GetBucketWebsite", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -859,7 +883,7 @@ func (a s3API) GetBucketWebsite(_ context.Context, in *s3.GetBucketWebsiteInput,
 func (a s3API) GetBucketTagging(_ context.Context, in *s3.GetBucketTaggingInput, _ ...func(*s3.Options)) (*s3.GetBucketTaggingOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("GetBucketTagging", in.Bucket)
+	_, bs, err := a.bucketOf("GetBucketTagging", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -876,7 +900,7 @@ func (a s3API) GetBucketTagging(_ context.Context, in *s3.GetBucketTaggingInput,
 // Listings.
 
 // pageSize is a listing's MaxKeys: 1,000 at most, as S3 caps it.
-func pageSize(n *int32) int {
+func s3PageSize(n *int32) int {
 	if n == nil || *n > 1000 {
 		return 1000
 	}
@@ -887,11 +911,11 @@ func (a s3API) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "ListObjectsV2"
-	b, bs, err := a.lookup(op, in.Bucket)
+	b, bs, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
-	prefix, delim, limit := sdkaws.ToString(in.Prefix), sdkaws.ToString(in.Delimiter), pageSize(in.MaxKeys)
+	prefix, delim, limit := sdkaws.ToString(in.Prefix), sdkaws.ToString(in.Delimiter), s3PageSize(in.MaxKeys)
 	after := sdkaws.ToString(in.StartAfter)
 	if tok := sdkaws.ToString(in.ContinuationToken); tok != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(tok)
@@ -904,7 +928,7 @@ func (a s3API) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...
 		StartAfter: in.StartAfter, ContinuationToken: in.ContinuationToken, IsTruncated: sdkaws.Bool(false)}
 	n, last := 0, ""
 	seen := map[string]bool{}
-	for _, k := range bs.keys[from(bs.keys, after, prefix):] {
+	for _, k := range bs.keys[listStart(bs.keys, after, prefix):] {
 		if !strings.HasPrefix(k, prefix) {
 			if k > prefix {
 				break
@@ -936,7 +960,7 @@ func (a s3API) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...
 			out.IsTruncated = sdkaws.Bool(true)
 			break
 		}
-		obj := s3types.Object{Key: sdkaws.String(k), LastModified: sdkaws.Time(v.modified), ETag: quoted(v.etag), Size: sdkaws.Int64(v.size),
+		obj := s3types.Object{Key: sdkaws.String(k), LastModified: sdkaws.Time(v.modified), ETag: quotedETag(v.etag), Size: sdkaws.Int64(v.size),
 			StorageClass: s3types.ObjectStorageClass(v.class)}
 		if sdkaws.ToBool(in.FetchOwner) {
 			obj.Owner = &s3types.Owner{ID: sdkaws.String(v.acl.Owner.ID)}
@@ -954,7 +978,7 @@ func (a s3API) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...
 
 // from returns where a listing starts: the first key after after that
 // can start with prefix.
-func from(keys []string, after, prefix string) int {
+func listStart(keys []string, after, prefix string) int {
 	i, ok := slices.BinarySearch(keys, after)
 	if ok {
 		i++
@@ -967,22 +991,22 @@ func (a s3API) ListObjectVersions(_ context.Context, in *s3.ListObjectVersionsIn
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "ListObjectVersions"
-	b, bs, err := a.lookup(op, in.Bucket)
+	b, bs, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
-	prefix, limit := sdkaws.ToString(in.Prefix), pageSize(in.MaxKeys)
+	prefix, limit := sdkaws.ToString(in.Prefix), s3PageSize(in.MaxKeys)
 	keyMarker, idMarker := sdkaws.ToString(in.KeyMarker), sdkaws.ToString(in.VersionIdMarker)
 	if idMarker != "" && keyMarker == "" {
 		return nil, s3Err(op, http.StatusBadRequest, "InvalidArgument", "A version-id marker cannot be specified without a key marker.")
 	}
 	out := &s3.ListObjectVersionsOutput{Name: sdkaws.String(b.spec.Name), Prefix: in.Prefix, KeyMarker: in.KeyMarker, VersionIdMarker: in.VersionIdMarker,
 		MaxKeys: sdkaws.Int32(int32(limit)), IsTruncated: sdkaws.Bool(false)}
-	start := from(bs.keys, keyMarker, prefix)
+	start := listStart(bs.keys, keyMarker, prefix)
 	if idMarker != "" {
 		// The marker's own key goes on after its version.
 		i, _ := slices.BinarySearch(bs.keys, keyMarker)
-		start = max(i, from(bs.keys, "", prefix))
+		start = max(i, listStart(bs.keys, "", prefix))
 	}
 	n := 0
 	var lastKey, lastID string
@@ -1015,7 +1039,7 @@ outer:
 					IsLatest: sdkaws.Bool(latest), LastModified: sdkaws.Time(v.modified), Owner: owner})
 			} else {
 				out.Versions = append(out.Versions, s3types.ObjectVersion{Key: sdkaws.String(k), VersionId: sdkaws.String(v.id),
-					IsLatest: sdkaws.Bool(latest), LastModified: sdkaws.Time(v.modified), ETag: quoted(v.etag), Size: sdkaws.Int64(v.size),
+					IsLatest: sdkaws.Bool(latest), LastModified: sdkaws.Time(v.modified), ETag: quotedETag(v.etag), Size: sdkaws.Int64(v.size),
 					StorageClass: s3types.ObjectVersionStorageClass(v.class), Owner: owner})
 			}
 			n++
@@ -1031,7 +1055,7 @@ func (a s3API) HeadObject(_ context.Context, in *s3.HeadObjectInput, _ ...func(*
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "HeadObject"
-	_, bs, err := a.lookup(op, in.Bucket)
+	_, bs, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -1041,7 +1065,7 @@ func (a s3API) HeadObject(_ context.Context, in *s3.HeadObjectInput, _ ...func(*
 	}
 	now := a.now()
 	out := &s3.HeadObjectOutput{AcceptRanges: sdkaws.String("bytes"), ContentLength: sdkaws.Int64(v.size), ContentType: sdkaws.String(v.ctype),
-		ETag: quoted(v.etag), LastModified: sdkaws.Time(v.modified), Metadata: maps.Clone(v.meta)}
+		ETag: quotedETag(v.etag), LastModified: sdkaws.Time(v.modified), Metadata: maps.Clone(v.meta)}
 	if out.Metadata == nil {
 		out.Metadata = map[string]string{}
 	}
@@ -1076,7 +1100,7 @@ func (a s3API) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "GetObject"
-	_, bs, err := a.lookup(op, in.Bucket)
+	_, bs, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -1089,7 +1113,7 @@ func (a s3API) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3
 		return nil, s3Err(op, http.StatusForbidden, "InvalidObjectState", "The operation is not valid for the object's storage class")
 	}
 	out := &s3.GetObjectOutput{AcceptRanges: sdkaws.String("bytes"), ContentLength: sdkaws.Int64(v.size), ContentType: sdkaws.String(v.ctype),
-		ETag: quoted(v.etag), LastModified: sdkaws.Time(v.modified), Metadata: maps.Clone(v.meta), Body: io.NopCloser(bytes.NewReader(v.content()))}
+		ETag: quotedETag(v.etag), LastModified: sdkaws.Time(v.modified), Metadata: maps.Clone(v.meta), Body: io.NopCloser(v.reader())}
 	a.objectHeaders(bs, v, &out.VersionId, &out.StorageClass, &out.ServerSideEncryption, &out.SSEKMSKeyId)
 	if r := v.restoreHeader(now); r != "" {
 		out.Restore = sdkaws.String(r)
@@ -1098,7 +1122,7 @@ func (a s3API) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3
 }
 
 // checkClass refuses a storage class S3 does not know.
-func checkClass(op string, class s3types.StorageClass) (string, error) {
+func checkStorageClass(op string, class s3types.StorageClass) (string, error) {
 	if class == "" {
 		return "STANDARD", nil
 	}
@@ -1114,14 +1138,14 @@ func (a s3API) newObjectACL(op string, b *bucket, canned s3types.ObjectCannedACL
 	if canned == "" {
 		return buildACL("", nil, a.sc.CanonicalID), nil
 	}
-	st, err := a.aclInput(op, string(canned), nil)
+	st, err := a.s3ACLInput(op, string(canned), nil)
 	if err != nil {
 		return aclState{}, err
 	}
 	if b.ownership == exposure.OwnershipEnforced && canned == s3types.ObjectCannedACLBucketOwnerFullControl {
 		return st, nil // the one ACL a bucket without ACLs takes
 	}
-	return st, a.checkACLWrite(op, b, st)
+	return st, a.checkS3ACLWrite(op, b, st)
 }
 
 func (a s3API) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
@@ -1135,7 +1159,7 @@ func (a s3API) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "PutObject"
-	b, bs, err := a.lookup(op, in.Bucket)
+	b, bs, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -1143,7 +1167,7 @@ func (a s3API) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3
 	if key == "" || len(key) > 1024 {
 		return nil, s3Err(op, http.StatusBadRequest, "KeyTooLongError", "Your key is too long")
 	}
-	class, err := checkClass(op, in.StorageClass)
+	class, err := checkStorageClass(op, in.StorageClass)
 	if err != nil {
 		return nil, err
 	}
@@ -1160,8 +1184,8 @@ func (a s3API) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3
 	if v.ctype == "" {
 		v.ctype = "binary/octet-stream"
 	}
-	a.write(b, bs, key, v)
-	out := &s3.PutObjectOutput{ETag: quoted(v.etag), ServerSideEncryption: s3types.ServerSideEncryption(v.sse)}
+	a.writeVersion(b, bs, key, v)
+	out := &s3.PutObjectOutput{ETag: quotedETag(v.etag), ServerSideEncryption: s3types.ServerSideEncryption(v.sse)}
 	if bs.versioning != "" {
 		out.VersionId = sdkaws.String(v.id)
 	}
@@ -1192,7 +1216,7 @@ func (a s3API) CopyObject(_ context.Context, in *s3.CopyObjectInput, _ ...func(*
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "CopyObject"
-	b, bs, err := a.lookup(op, in.Bucket)
+	b, bs, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -1200,7 +1224,7 @@ func (a s3API) CopyObject(_ context.Context, in *s3.CopyObjectInput, _ ...func(*
 	if !ok {
 		return nil, s3Err(op, http.StatusBadRequest, "InvalidArgument", "Invalid copy source object key")
 	}
-	_, sbs, err := a.lookup(op, &sb)
+	_, sbs, err := a.bucketOf(op, &sb)
 	if err != nil {
 		return nil, err
 	}
@@ -1219,7 +1243,7 @@ func (a s3API) CopyObject(_ context.Context, in *s3.CopyObjectInput, _ ...func(*
 	if !src.readable(now) {
 		return nil, s3Err(op, http.StatusForbidden, "ObjectNotInActiveTierError", "The source object of the COPY action is not in the active tier and is only stored in Amazon S3 Glacier.")
 	}
-	class, err := checkClass(op, in.StorageClass)
+	class, err := checkStorageClass(op, in.StorageClass)
 	if err != nil {
 		return nil, err
 	}
@@ -1236,12 +1260,9 @@ func (a s3API) CopyObject(_ context.Context, in *s3.CopyObjectInput, _ ...func(*
 	if replace {
 		v.meta, v.ctype = maps.Clone(in.Metadata), sdkaws.ToString(in.ContentType)
 	}
-	if src.body == nil {
-		v.body = src.content()
-	}
 	srcID := src.id
-	a.write(b, bs, key, v)
-	out := &s3.CopyObjectOutput{CopyObjectResult: &s3types.CopyObjectResult{ETag: quoted(v.etag), LastModified: sdkaws.Time(v.modified)},
+	a.writeVersion(b, bs, key, v)
+	out := &s3.CopyObjectOutput{CopyObjectResult: &s3types.CopyObjectResult{ETag: quotedETag(v.etag), LastModified: sdkaws.Time(v.modified)},
 		ServerSideEncryption: s3types.ServerSideEncryption(v.sse)}
 	if bs.versioning != "" {
 		out.VersionId = sdkaws.String(v.id)
@@ -1256,7 +1277,7 @@ func (a s3API) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...fu
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "DeleteObject"
-	b, bs, err := a.lookup(op, in.Bucket)
+	b, bs, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -1281,18 +1302,18 @@ func (a s3API) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...fu
 		return &s3.DeleteObjectOutput{}, nil
 	}
 	m := &s3Version{marker: true}
-	a.write(b, bs, key, m)
+	a.writeVersion(b, bs, key, m)
 	return &s3.DeleteObjectOutput{DeleteMarker: sdkaws.Bool(true), VersionId: sdkaws.String(m.id)}, nil
 }
 
 // RestoreObject asks for a temporary copy of an archived version: done
-// after the tier's time on the backend's clock; asked again once done,
+// after the tier's time on the backend's simClock; asked again once done,
 // it only moves the copy's expiry.
 func (a s3API) RestoreObject(_ context.Context, in *s3.RestoreObjectInput, _ ...func(*s3.Options)) (*s3.RestoreObjectOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "RestoreObject"
-	_, bs, err := a.lookup(op, in.Bucket)
+	_, bs, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ func recoveryDrill(t *testing.T) *simAccount {
 }
 
 // status is the HTTP status of a refusal.
-func status(err error) int {
+func apiStatus(err error) int {
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {
 		return re.HTTPStatusCode()
@@ -68,23 +68,23 @@ func TestAnArchivedObjectIsReadOnlyOnceItsRestoreIsDoneAndUntilItExpires(t *test
 
 	// Deep Archive: refused until restored; no Expedited tier.
 	err = get("ledgers/2018.csv")
-	assert.Equal(t, "InvalidObjectState", code(err))
-	assert.Equal(t, http.StatusForbidden, status(err))
+	assert.Equal(t, "InvalidObjectState", apiCode(err))
+	assert.Equal(t, http.StatusForbidden, apiStatus(err))
 	h, err = a.head(t, ledgers, "ledgers/2018.csv")
 	require.NoError(t, err)
 	assert.Nil(t, h.Restore)
-	assert.Equal(t, "InvalidArgument", code(restore("ledgers/2018.csv", "Expedited", 2)))
+	assert.Equal(t, "InvalidArgument", apiCode(restore("ledgers/2018.csv", "Expedited", 2)))
 	require.NoError(t, restore("ledgers/2018.csv", "Standard", 2))
 	h, err = a.head(t, ledgers, "ledgers/2018.csv")
 	require.NoError(t, err)
 	assert.Equal(t, `ongoing-request="true"`, sdkaws.ToString(h.Restore))
 	err = restore("ledgers/2018.csv", "Standard", 2)
-	assert.Equal(t, "RestoreAlreadyInProgress", code(err))
-	assert.Equal(t, http.StatusConflict, status(err))
-	assert.Equal(t, "InvalidObjectState", code(get("ledgers/2018.csv")))
+	assert.Equal(t, "RestoreAlreadyInProgress", apiCode(err))
+	assert.Equal(t, http.StatusConflict, apiStatus(err))
+	assert.Equal(t, "InvalidObjectState", apiCode(get("ledgers/2018.csv")))
 
 	a.clk.add(11 * time.Hour)
-	assert.Equal(t, "InvalidObjectState", code(get("ledgers/2018.csv")), "Deep Archive Standard takes 12 hours")
+	assert.Equal(t, "InvalidObjectState", apiCode(get("ledgers/2018.csv")), "Deep Archive Standard takes 12 hours")
 	a.clk.add(time.Hour)
 	require.NoError(t, get("ledgers/2018.csv"))
 	h, err = a.head(t, ledgers, "ledgers/2018.csv")
@@ -93,17 +93,17 @@ func TestAnArchivedObjectIsReadOnlyOnceItsRestoreIsDoneAndUntilItExpires(t *test
 	expiry := done.Add(48 * time.Hour).Truncate(24 * time.Hour).Add(24 * time.Hour)
 	assert.Equal(t, `ongoing-request="false", expiry-date="`+expiry.Format(http.TimeFormat)+`"`, sdkaws.ToString(h.Restore))
 	a.clk.add(expiry.Sub(done))
-	assert.Equal(t, "InvalidObjectState", code(get("ledgers/2018.csv")), "the restored copy expired")
+	assert.Equal(t, "InvalidObjectState", apiCode(get("ledgers/2018.csv")), "the restored copy expired")
 
 	// Glacier Instant Retrieval is read directly; restoring it is refused.
 	require.NoError(t, get("ledgers/2020.csv"))
 	err = restore("ledgers/2020.csv", "Standard", 1)
-	assert.Equal(t, "ObjectAlreadyInActiveTierError", code(err))
-	assert.Equal(t, http.StatusForbidden, status(err))
+	assert.Equal(t, "ObjectAlreadyInActiveTierError", apiCode(err))
+	assert.Equal(t, http.StatusForbidden, apiStatus(err))
 
 	// A copy needs the bytes: an archived source is refused.
 	_, err = a.s3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: sdkaws.String(ledgers), Key: sdkaws.String("copy.csv"), CopySource: sdkaws.String(ledgers + "/ledgers/2018.csv")})
-	assert.Equal(t, "ObjectNotInActiveTierError", code(err))
+	assert.Equal(t, "ObjectNotInActiveTierError", apiCode(err))
 }
 
 func TestVersionsCopiesDeletesAndLocksBehaveAsS3s(t *testing.T) {
@@ -139,7 +139,7 @@ func TestVersionsCopiesDeletesAndLocksBehaveAsS3s(t *testing.T) {
 
 	// Copying the current version onto itself, unchanged, is refused.
 	_, err = a.s3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: sdkaws.String(ledgers), Key: sdkaws.String(key), CopySource: sdkaws.String(ledgers + "/" + key)})
-	assert.Equal(t, "InvalidRequest", code(err))
+	assert.Equal(t, "InvalidRequest", apiCode(err))
 
 	// A plain delete leaves a marker: HEAD says 404 with the marker's
 	// header; the marker is not replicated.
@@ -152,17 +152,17 @@ func TestVersionsCopiesDeletesAndLocksBehaveAsS3s(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, re.HTTPStatusCode())
 	assert.Equal(t, "true", re.Response.Header.Get("X-Amz-Delete-Marker"))
 	_, err = a.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: sdkaws.String(ledgers), Key: sdkaws.String(key)})
-	assert.Equal(t, "NoSuchKey", code(err))
+	assert.Equal(t, "NoSuchKey", apiCode(err))
 	_, err = a.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: sdkaws.String(ledgers), Key: sdkaws.String(key), VersionId: del.VersionId})
-	assert.Equal(t, http.StatusMethodNotAllowed, status(err))
+	assert.Equal(t, http.StatusMethodNotAllowed, apiStatus(err))
 	assert.Empty(t, versions("acme-ledgers-replica").DeleteMarkers)
 
 	// Object Lock: the copy is under 30 days of GOVERNANCE retention;
 	// deleting it needs the bypass, a marker goes freely. The first
 	// version's retention (from 1 November) is over.
 	_, err = a.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: sdkaws.String(ledgers), Key: sdkaws.String(key), VersionId: out.VersionId})
-	assert.Equal(t, "AccessDenied", code(err))
-	assert.Equal(t, http.StatusForbidden, status(err))
+	assert.Equal(t, "AccessDenied", apiCode(err))
+	assert.Equal(t, http.StatusForbidden, apiStatus(err))
 	_, err = a.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: sdkaws.String(ledgers), Key: sdkaws.String(key), VersionId: out.VersionId, BypassGovernanceRetention: sdkaws.Bool(true)})
 	require.NoError(t, err)
 	_, err = a.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: sdkaws.String(ledgers), Key: sdkaws.String(key), VersionId: &older})
@@ -173,9 +173,9 @@ func TestVersionsCopiesDeletesAndLocksBehaveAsS3s(t *testing.T) {
 	require.NoError(t, err, "the marker gone, the object is back")
 	_, err = a.s3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: sdkaws.String(ledgers),
 		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusSuspended}})
-	assert.Equal(t, "InvalidBucketState", code(err))
+	assert.Equal(t, "InvalidBucketState", apiCode(err))
 	_, err = a.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: sdkaws.String(ledgers), Key: sdkaws.String(key), VersionId: &older})
-	assert.Equal(t, "NoSuchVersion", code(err))
+	assert.Equal(t, "NoSuchVersion", apiCode(err))
 }
 
 func TestListingsPageAsS3Does(t *testing.T) {
@@ -314,8 +314,8 @@ func TestSimulatedS3RefusesWhatS3Refuses(t *testing.T) {
 	}
 	for _, c := range cases {
 		err := c.call()
-		assert.Equal(t, c.code, code(err), c.name)
-		assert.Equal(t, c.status, status(err), c.name)
+		assert.Equal(t, c.code, apiCode(err), c.name)
+		assert.Equal(t, c.status, apiStatus(err), c.name)
 	}
 	// The aws package reads the refusals as it reads AWS's.
 	_, err := aws.WhoAmI(ctx, stsAPI{a.be}, "tabletop")
@@ -372,4 +372,39 @@ buckets:
 	assert.Contains(t, text, "needs no restore")
 	assert.Contains(t, text, "bad.yaml:13:")
 	assert.Contains(t, text, "size 3 is not the length of the body")
+}
+
+func TestTheBuiltInReplicaHoldsTheExportsBytesAndTakesNewOnes(t *testing.T) {
+	a := openSim(t, nil, time.Time{})
+	ctx := context.Background()
+	const key = "exports/2026-11/customers-full.csv"
+	src, err := a.head(t, exportsBucket, key)
+	require.NoError(t, err)
+	rep, err := a.head(t, replicaBucket, key)
+	require.NoError(t, err)
+	assert.Equal(t, sdkaws.ToString(src.ETag), sdkaws.ToString(rep.ETag), "a replica's copy holds the same bytes")
+
+	// The intruder deletes the current version for good: the replica
+	// still has it, and a copy brings it back across buckets.
+	_, err = a.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: sdkaws.String(exportsBucket), Key: sdkaws.String(key), VersionId: src.VersionId})
+	require.NoError(t, err)
+	older, err := a.head(t, exportsBucket, key)
+	require.NoError(t, err)
+	assert.Equal(t, int64(47998120), sdkaws.ToInt64(older.ContentLength))
+	_, err = a.s3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: sdkaws.String(exportsBucket), Key: sdkaws.String(key),
+		CopySource: sdkaws.String(replicaBucket + "/" + key + "?versionId=" + sdkaws.ToString(rep.VersionId))})
+	require.NoError(t, err)
+	back, err := a.head(t, exportsBucket, key)
+	require.NoError(t, err)
+	assert.Equal(t, sdkaws.ToString(src.ETag), sdkaws.ToString(back.ETag))
+
+	// The copy is a new write under exports/: replicated in its turn.
+	v, err := a.s3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: sdkaws.String(replicaBucket), Prefix: sdkaws.String(key)})
+	require.NoError(t, err)
+	assert.Len(t, v.Versions, 3)
+	// Outside the replicated prefix nothing goes over.
+	_, err = a.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: sdkaws.String(exportsBucket), Key: sdkaws.String("tmp/x"), Body: strings.NewReader("x")})
+	require.NoError(t, err)
+	_, err = a.head(t, replicaBucket, "tmp/x")
+	assert.Equal(t, "NotFound", apiCode(err))
 }

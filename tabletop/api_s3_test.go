@@ -36,20 +36,20 @@ const (
 	replicaBucket = "acme-customer-exports-replica"
 )
 
-// clock is the exercise's clock, shared by the backend and the service,
+// simClock is the exercise's simClock, shared by the backend and the service,
 // which a test moves on.
-type clock struct {
+type simClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *clock) now() time.Time {
+func (c *simClock) now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *clock) add(d time.Duration) {
+func (c *simClock) add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
@@ -59,12 +59,12 @@ func (c *clock) add(d time.Duration) {
 // package, as the lead's connector will open it.
 type simAccount struct {
 	be    *backend
-	clk   *clock
+	clk   *simClock
 	cloud *aws.ChangingCloud
 	s3    s3API
 }
 
-// openSim opens a scenario (nil: the built-in one) with the clock at
+// openSim opens a scenario (nil: the built-in one) with the simClock at
 // start (zero: now).
 func openSim(t *testing.T, sc *Scenario, start time.Time) *simAccount {
 	t.Helper()
@@ -76,14 +76,14 @@ func openSim(t *testing.T, sc *Scenario, start time.Time) *simAccount {
 	if start.IsZero() {
 		start = time.Now().UTC().Truncate(time.Second)
 	}
-	clk := &clock{t: start}
+	clk := &simClock{t: start}
 	be := newBackend(sc, "", clk.now)
 	cloud := aws.NewSimulated(aws.Clients{S3: s3API{be}, Control: controlAPI{be}, STS: stsAPI{be}}, "tabletop", sc.Region, clk.now)
 	return &simAccount{be: be, clk: clk, cloud: cloud, s3: s3API{be}}
 }
 
-// drill is an exercise incident on a real store over a simulated account.
-type drill struct {
+// s3Drill is an exercise incident on a real store over a simulated account.
+type s3Drill struct {
 	*simAccount
 	t   *testing.T
 	svc *app.Service
@@ -92,7 +92,7 @@ type drill struct {
 
 var exerciseProfile = app.Profile{Name: app.SimulatedProfileName, Exercise: true}
 
-func newDrill(t *testing.T) *drill {
+func newS3Drill(t *testing.T) *s3Drill {
 	t.Helper()
 	a := openSim(t, nil, time.Time{})
 	db, err := store.Open(filepath.Join(t.TempDir(), "incidents.db"))
@@ -110,11 +110,11 @@ func newDrill(t *testing.T) *drill {
 	})
 	c, err := svc.Create(context.Background(), app.NewIncident{Title: "Drill", Exercise: true, Buckets: []string{exportsBucket}})
 	require.NoError(t, err)
-	return &drill{simAccount: a, t: t, svc: svc, id: c.Incident.ID}
+	return &s3Drill{simAccount: a, t: t, svc: svc, id: c.Incident.ID}
 }
 
 // apply plans and applies an action and checks it went through verified.
-func (d *drill) apply(action string, params map[string]string) app.ChangeRun {
+func (d *s3Drill) apply(action string, params map[string]string) app.ChangeRun {
 	d.t.Helper()
 	ctx := context.Background()
 	plan, err := d.svc.PlanChange(ctx, d.id, exerciseProfile, app.ChangeRequest{Action: action, Params: params})
@@ -132,7 +132,7 @@ func (d *drill) apply(action string, params map[string]string) app.ChangeRun {
 
 // undo undoes a change and checks every step's resource is back where
 // it was (or where AWS lets it go back to).
-func (d *drill) undo(run app.ChangeRun) {
+func (d *s3Drill) undo(run app.ChangeRun) {
 	d.t.Helper()
 	ctx := context.Background()
 	plan, err := d.svc.PlanUndo(ctx, d.id, exerciseProfile, run.Plan.ID)
@@ -150,14 +150,14 @@ func (d *drill) undo(run app.ChangeRun) {
 	}
 }
 
-func (d *drill) assertState(r app.Resource, want json.RawMessage) {
+func (d *s3Drill) assertState(r app.Resource, want json.RawMessage) {
 	d.t.Helper()
 	got, err := d.cloud.ReadState(context.Background(), r)
 	require.NoError(d.t, err, r.Name)
 	assert.JSONEq(d.t, string(want), string(got), r.Name)
 }
 
-func (d *drill) verdict(bucket string) app.BucketReport {
+func (d *s3Drill) verdict(bucket string) app.BucketReport {
 	d.t.Helper()
 	rep, _, err := d.svc.CollectBucketExposure(context.Background(), d.id, exerciseProfile, bucket)
 	require.NoError(d.t, err)
@@ -181,7 +181,7 @@ func (a *simAccount) public(t *testing.T, bucket, key string) bool {
 	return false
 }
 
-func code(err error) string {
+func apiCode(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		return ae.ErrorCode()
@@ -190,7 +190,7 @@ func code(err error) string {
 }
 
 func TestEveryS3ActionWalksOnTheSimulatedAccountThroughTheAWSCode(t *testing.T) {
-	d := newDrill(t)
+	d := newS3Drill(t)
 	ctx := context.Background()
 
 	// The account scan sees the scenario as the checks of a real
@@ -274,17 +274,17 @@ func TestEveryS3ActionWalksOnTheSimulatedAccountThroughTheAWSCode(t *testing.T) 
 
 	const dump = "tmp/debug-dump.json"
 	_, err = d.head(t, exportsBucket, dump)
-	assert.Equal(t, "NotFound", code(err))
+	assert.Equal(t, "NotFound", apiCode(err))
 	run = d.apply("s3.remove-delete-marker", map[string]string{"bucket": exportsBucket, "keys": dump})
 	head, err = d.head(t, exportsBucket, dump)
 	require.NoError(t, err)
 	assert.Equal(t, int64(2204118), sdkaws.ToInt64(head.ContentLength))
 	d.undo(run)
 	_, err = d.head(t, exportsBucket, dump)
-	assert.Equal(t, "NotFound", code(err))
+	assert.Equal(t, "NotFound", apiCode(err))
 
 	// AWS's scale: a Batch Operations job resets the same ACLs inside the
-	// account; it completes on the account's clock and cannot be undone.
+	// account; it completes on the account's simClock and cannot be undone.
 	run = d.apply("s3control.batch-job", map[string]string{"bucket": legacyBucket, "manifestBucket": logsBucket,
 		"roleArn": "arn:aws:iam::111122223333:role/DataPipelineRole"})
 	job, err := d.cloud.ReadBatchJob(ctx, run.Plan.Steps[1].Resource)
@@ -292,6 +292,8 @@ func TestEveryS3ActionWalksOnTheSimulatedAccountThroughTheAWSCode(t *testing.T) 
 	assert.False(t, job.Terminal)
 	assert.True(t, d.public(t, legacyBucket, "reports/2019/q1-summary.pdf"), "the job has not run yet")
 	d.clk.add(5 * time.Minute)
+	// The job's changes show without anyone asking about the job.
+	assert.False(t, d.public(t, legacyBucket, "reports/2019/q1-summary.pdf"), "the job has run")
 	job, err = d.cloud.ReadBatchJob(ctx, run.Plan.Steps[1].Resource)
 	require.NoError(t, err)
 	assert.Equal(t, "Complete", job.Status)
@@ -308,7 +310,7 @@ func TestEveryS3ActionWalksOnTheSimulatedAccountThroughTheAWSCode(t *testing.T) 
 }
 
 func TestTheSimulatedAccountRefusesChangesAsAWSWould(t *testing.T) {
-	d := newDrill(t)
+	d := newS3Drill(t)
 	ctx := context.Background()
 
 	// ACLs disabled: nothing to reset, as the aws package says of AWS.

@@ -36,7 +36,7 @@ import (
 // (fixed) or a server's deviation from AWS, written down in the case.
 
 // loopback is an HTTP client that reaches only this machine.
-func loopback(t *testing.T) *http.Client {
+func loopbackOnly(t *testing.T) *http.Client {
 	t.Helper()
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	tr := &http.Transport{Proxy: nil, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -74,7 +74,7 @@ func connectLocal(t *testing.T, endpoint, access, secret string) *aws.Session {
 	t.Setenv("AWS_CONFIG_FILE", cfg)
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", cred)
 	t.Setenv("AWS_ENDPOINT_URL", endpoint)
-	s, err := aws.Connect(context.Background(), aws.Options{HTTPClient: loopback(t)})
+	s, err := aws.Connect(context.Background(), aws.Options{HTTPClient: loopbackOnly(t)})
 	require.NoError(t, err)
 	return s
 }
