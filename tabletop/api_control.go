@@ -283,9 +283,10 @@ func (be *backend) jobTask(j *batchJob, bucketName, key string) (string, string)
 		v.acl = st
 	case j.op.S3InitiateRestoreObject != nil:
 		r := j.op.S3InitiateRestoreObject
-		tier := string(r.GlacierJobTier)
-		if tier == "" {
-			tier = "Standard"
+		// Batch Operations restores at Standard (the default) or Bulk.
+		tier := "Standard"
+		if r.GlacierJobTier == ctltypes.S3GlacierJobTierBulk {
+			tier = "Bulk"
 		}
 		now := be.now().UTC()
 		switch {

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	ctltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -78,8 +79,8 @@ func TestAnArchivedObjectIsReadOnlyOnceItsRestoreIsDoneAndUntilItExpires(t *test
 	h, err = a.head(t, ledgers, "ledgers/2018.csv")
 	require.NoError(t, err)
 	assert.Equal(t, `ongoing-request="true"`, sdkaws.ToString(h.Restore))
-	err = restore("ledgers/2018.csv", "Standard", 2)
-	assert.Equal(t, "RestoreAlreadyInProgress", apiCode(err))
+	err = restore("ledgers/2018.csv", "Bulk", 2)
+	assert.Equal(t, "RestoreAlreadyInProgress", apiCode(err), "a slower tier does not replace a restore under way")
 	assert.Equal(t, http.StatusConflict, apiStatus(err))
 	assert.Equal(t, "InvalidObjectState", apiCode(get("ledgers/2018.csv")))
 
@@ -94,6 +95,16 @@ func TestAnArchivedObjectIsReadOnlyOnceItsRestoreIsDoneAndUntilItExpires(t *test
 	assert.Equal(t, `ongoing-request="false", expiry-date="`+expiry.Format(http.TimeFormat)+`"`, sdkaws.ToString(h.Restore))
 	a.clk.add(expiry.Sub(done))
 	assert.Equal(t, "InvalidObjectState", apiCode(get("ledgers/2018.csv")), "the restored copy expired")
+
+	// A Bulk restore of Glacier sped up to Expedited while it runs.
+	a.clk.add(time.Hour)
+	require.NoError(t, restore("ledgers/2026-archive.csv", "Bulk", 1))
+	h, err = a.head(t, ledgers, "ledgers/2026-archive.csv")
+	require.NoError(t, err)
+	assert.Equal(t, `ongoing-request="true"`, sdkaws.ToString(h.Restore))
+	require.NoError(t, restore("ledgers/2026-archive.csv", "Expedited", 1))
+	a.clk.add(5 * time.Minute)
+	require.NoError(t, get("ledgers/2026-archive.csv"), "done at the Expedited tier's time")
 
 	// Glacier Instant Retrieval is read directly; restoring it is refused.
 	require.NoError(t, get("ledgers/2020.csv"))
@@ -407,4 +418,63 @@ func TestTheBuiltInReplicaHoldsTheExportsBytesAndTakesNewOnes(t *testing.T) {
 	require.NoError(t, err)
 	_, err = a.head(t, replicaBucket, "tmp/x")
 	assert.Equal(t, "NotFound", apiCode(err))
+}
+
+func TestABatchRestoreJobRestoresTheManifestsArchivesOnTheClock(t *testing.T) {
+	a := openSim(t, nil, time.Time{})
+	ctx := context.Background()
+	ctl := controlAPI{a.be}
+	manifest := "acme-legacy-reports,archive%2F2018%2Fledger-2018.csv\nacme-legacy-reports,archive%2F2017%2Fledger-2017.csv\nacme-legacy-reports,reports%2F2020%2Fq1-summary.pdf\n"
+	put, err := a.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: sdkaws.String(logsBucket), Key: sdkaws.String("jobs/restore.csv"), Body: strings.NewReader(manifest)})
+	require.NoError(t, err)
+	create := func(token, role string) string {
+		out, err := ctl.CreateJob(ctx, &s3control.CreateJobInput{AccountId: sdkaws.String("111122223333"), ClientRequestToken: &token,
+			ConfirmationRequired: sdkaws.Bool(false), Priority: sdkaws.Int32(10), RoleArn: &role,
+			Operation: &ctltypes.JobOperation{S3InitiateRestoreObject: &ctltypes.S3InitiateRestoreObjectOperation{ExpirationInDays: sdkaws.Int32(2), GlacierJobTier: ctltypes.S3GlacierJobTierBulk}},
+			Manifest: &ctltypes.JobManifest{Spec: &ctltypes.JobManifestSpec{Format: ctltypes.JobManifestFormatS3BatchOperationsCsv20180820, Fields: []ctltypes.JobManifestFieldName{"Bucket", "Key"}},
+				Location: &ctltypes.JobManifestLocation{ObjectArn: sdkaws.String("arn:aws:s3:::" + logsBucket + "/jobs/restore.csv"), ETag: sdkaws.String(strings.Trim(sdkaws.ToString(put.ETag), `"`))}},
+			Report: &ctltypes.JobReport{Enabled: true, Bucket: sdkaws.String("arn:aws:s3:::" + logsBucket), Prefix: sdkaws.String("reports"), Format: ctltypes.JobReportFormatReportCsv20180820, ReportScope: ctltypes.JobReportScopeAllTasks}})
+		require.NoError(t, err)
+		return sdkaws.ToString(out.JobId)
+	}
+	describe := func(id string) *ctltypes.JobDescriptor {
+		out, err := ctl.DescribeJob(ctx, &s3control.DescribeJobInput{AccountId: sdkaws.String("111122223333"), JobId: &id})
+		require.NoError(t, err)
+		return out.Job
+	}
+	id := create("tok-1", "arn:aws:iam::111122223333:role/DataPipelineRole")
+	assert.Equal(t, id, create("tok-1", "arn:aws:iam::111122223333:role/DataPipelineRole"), "the same token is the same job")
+	bad := create("tok-2", "arn:aws:iam::111122223333:role/NoSuchRole")
+	assert.Equal(t, ctltypes.JobStatusPreparing, describe(id).Status)
+	a.clk.add(time.Minute)
+	assert.Equal(t, ctltypes.JobStatusActive, describe(id).Status)
+	a.clk.add(2 * time.Minute)
+	job := describe(id)
+	assert.Equal(t, ctltypes.JobStatusComplete, job.Status)
+	assert.Equal(t, int64(3), sdkaws.ToInt64(job.ProgressSummary.TotalNumberOfTasks))
+	assert.Equal(t, int64(2), sdkaws.ToInt64(job.ProgressSummary.NumberOfTasksSucceeded))
+	assert.Equal(t, int64(1), sdkaws.ToInt64(job.ProgressSummary.NumberOfTasksFailed), "a STANDARD object needs no restore")
+	failed := describe(bad)
+	assert.Equal(t, ctltypes.JobStatusFailed, failed.Status)
+	require.NotEmpty(t, failed.FailureReasons)
+	assert.Contains(t, sdkaws.ToString(failed.FailureReasons[0].FailureReason), "could not assume role")
+
+	h, err := a.head(t, legacyBucket, "archive/2017/ledger-2017.csv")
+	require.NoError(t, err)
+	assert.Equal(t, `ongoing-request="true"`, sdkaws.ToString(h.Restore))
+	a.clk.add(48 * time.Hour)
+	_, err = a.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: sdkaws.String(legacyBucket), Key: sdkaws.String("archive/2017/ledger-2017.csv")})
+	require.NoError(t, err, "Deep Archive Bulk: within 48 hours")
+
+	list, err := ctl.ListJobs(ctx, &s3control.ListJobsInput{AccountId: sdkaws.String("111122223333"), JobStatuses: []ctltypes.JobStatus{ctltypes.JobStatusComplete}})
+	require.NoError(t, err)
+	require.Len(t, list.Jobs, 1)
+	assert.Equal(t, ctltypes.OperationNameS3InitiateRestoreObject, list.Jobs[0].Operation)
+	rep, err := a.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: sdkaws.String(logsBucket), Prefix: sdkaws.String("reports/job-" + id)})
+	require.NoError(t, err)
+	require.Len(t, rep.Contents, 1)
+	g, err := a.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: sdkaws.String(logsBucket), Key: rep.Contents[0].Key})
+	require.NoError(t, err)
+	body, _ := io.ReadAll(g.Body)
+	assert.Contains(t, string(body), "reports%2F2020%2Fq1-summary.pdf,,failed,ObjectAlreadyInActiveTierError")
 }
