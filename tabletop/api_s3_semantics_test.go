@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"s3responder/app"
 	"s3responder/aws"
 )
 
@@ -477,4 +478,31 @@ func TestABatchRestoreJobRestoresTheManifestsArchivesOnTheClock(t *testing.T) {
 	require.NoError(t, err)
 	body, _ := io.ReadAll(g.Body)
 	assert.Contains(t, string(body), "reports%2F2020%2Fq1-summary.pdf,,failed,ObjectAlreadyInActiveTierError")
+}
+
+func TestABucketACLSetThroughS3ChangesTheExposureVerdict(t *testing.T) {
+	a := openSim(t, nil, time.Time{})
+	ctx := context.Background()
+	check := func() app.BucketReport {
+		rep, err := a.cloud.CheckBucket(ctx, legacyBucket)
+		require.NoError(t, err)
+		return rep
+	}
+	require.False(t, check().Public)
+	_, err := a.s3.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: sdkaws.String(legacyBucket), ACL: s3types.BucketCannedACLPublicRead})
+	require.NoError(t, err)
+	rep := check()
+	assert.True(t, rep.Public, "READ for AllUsers on the bucket lets anyone list it")
+	_, err = a.s3.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: sdkaws.String(legacyBucket), ACL: s3types.BucketCannedACLPrivate})
+	require.NoError(t, err)
+	assert.False(t, check().Public)
+
+	// Under BlockPublicAcls, S3 refuses a public ACL.
+	_, err = a.s3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: sdkaws.String(legacyBucket),
+		PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{BlockPublicAcls: sdkaws.Bool(true)}})
+	require.NoError(t, err)
+	_, err = a.s3.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: sdkaws.String(legacyBucket), ACL: s3types.BucketCannedACLPublicRead})
+	assert.Equal(t, "AccessDenied", apiCode(err))
+	_, err = a.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: sdkaws.String(legacyBucket), Key: sdkaws.String("x"), ACL: s3types.ObjectCannedACLPublicRead, Body: strings.NewReader("x")})
+	assert.Equal(t, "AccessDenied", apiCode(err))
 }
