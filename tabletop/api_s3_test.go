@@ -336,3 +336,36 @@ func TestTheSimulatedAccountRefusesChangesAsAWSWould(t *testing.T) {
 	d.undo(removal)
 	assert.True(t, d.verdict(exportsBucket).Public)
 }
+
+func TestTheS3InspectionsRunOverTheSimulatedAccount(t *testing.T) {
+	d := newS3Drill(t)
+	ctx := context.Background()
+	inspect := func(action, bucket string) app.Inspection {
+		t.Helper()
+		rep, saved, err := d.svc.Inspect(ctx, d.id, exerciseProfile, app.InspectRequest{Action: action, Params: map[string]string{"bucket": bucket}})
+		require.NoError(t, err, action)
+		assert.Empty(t, rep.Problems, action)
+		assert.NotEmpty(t, saved.Evidence, "%s is kept as evidence", action)
+		return rep
+	}
+	lock := inspect("s3.object-lock-status", exportsBucket)
+	assert.Contains(t, lock.Summary, "Object Lock is off on acme-customer-exports (versioning Enabled)")
+	mfa := inspect("s3.mfa-delete-guide", exportsBucket)
+	assert.NotEmpty(t, mfa.Commands)
+	review := inspect("s3.policy-review", exportsBucket)
+	found := false
+	for _, f := range review.Findings {
+		found = found || (f.Severity == app.SeverityHigh && strings.Contains(f.Text+f.Subject, "PublicReadExports"))
+	}
+	assert.True(t, found, "the public statement is the high finding: %+v", review.Findings)
+
+	// Finding the data: the export and its replica, with their tags.
+	data, _, err := d.svc.FindData(ctx, d.id, exerciseProfile, app.DataQuery{Key: "exports/2026-11/"}, nil)
+	require.NoError(t, err)
+	var buckets []string
+	for _, m := range data.Matches() {
+		buckets = append(buckets, m.Bucket)
+		assert.Equal(t, "customer-exports", m.Application)
+	}
+	assert.Equal(t, []string{exportsBucket, replicaBucket}, buckets)
+}
