@@ -137,7 +137,12 @@
 // time (Expedited 5 minutes, Standard 5 hours, Bulk 12 hours; Deep
 // Archive: Standard 12, Bulk 48 hours) on the exercise's clock, and S3
 // Batch Operations jobs (PutObjectAcl, restores) complete three minutes
-// after they are created, writing their completion report.
+// after they are created, writing their completion report. The simulated
+// S3 refuses what S3's configuration refuses (a public policy or ACL under
+// Block Public Access, ACLs on a bucket without ACLs, Object Lock
+// retention, archived bytes), with S3's codes and statuses; it does not
+// evaluate the policies that would allow or deny the responders' own
+// calls.
 //
 // The access-changes lookup returns the scenario's changes of access
 // whatever their age (and says so when they are older than CloudTrail's
