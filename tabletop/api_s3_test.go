@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -368,4 +369,23 @@ func TestTheS3InspectionsRunOverTheSimulatedAccount(t *testing.T) {
 		assert.Equal(t, "customer-exports", m.Application)
 	}
 	assert.Equal(t, []string{exportsBucket, replicaBucket}, buckets)
+}
+
+func TestABulkChangeOfManyObjectsRunsConcurrentlyOverTheSimulatedS3(t *testing.T) {
+	d := newS3Drill(t)
+	ctx := context.Background()
+	const n = 640 // more than one journal batch of 500
+	for i := range n {
+		_, err := d.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: sdkaws.String(legacyBucket), Key: sdkaws.String(fmt.Sprintf("bulk/%04d.csv", i)),
+			ACL: s3types.ObjectCannedACLPublicRead, Body: strings.NewReader(fmt.Sprint(i))})
+		require.NoError(t, err)
+	}
+	run := d.apply("s3.reset-object-acls", map[string]string{"bucket": legacyBucket, "prefix": "bulk/", "concurrency": "16"})
+	require.NotNil(t, run.Bulk)
+	assert.Equal(t, n, run.Bulk.Applied, run.Report())
+	assert.False(t, d.public(t, legacyBucket, "bulk/0000.csv"))
+	assert.False(t, d.public(t, legacyBucket, "bulk/0639.csv"))
+	d.undo(run)
+	assert.True(t, d.public(t, legacyBucket, "bulk/0000.csv"))
+	assert.True(t, d.public(t, legacyBucket, "bulk/0639.csv"))
 }
