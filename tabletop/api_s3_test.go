@@ -389,3 +389,26 @@ func TestABulkChangeOfManyObjectsRunsConcurrentlyOverTheSimulatedS3(t *testing.T
 	assert.True(t, d.public(t, legacyBucket, "bulk/0000.csv"))
 	assert.True(t, d.public(t, legacyBucket, "bulk/0639.csv"))
 }
+
+func TestARestoreByTimeWindowBringsBackWhatTheIntruderChanged(t *testing.T) {
+	d := newS3Drill(t)
+	// The intruder's weekend: everything changed from 20 November on is
+	// put back as it was before.
+	run := d.apply("s3.restore-version", map[string]string{"bucket": exportsBucket, "since": "2026-11-20T00:00:00Z"})
+	require.NotNil(t, run.Bulk)
+	assert.Equal(t, 1, run.Bulk.Applied, run.Report())
+	head, err := d.head(t, exportsBucket, "exports/2026-11/customers-full.csv")
+	require.NoError(t, err)
+	assert.Equal(t, int64(47998120), sdkaws.ToInt64(head.ContentLength), "the export from before the window")
+	_, err = d.head(t, exportsBucket, "tmp/debug-dump.json")
+	assert.Equal(t, "NotFound", apiCode(err), "the dump was written inside the window too: before it, there was none")
+	head, err = d.head(t, exportsBucket, "exports/2026-10/customers-full.csv")
+	require.NoError(t, err)
+	assert.Equal(t, int64(47650882), sdkaws.ToInt64(head.ContentLength), "untouched in the window")
+	d.undo(run)
+	head, err = d.head(t, exportsBucket, "exports/2026-11/customers-full.csv")
+	require.NoError(t, err)
+	assert.Equal(t, int64(48213307), sdkaws.ToInt64(head.ContentLength))
+	_, err = d.head(t, exportsBucket, "tmp/debug-dump.json")
+	assert.Equal(t, "NotFound", apiCode(err))
+}
