@@ -171,6 +171,10 @@ buckets:
         deleteMarker: true
         versions:
           - body: "bee"
+  - name: parity-suspended
+    versioning: Suspended
+  - name: parity-partial
+    publicAccessBlock: {blockPublicAcls: true}
   - name: parity-acl
     objects:
       - {key: docs/one.txt, body: "1", acl: public-read}
@@ -294,8 +298,13 @@ func TestPlansOnTheSimulatedAccountMatchPlansOnVersityGW(t *testing.T) {
 		_, err := s.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: strings.NewReader(body)})
 		require.NoError(t, err)
 	}
-	for _, b := range []string{"parity-policy", "parity-plain", "parity-versions"} {
+	for _, b := range []string{"parity-policy", "parity-plain", "parity-versions", "parity-suspended"} {
 		_, err := s.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: sdkaws.String(b)})
+		require.NoError(t, err)
+	}
+	for _, st := range []s3types.BucketVersioningStatus{s3types.BucketVersioningStatusEnabled, s3types.BucketVersioningStatusSuspended} {
+		_, err := s.S3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: sdkaws.String("parity-suspended"),
+			VersioningConfiguration: &s3types.VersioningConfiguration{Status: st}})
 		require.NoError(t, err)
 	}
 	_, err := s.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: sdkaws.String("parity-policy"), Policy: sdkaws.String(parityPolicy)})
@@ -343,6 +352,7 @@ func TestPlansOnTheSimulatedAccountMatchPlansOnVersityGW(t *testing.T) {
 		{action: "s3.remove-policy-statements", params: map[string]string{"bucket": "parity-policy"}},
 		{action: "s3.lock-control-plane", params: map[string]string{"bucket": "parity-policy"}},
 		{action: "s3.versioning", params: map[string]string{"bucket": "parity-plain"}},
+		{action: "s3.versioning", params: map[string]string{"bucket": "parity-suspended"}},
 		{action: "s3.default-encryption", params: map[string]string{"bucket": "parity-plain", "kmsMasterKeyId": parityKey},
 			deviation: "versitygw does not implement bucket default encryption; kumo covers it", serverSays: "(NotImplemented)"},
 		{action: "s3.restore-version", params: map[string]string{"bucket": "parity-versions", "keys": "a.txt", "versionId": "a.txt#1"}},
@@ -357,11 +367,15 @@ func TestPlansOnTheSimulatedAccountMatchPlansOnKumo(t *testing.T) {
 	ctx := context.Background()
 	// kumo keeps one store per process: the names must be the
 	// simulation's, so this is the only test that uses them on kumo.
-	for _, b := range []string{"parity-policy", "parity-acl", "parity-plain"} {
+	for _, b := range []string{"parity-policy", "parity-acl", "parity-plain", "parity-partial"} {
 		_, err := s.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: sdkaws.String(b)})
 		require.NoError(t, err)
 	}
-	_, err := s.S3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: sdkaws.String("parity-plain"), ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{
+	_, err := s.S3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: sdkaws.String("parity-partial"),
+		PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{BlockPublicAcls: sdkaws.Bool(true), IgnorePublicAcls: sdkaws.Bool(false),
+			BlockPublicPolicy: sdkaws.Bool(false), RestrictPublicBuckets: sdkaws.Bool(false)}})
+	require.NoError(t, err)
+	_, err = s.S3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: sdkaws.String("parity-plain"), ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{
 		Rules: []s3types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAes256}, BucketKeyEnabled: sdkaws.Bool(false)}}}})
 	require.NoError(t, err)
 	_, err = s.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: sdkaws.String("parity-policy"), Policy: sdkaws.String(parityPolicy)})
@@ -387,6 +401,7 @@ func TestPlansOnTheSimulatedAccountMatchPlansOnKumo(t *testing.T) {
 	same := func(_ string, p map[string]string) map[string]string { return p }
 	compare(t, aws.NewChanger(s, false), sim.cloud, by, []parityCase{
 		{action: "s3.block-public-access.bucket", params: map[string]string{"bucket": "parity-policy"}},
+		{action: "s3.block-public-access.bucket", params: map[string]string{"bucket": "parity-partial"}},
 		{action: "s3.reset-object-acls", params: map[string]string{"bucket": "parity-acl", "prefix": "docs/"}},
 		{action: "s3control.block-public-access.account", serverSays: "UnknownError",
 			deviation: "kumo answers S3 Control's GetPublicAccessBlock in a shape the SDK cannot read (S3 Control wraps errors in ErrorResponse); the aws package tests account Block Public Access against a fake S3 Control server instead"},
