@@ -50,7 +50,7 @@ func (a s3API) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...
 	}
 	out := &s3.ListObjectsV2Output{Name: sdkaws.String(b.spec.Name), Prefix: in.Prefix, Delimiter: in.Delimiter, MaxKeys: sdkaws.Int32(int32(limit)),
 		StartAfter: in.StartAfter, ContinuationToken: in.ContinuationToken, IsTruncated: sdkaws.Bool(false)}
-	n, last := 0, ""
+	n, last, now := 0, "", a.now()
 	seen := map[string]bool{}
 	for _, k := range bs.keys[listStart(bs.keys, after, prefix):] {
 		if !strings.HasPrefix(k, prefix) {
@@ -88,6 +88,14 @@ func (a s3API) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...
 			StorageClass: s3types.ObjectStorageClass(v.class)}
 		if sdkaws.ToBool(in.FetchOwner) {
 			obj.Owner = &s3types.Owner{ID: sdkaws.String(v.acl.Owner.ID)}
+		}
+		// Asked for, a restore's state comes with the listing (as
+		// HeadObject's x-amz-restore does, one object at a time).
+		if r := v.restoreOf(now); r != nil && slices.Contains(in.OptionalObjectAttributes, s3types.OptionalObjectAttributesRestoreStatus) {
+			obj.RestoreStatus = &s3types.RestoreStatus{IsRestoreInProgress: sdkaws.Bool(now.Before(r.done))}
+			if !now.Before(r.done) {
+				obj.RestoreStatus.RestoreExpiryDate = sdkaws.Time(r.expiry())
+			}
 		}
 		out.Contents = append(out.Contents, obj)
 		n++

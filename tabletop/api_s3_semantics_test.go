@@ -107,6 +107,19 @@ func TestAnArchivedObjectIsReadOnlyOnceItsRestoreIsDoneAndUntilItExpires(t *test
 	a.clk.add(5 * time.Minute)
 	require.NoError(t, get("ledgers/2026-archive.csv"), "done at the Expedited tier's time")
 
+	// A listing that asks for it tells each archived object's restore.
+	list, err := a.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: sdkaws.String(ledgers), Prefix: sdkaws.String("ledgers/"),
+		OptionalObjectAttributes: []s3types.OptionalObjectAttributes{s3types.OptionalObjectAttributesRestoreStatus}})
+	require.NoError(t, err)
+	restores := map[string]string{}
+	for _, o := range list.Contents {
+		if r := o.RestoreStatus; r != nil {
+			restores[sdkaws.ToString(o.Key)] = fmt.Sprint(sdkaws.ToBool(r.IsRestoreInProgress), " ", r.RestoreExpiryDate != nil)
+		}
+	}
+	assert.Equal(t, map[string]string{"ledgers/2019.csv": "false true", "ledgers/2026-archive.csv": "false true"}, restores,
+		"2018's restored copy expired; 2020 and 2026 are not archived")
+
 	// Glacier Instant Retrieval is read directly; restoring it is refused.
 	require.NoError(t, get("ledgers/2020.csv"))
 	err = restore("ledgers/2020.csv", "Standard", 1)
