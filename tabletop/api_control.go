@@ -23,12 +23,12 @@ import (
 
 // controlAPI is the simulated account's S3 Control: the account's Block
 // Public Access and S3 Batch Operations jobs, which run their operation
-// over the manifest's objects on the backend's clock.
+// over the manifest's objects on the backend's simClock.
 type controlAPI struct{ *backend }
 
 var _ aws.ControlAPI = controlAPI{}
 
-// How long a job takes on the backend's clock: S3 prepares it (reads
+// How long a job takes on the backend's simClock: S3 prepares it (reads
 // the manifest), then runs its tasks. Real jobs take minutes at least.
 const (
 	jobPreparing = time.Minute
@@ -57,7 +57,7 @@ func ctlErr(op string, status int, code, msg string) error {
 }
 
 // checkAccount refuses calls about an account other than the scenario's.
-func (be *backend) checkAccount(op string, account *string) error {
+func (be *backend) checkControlAccount(op string, account *string) error {
 	if sdkaws.ToString(account) != be.sc.Account {
 		return ctlErr(op, http.StatusForbidden, "AccessDenied", "Access Denied")
 	}
@@ -68,7 +68,7 @@ func (a controlAPI) GetPublicAccessBlock(_ context.Context, in *s3control.GetPub
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "GetPublicAccessBlock"
-	if err := a.checkAccount(op, in.AccountId); err != nil {
+	if err := a.checkControlAccount(op, in.AccountId); err != nil {
 		return nil, err
 	}
 	c := a.w.accountBPA
@@ -84,7 +84,7 @@ func (a controlAPI) PutPublicAccessBlock(_ context.Context, in *s3control.PutPub
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "PutPublicAccessBlock"
-	if err := a.checkAccount(op, in.AccountId); err != nil {
+	if err := a.checkControlAccount(op, in.AccountId); err != nil {
 		return nil, err
 	}
 	c := in.PublicAccessBlockConfiguration
@@ -98,7 +98,7 @@ func (a controlAPI) PutPublicAccessBlock(_ context.Context, in *s3control.PutPub
 func (a controlAPI) DeletePublicAccessBlock(_ context.Context, in *s3control.DeletePublicAccessBlockInput, _ ...func(*s3control.Options)) (*s3control.DeletePublicAccessBlockOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if err := a.checkAccount("DeletePublicAccessBlock", in.AccountId); err != nil {
+	if err := a.checkControlAccount("DeletePublicAccessBlock", in.AccountId); err != nil {
 		return nil, err
 	}
 	a.w.accountBPA = nil
@@ -113,7 +113,7 @@ func (a controlAPI) CreateJob(_ context.Context, in *s3control.CreateJobInput, _
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "CreateJob"
-	if err := a.checkAccount(op, in.AccountId); err != nil {
+	if err := a.checkControlAccount(op, in.AccountId); err != nil {
 		return nil, err
 	}
 	token := sdkaws.ToString(in.ClientRequestToken)
@@ -154,9 +154,9 @@ func (a controlAPI) CreateJob(_ context.Context, in *s3control.CreateJobInput, _
 	return &s3control.CreateJobOutput{JobId: sdkaws.String(j.id)}, nil
 }
 
-// advance brings a job to where the clock says it is, running it once
+// advance brings a job to where the simClock says it is, running it once
 // its time has come. The caller holds be.mu.
-func (be *backend) advance(j *batchJob) {
+func (be *backend) advanceJob(j *batchJob) {
 	now := be.now()
 	switch {
 	case j.ran:
@@ -167,7 +167,7 @@ func (be *backend) advance(j *batchJob) {
 	case now.Before(j.created.Add(jobPreparing + jobRunning)):
 		j.status = ctltypes.JobStatusActive
 	default:
-		be.run(j)
+		be.runJob(j)
 	}
 }
 
@@ -189,7 +189,7 @@ func (j *batchJob) fail(code, reason string) {
 // run carries the job out: S3 assumes the role, reads the manifest (the
 // version its ETag names) and runs the operation on each object, then
 // writes the completion report.
-func (be *backend) run(j *batchJob) {
+func (be *backend) runJob(j *batchJob) {
 	j.ran = true
 	j.ended = j.created.Add(jobPreparing + jobRunning)
 	if !slices.ContainsFunc(be.w.roles, func(r *role) bool { return r.arn == j.role }) {
@@ -228,7 +228,7 @@ func (be *backend) run(j *batchJob) {
 		if err != nil {
 			code, msg = "InvalidManifestContent", "the key is not URL-encoded"
 		} else {
-			code, msg = be.task(j, bucket, key)
+			code, msg = be.jobTask(j, bucket, key)
 		}
 		status, httpStatus := "succeeded", "200"
 		if code != "" {
@@ -241,13 +241,13 @@ func (be *backend) run(j *batchJob) {
 	}
 	j.status = ctltypes.JobStatusComplete
 	if j.report != nil && j.report.Enabled {
-		be.writeReport(j, report.Bytes())
+		be.writeJobReport(j, report.Bytes())
 	}
 }
 
 // task runs the job's operation on one object: "" and a message, or an
 // error code and its message.
-func (be *backend) task(j *batchJob, bucketName, key string) (string, string) {
+func (be *backend) jobTask(j *batchJob, bucketName, key string) (string, string) {
 	var b *bucket
 	for _, c := range be.w.buckets {
 		if c.spec.Name == bucketName {
@@ -283,9 +283,10 @@ func (be *backend) task(j *batchJob, bucketName, key string) (string, string) {
 		v.acl = st
 	case j.op.S3InitiateRestoreObject != nil:
 		r := j.op.S3InitiateRestoreObject
-		tier := string(r.GlacierJobTier)
-		if tier == "" {
-			tier = "Standard"
+		// Batch Operations restores at Standard (the default) or Bulk.
+		tier := "Standard"
+		if r.GlacierJobTier == ctltypes.S3GlacierJobTierBulk {
+			tier = "Bulk"
 		}
 		now := be.now().UTC()
 		switch {
@@ -329,7 +330,7 @@ func jobACL(l *ctltypes.S3AccessControlList) aclState {
 // writeReport puts the completion report where the job asked:
 // PREFIX/job-ID/results/ID.csv (bucket, key, version, status, error
 // code, HTTP status, message).
-func (be *backend) writeReport(j *batchJob, csv []byte) {
+func (be *backend) writeJobReport(j *batchJob, csv []byte) {
 	bucketName := strings.TrimPrefix(sdkaws.ToString(j.report.Bucket), "arn:aws:s3:::")
 	if i := strings.LastIndex(bucketName, ":::"); i >= 0 {
 		bucketName = bucketName[i+3:]
@@ -343,7 +344,7 @@ func (be *backend) writeReport(j *batchJob, csv []byte) {
 		bs := be.s3State(b)
 		v := &s3Version{size: int64(len(csv)), etag: bodyETag(string(csv)), body: csv, class: "STANDARD",
 			acl: buildACL("", nil, be.sc.CanonicalID), ctype: "text/csv"}
-		be.write(b, bs, key, v)
+		be.writeVersion(b, bs, key, v)
 		v.modified = j.ended.Truncate(time.Second)
 	}
 }
@@ -371,14 +372,14 @@ func (a controlAPI) DescribeJob(_ context.Context, in *s3control.DescribeJobInpu
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "DescribeJob"
-	if err := a.checkAccount(op, in.AccountId); err != nil {
+	if err := a.checkControlAccount(op, in.AccountId); err != nil {
 		return nil, err
 	}
 	for _, j := range a.w.jobs {
 		if j.id != sdkaws.ToString(in.JobId) {
 			continue
 		}
-		a.advance(j)
+		a.advanceJob(j)
 		d := &ctltypes.JobDescriptor{JobId: sdkaws.String(j.id), JobArn: sdkaws.String(fmt.Sprintf("arn:aws:s3:%s:%s:job/%s", a.region, a.sc.Account, j.id)),
 			ConfirmationRequired: sdkaws.Bool(j.confirm), CreationTime: sdkaws.Time(j.created), Description: sdkaws.String(j.desc),
 			Manifest: j.manifest, Operation: j.op, Priority: j.priority, ProgressSummary: j.progress(), Report: j.report,
@@ -394,12 +395,12 @@ func (a controlAPI) DescribeJob(_ context.Context, in *s3control.DescribeJobInpu
 func (a controlAPI) ListJobs(_ context.Context, in *s3control.ListJobsInput, _ ...func(*s3control.Options)) (*s3control.ListJobsOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if err := a.checkAccount("ListJobs", in.AccountId); err != nil {
+	if err := a.checkControlAccount("ListJobs", in.AccountId); err != nil {
 		return nil, err
 	}
 	out := &s3control.ListJobsOutput{}
 	for _, j := range slices.Backward(a.w.jobs) {
-		a.advance(j)
+		a.advanceJob(j)
 		if len(in.JobStatuses) > 0 && !slices.Contains(in.JobStatuses, j.status) {
 			continue
 		}

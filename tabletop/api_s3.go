@@ -12,7 +12,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -100,16 +99,35 @@ func (v *s3Version) restoreHeader(now time.Time) string {
 
 // content returns the version's bytes.
 func (v *s3Version) content() []byte {
+	b, _ := io.ReadAll(v.reader())
+	return b
+}
+
+// reader reads the version's bytes: its body, or stand-in bytes made as
+// they are read (a scenario's export may be tens of megabytes), the same
+// for the same ETag and size every time.
+func (v *s3Version) reader() io.Reader {
 	if v.body != nil {
-		return v.body
+		return bytes.NewReader(v.body)
 	}
-	// Stand-in bytes, the same for the same version every time.
-	seed := []byte(v.etag)
-	out := make([]byte, v.size)
-	for i := range out {
-		out[i] = seed[i%len(seed)]
+	return io.LimitReader(&standIn{seed: []byte(v.etag)}, v.size)
+}
+
+// standIn repeats its seed for ever.
+type standIn struct {
+	seed []byte
+	off  int
+}
+
+func (s *standIn) Read(p []byte) (int, error) {
+	if len(s.seed) == 0 {
+		s.seed = []byte{0}
 	}
-	return out
+	for i := range p {
+		p[i] = s.seed[s.off%len(s.seed)]
+		s.off++
+	}
+	return len(p), nil
 }
 
 // bucketS3 is what of a bucket only the S3 API reads and sets: its
@@ -164,11 +182,11 @@ func (be *backend) s3State(b *bucket) *bucketS3 {
 		if o.Restore != nil {
 			cur.restore = &restoreState{tier: o.Restore.Tier, done: o.Restore.Requested.Add(restoreTime(o.StorageClass, o.Restore.Tier)), days: o.Restore.Days}
 		}
-		h := []*s3Version{be.fill(bs, spec.Name, o.Key, cur, o.Body)}
+		h := []*s3Version{be.fillVersion(bs, o.Key, cur, o.Body)}
 		older := slices.Clone(o.Versions)
 		slices.SortStableFunc(older, func(x, y Version) int { return y.LastModified.Compare(x.LastModified) })
 		for _, v := range older {
-			h = append(h, be.fill(bs, spec.Name, o.Key, &s3Version{id: v.VersionID, marker: v.DeleteMarker, size: v.Size,
+			h = append(h, be.fillVersion(bs, o.Key, &s3Version{id: v.VersionID, marker: v.DeleteMarker, size: v.Size,
 				modified: v.LastModified, class: v.StorageClass, acl: buildACL("", nil, owner)}, v.Body))
 		}
 		bs.history[o.Key] = h
@@ -180,7 +198,7 @@ func (be *backend) s3State(b *bucket) *bucketS3 {
 }
 
 // fill completes a scenario's version: its body, ETag and encryption.
-func (be *backend) fill(bs *bucketS3, bucket, key string, v *s3Version, body string) *s3Version {
+func (be *backend) fillVersion(bs *bucketS3, key string, v *s3Version, body string) *s3Version {
 	if v.marker {
 		v.size, v.class = 0, ""
 		return v
@@ -189,7 +207,9 @@ func (be *backend) fill(bs *bucketS3, bucket, key string, v *s3Version, body str
 		v.body = []byte(body)
 		v.etag = bodyETag(body)
 	} else {
-		sum := md5.Sum(fmt.Appendf(nil, "tabletop %s/%s %s %d", bucket, key, v.id, v.size))
+		// Stand-in bytes follow from the key and the size: a replica's
+		// copy of an object has the same ETag as the original.
+		sum := md5.Sum(fmt.Appendf(nil, "tabletop stand-in %s %d", key, v.size))
 		v.etag = hex.EncodeToString(sum[:])
 	}
 	v.sse, v.kmsKey = encryptionOf(bs.encryption)
@@ -214,7 +234,7 @@ func s3Err(op string, status int, code, msg string) error {
 
 // withHeader adds a response header to a refusal, as S3 sends
 // x-amz-delete-marker with the 404 of a key hidden by a delete marker.
-func withHeader(err error, name, value string) error {
+func withS3Header(err error, name, value string) error {
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) && re.Response != nil {
 		re.Response.Header.Set(name, value)
@@ -227,7 +247,12 @@ func noSuchBucket(op string) error {
 }
 
 // lookup finds a bucket and its S3 state. The caller holds be.mu.
-func (be *backend) lookup(op string, name *string) (*bucket, *bucketS3, error) {
+func (be *backend) bucketOf(op string, name *string) (*bucket, *bucketS3, error) {
+	// Batch Operations jobs whose time has come have run: their changes
+	// show in every call after it, read or not.
+	for _, j := range be.w.jobs {
+		be.advanceJob(j)
+	}
 	for _, b := range be.w.buckets {
 		if b.spec.Name == sdkaws.ToString(name) {
 			return b, be.s3State(b), nil
@@ -298,7 +323,7 @@ func (bs *bucketS3) remove(key, id string) {
 
 // stamp sets what a bucket gives every version written to it: its time,
 // default encryption and Object Lock retention.
-func (be *backend) stamp(bs *bucketS3, v *s3Version) {
+func (be *backend) stampVersion(bs *bucketS3, v *s3Version) {
 	v.modified = be.now().UTC().Truncate(time.Second)
 	v.sse, v.kmsKey = encryptionOf(bs.encryption)
 	if l := bs.lock; l != nil && l.Mode != "" {
@@ -309,8 +334,8 @@ func (be *backend) stamp(bs *bucketS3, v *s3Version) {
 
 // write adds a version to a key and replicates it when the bucket's
 // replication covers the key. The caller holds be.mu.
-func (be *backend) write(b *bucket, bs *bucketS3, key string, v *s3Version) {
-	be.stamp(bs, v)
+func (be *backend) writeVersion(b *bucket, bs *bucketS3, key string, v *s3Version) {
+	be.stampVersion(bs, v)
 	bs.add(b.spec.Name, key, v)
 	r := bs.replication
 	if r == nil || v.marker || !strings.HasPrefix(key, r.Prefix) {
@@ -324,18 +349,18 @@ func (be *backend) write(b *bucket, bs *bucketS3, key string, v *s3Version) {
 				cp.class = r.StorageClass
 			}
 			cp.restore = nil
-			be.stamp(ds, &cp)
+			be.stampVersion(ds, &cp)
 			ds.add(d.spec.Name, key, &cp)
 		}
 	}
 }
 
-func quoted(etag string) *string { return sdkaws.String(`"` + etag + `"`) }
+func quotedETag(etag string) *string { return sdkaws.String(`"` + etag + `"`) }
 
 func (a s3API) GetBucketLocation(_ context.Context, in *s3.GetBucketLocationInput, _ ...func(*s3.Options)) (*s3.GetBucketLocationOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, _, err := a.lookup("GetBucketLocation", in.Bucket)
+	b, _, err := a.bucketOf("GetBucketLocation", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +393,7 @@ func (a s3API) ListBuckets(_ context.Context, in *s3.ListBucketsInput, _ ...func
 func (a s3API) GetBucketPolicy(_ context.Context, in *s3.GetBucketPolicyInput, _ ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, _, err := a.lookup("GetBucketPolicy", in.Bucket)
+	b, _, err := a.bucketOf("GetBucketPolicy", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +407,7 @@ func (a s3API) PutBucketPolicy(_ context.Context, in *s3.PutBucketPolicyInput, _
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "PutBucketPolicy"
-	b, _, err := a.lookup(op, in.Bucket)
+	b, _, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +432,7 @@ func (a s3API) PutBucketPolicy(_ context.Context, in *s3.PutBucketPolicyInput, _
 func (a s3API) DeleteBucketPolicy(_ context.Context, in *s3.DeleteBucketPolicyInput, _ ...func(*s3.Options)) (*s3.DeleteBucketPolicyOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, _, err := a.lookup("DeleteBucketPolicy", in.Bucket)
+	b, _, err := a.bucketOf("DeleteBucketPolicy", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -421,7 +446,7 @@ func (a s3API) GetBucketPolicyStatus(_ context.Context, in *s3.GetBucketPolicySt
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "GetBucketPolicyStatus"
-	b, _, err := a.lookup(op, in.Bucket)
+	b, _, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -457,7 +482,7 @@ func aclOutput(st aclState) (*s3types.Owner, []s3types.Grant) {
 
 // aclInput reads the ACL of a Put...Acl call: a canned ACL or a whole
 // access control policy.
-func (be *backend) aclInput(op, canned string, p *s3types.AccessControlPolicy) (aclState, error) {
+func (be *backend) s3ACLInput(op, canned string, p *s3types.AccessControlPolicy) (aclState, error) {
 	switch {
 	case canned != "" && p != nil:
 		return aclState{}, s3Err(op, http.StatusBadRequest, "InvalidRequest", "Specifying both Canned ACLs and Header Grants is not allowed")
@@ -484,7 +509,7 @@ func (be *backend) aclInput(op, canned string, p *s3types.AccessControlPolicy) (
 // checkACLWrite refuses what S3 refuses of a new ACL: any ACL on a bucket
 // whose ACLs are disabled, a public one under BlockPublicAcls, and an
 // owner other than the bucket's.
-func (be *backend) checkACLWrite(op string, b *bucket, st aclState) error {
+func (be *backend) checkS3ACLWrite(op string, b *bucket, st aclState) error {
 	if b.ownership == exposure.OwnershipEnforced {
 		return s3Err(op, http.StatusBadRequest, "AccessControlListNotSupported", "The bucket does not allow ACLs")
 	}
@@ -504,7 +529,7 @@ func (be *backend) checkACLWrite(op string, b *bucket, st aclState) error {
 func (a s3API) GetBucketAcl(_ context.Context, in *s3.GetBucketAclInput, _ ...func(*s3.Options)) (*s3.GetBucketAclOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, _, err := a.lookup("GetBucketAcl", in.Bucket)
+	b, _, err := a.bucketOf("GetBucketAcl", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -516,15 +541,15 @@ func (a s3API) PutBucketAcl(_ context.Context, in *s3.PutBucketAclInput, _ ...fu
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "PutBucketAcl"
-	b, _, err := a.lookup(op, in.Bucket)
+	b, _, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
-	st, err := a.aclInput(op, string(in.ACL), in.AccessControlPolicy)
+	st, err := a.s3ACLInput(op, string(in.ACL), in.AccessControlPolicy)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkACLWrite(op, b, st); err != nil {
+	if err := a.checkS3ACLWrite(op, b, st); err != nil {
 		return nil, err
 	}
 	b.acl = st
@@ -546,7 +571,7 @@ func (a s3API) objectEntry(op string, bs *bucketS3, key, versionID *string, notF
 		}
 		if v.marker {
 			err := s3Err(op, http.StatusMethodNotAllowed, "MethodNotAllowed", "The specified method is not allowed against this resource.")
-			return nil, withHeader(withHeader(err, "X-Amz-Delete-Marker", "true"), "X-Amz-Version-Id", v.id)
+			return nil, withS3Header(withS3Header(err, "X-Amz-Delete-Marker", "true"), "X-Amz-Version-Id", v.id)
 		}
 		return v, nil
 	}
@@ -564,7 +589,7 @@ func (a s3API) objectEntry(op string, bs *bucketS3, key, versionID *string, notF
 			msg = "Not Found"
 		}
 		err := s3Err(op, http.StatusNotFound, notFound, msg)
-		return nil, withHeader(withHeader(err, "X-Amz-Delete-Marker", "true"), "X-Amz-Version-Id", v.id)
+		return nil, withS3Header(withS3Header(err, "X-Amz-Delete-Marker", "true"), "X-Amz-Version-Id", v.id)
 	}
 	return v, nil
 }
@@ -573,7 +598,7 @@ func (a s3API) GetObjectAcl(_ context.Context, in *s3.GetObjectAclInput, _ ...fu
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "GetObjectAcl"
-	_, bs, err := a.lookup(op, in.Bucket)
+	_, bs, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -589,7 +614,7 @@ func (a s3API) PutObjectAcl(_ context.Context, in *s3.PutObjectAclInput, _ ...fu
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "PutObjectAcl"
-	b, bs, err := a.lookup(op, in.Bucket)
+	b, bs, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -597,11 +622,11 @@ func (a s3API) PutObjectAcl(_ context.Context, in *s3.PutObjectAclInput, _ ...fu
 	if err != nil {
 		return nil, err
 	}
-	st, err := a.aclInput(op, string(in.ACL), in.AccessControlPolicy)
+	st, err := a.s3ACLInput(op, string(in.ACL), in.AccessControlPolicy)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkACLWrite(op, b, st); err != nil {
+	if err := a.checkS3ACLWrite(op, b, st); err != nil {
 		return nil, err
 	}
 	v.acl = st
@@ -613,7 +638,7 @@ func (a s3API) PutObjectAcl(_ context.Context, in *s3.PutObjectAclInput, _ ...fu
 func (a s3API) GetPublicAccessBlock(_ context.Context, in *s3.GetPublicAccessBlockInput, _ ...func(*s3.Options)) (*s3.GetPublicAccessBlockOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, _, err := a.lookup("GetPublicAccessBlock", in.Bucket)
+	b, _, err := a.bucketOf("GetPublicAccessBlock", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -628,7 +653,7 @@ func (a s3API) GetPublicAccessBlock(_ context.Context, in *s3.GetPublicAccessBlo
 func (a s3API) PutPublicAccessBlock(_ context.Context, in *s3.PutPublicAccessBlockInput, _ ...func(*s3.Options)) (*s3.PutPublicAccessBlockOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, _, err := a.lookup("PutPublicAccessBlock", in.Bucket)
+	b, _, err := a.bucketOf("PutPublicAccessBlock", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -643,7 +668,7 @@ func (a s3API) PutPublicAccessBlock(_ context.Context, in *s3.PutPublicAccessBlo
 func (a s3API) DeletePublicAccessBlock(_ context.Context, in *s3.DeletePublicAccessBlockInput, _ ...func(*s3.Options)) (*s3.DeletePublicAccessBlockOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, _, err := a.lookup("DeletePublicAccessBlock", in.Bucket)
+	b, _, err := a.bucketOf("DeletePublicAccessBlock", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -654,7 +679,7 @@ func (a s3API) DeletePublicAccessBlock(_ context.Context, in *s3.DeletePublicAcc
 func (a s3API) GetBucketOwnershipControls(_ context.Context, in *s3.GetBucketOwnershipControlsInput, _ ...func(*s3.Options)) (*s3.GetBucketOwnershipControlsOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, _, err := a.lookup("GetBucketOwnershipControls", in.Bucket)
+	b, _, err := a.bucketOf("GetBucketOwnershipControls", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -670,7 +695,7 @@ func (a s3API) GetBucketOwnershipControls(_ context.Context, in *s3.GetBucketOwn
 func (a s3API) GetBucketEncryption(_ context.Context, in *s3.GetBucketEncryptionInput, _ ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("GetBucketEncryption", in.Bucket)
+	_, bs, err := a.bucketOf("GetBucketEncryption", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -683,7 +708,7 @@ func (a s3API) PutBucketEncryption(_ context.Context, in *s3.PutBucketEncryption
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "PutBucketEncryption"
-	_, bs, err := a.lookup(op, in.Bucket)
+	_, bs, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -713,7 +738,7 @@ func (a s3API) PutBucketEncryption(_ context.Context, in *s3.PutBucketEncryption
 func (a s3API) DeleteBucketEncryption(_ context.Context, in *s3.DeleteBucketEncryptionInput, _ ...func(*s3.Options)) (*s3.DeleteBucketEncryptionOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("DeleteBucketEncryption", in.Bucket)
+	_, bs, err := a.bucketOf("DeleteBucketEncryption", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -724,7 +749,7 @@ func (a s3API) DeleteBucketEncryption(_ context.Context, in *s3.DeleteBucketEncr
 func (a s3API) GetBucketVersioning(_ context.Context, in *s3.GetBucketVersioningInput, _ ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("GetBucketVersioning", in.Bucket)
+	_, bs, err := a.bucketOf("GetBucketVersioning", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -735,7 +760,7 @@ func (a s3API) PutBucketVersioning(_ context.Context, in *s3.PutBucketVersioning
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	const op = "PutBucketVersioning"
-	_, bs, err := a.lookup(op, in.Bucket)
+	_, bs, err := a.bucketOf(op, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -756,7 +781,7 @@ func (a s3API) PutBucketVersioning(_ context.Context, in *s3.PutBucketVersioning
 func (a s3API) GetObjectLockConfiguration(_ context.Context, in *s3.GetObjectLockConfigurationInput, _ ...func(*s3.Options)) (*s3.GetObjectLockConfigurationOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("GetObjectLockConfiguration", in.Bucket)
+	_, bs, err := a.bucketOf("GetObjectLockConfiguration", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -781,7 +806,7 @@ func (a s3API) GetObjectLockConfiguration(_ context.Context, in *s3.GetObjectLoc
 func (a s3API) GetBucketLifecycleConfiguration(_ context.Context, in *s3.GetBucketLifecycleConfigurationInput, _ ...func(*s3.Options)) (*s3.GetBucketLifecycleConfigurationOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("GetBucketLifecycleConfiguration", in.Bucket)
+	_, bs, err := a.bucketOf("GetBucketLifecycleConfiguration", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -808,7 +833,7 @@ func (a s3API) GetBucketLifecycleConfiguration(_ context.Context, in *s3.GetBuck
 func (a s3API) GetBucketLogging(_ context.Context, in *s3.GetBucketLoggingInput, _ ...func(*s3.Options)) (*s3.GetBucketLoggingOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("GetBucketLogging", in.Bucket)
+	_, bs, err := a.bucketOf("GetBucketLogging", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -822,7 +847,7 @@ func (a s3API) GetBucketLogging(_ context.Context, in *s3.GetBucketLoggingInput,
 func (a s3API) GetBucketReplication(_ context.Context, in *s3.GetBucketReplicationInput, _ ...func(*s3.Options)) (*s3.GetBucketReplicationOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("GetBucketReplication", in.Bucket)
+	_, bs, err := a.bucketOf("GetBucketReplication", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -844,7 +869,7 @@ func (a s3API) GetBucketReplication(_ context.Context, in *s3.GetBucketReplicati
 func (a s3API) GetBucketWebsite(_ context.Context, in *s3.GetBucketWebsiteInput, _ ...func(*s3.Options)) (*s3.GetBucketWebsiteOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("GetBucketWebsite", in.Bucket)
+	_, bs, err := a.bucketOf("GetBucketWebsite", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -857,7 +882,7 @@ func (a s3API) GetBucketWebsite(_ context.Context, in *s3.GetBucketWebsiteInput,
 func (a s3API) GetBucketTagging(_ context.Context, in *s3.GetBucketTaggingInput, _ ...func(*s3.Options)) (*s3.GetBucketTaggingOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, bs, err := a.lookup("GetBucketTagging", in.Bucket)
+	_, bs, err := a.bucketOf("GetBucketTagging", in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -869,457 +894,4 @@ func (a s3API) GetBucketTagging(_ context.Context, in *s3.GetBucketTaggingInput,
 		out.TagSet = append(out.TagSet, s3types.Tag{Key: sdkaws.String(k), Value: sdkaws.String(bs.tags[k])})
 	}
 	return out, nil
-}
-
-// Listings.
-
-// pageSize is a listing's MaxKeys: 1,000 at most, as S3 caps it.
-func pageSize(n *int32) int {
-	if n == nil || *n > 1000 {
-		return 1000
-	}
-	return int(max(*n, 0))
-}
-
-func (a s3API) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	const op = "ListObjectsV2"
-	b, bs, err := a.lookup(op, in.Bucket)
-	if err != nil {
-		return nil, err
-	}
-	prefix, delim, limit := sdkaws.ToString(in.Prefix), sdkaws.ToString(in.Delimiter), pageSize(in.MaxKeys)
-	after := sdkaws.ToString(in.StartAfter)
-	if tok := sdkaws.ToString(in.ContinuationToken); tok != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(tok)
-		if err != nil {
-			return nil, s3Err(op, http.StatusBadRequest, "InvalidArgument", "The continuation token provided is incorrect")
-		}
-		after = max(after, string(raw))
-	}
-	out := &s3.ListObjectsV2Output{Name: sdkaws.String(b.spec.Name), Prefix: in.Prefix, Delimiter: in.Delimiter, MaxKeys: sdkaws.Int32(int32(limit)),
-		StartAfter: in.StartAfter, ContinuationToken: in.ContinuationToken, IsTruncated: sdkaws.Bool(false)}
-	n, last := 0, ""
-	seen := map[string]bool{}
-	for _, k := range bs.keys[firstAfter(bs.keys, after):] {
-		if !strings.HasPrefix(k, prefix) {
-			if k > prefix {
-				break
-			}
-			continue
-		}
-		v := bs.current(k)
-		if v == nil || v.marker {
-			continue
-		}
-		if delim != "" {
-			if i := strings.Index(k[len(prefix):], delim); i >= 0 {
-				cp := k[:len(prefix)+i+len(delim)]
-				if seen[cp] {
-					continue
-				}
-				if n == limit {
-					out.IsTruncated = sdkaws.Bool(true)
-					break
-				}
-				seen[cp] = true
-				out.CommonPrefixes = append(out.CommonPrefixes, s3types.CommonPrefix{Prefix: sdkaws.String(cp)})
-				n++
-				last = cp + "\U0010FFFF"
-				continue
-			}
-		}
-		if n == limit {
-			out.IsTruncated = sdkaws.Bool(true)
-			break
-		}
-		obj := s3types.Object{Key: sdkaws.String(k), LastModified: sdkaws.Time(v.modified), ETag: quoted(v.etag), Size: sdkaws.Int64(v.size),
-			StorageClass: s3types.ObjectStorageClass(v.class)}
-		if sdkaws.ToBool(in.FetchOwner) {
-			obj.Owner = &s3types.Owner{ID: sdkaws.String(v.acl.Owner.ID)}
-		}
-		out.Contents = append(out.Contents, obj)
-		n++
-		last = k
-	}
-	out.KeyCount = sdkaws.Int32(int32(n))
-	if *out.IsTruncated {
-		out.NextContinuationToken = sdkaws.String(base64.RawURLEncoding.EncodeToString([]byte(last)))
-	}
-	return out, nil
-}
-
-// firstAfter returns the position of the first key after after.
-func firstAfter(keys []string, after string) int {
-	i, ok := slices.BinarySearch(keys, after)
-	if ok {
-		i++
-	}
-	return i
-}
-
-func (a s3API) ListObjectVersions(_ context.Context, in *s3.ListObjectVersionsInput, _ ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	const op = "ListObjectVersions"
-	b, bs, err := a.lookup(op, in.Bucket)
-	if err != nil {
-		return nil, err
-	}
-	prefix, limit := sdkaws.ToString(in.Prefix), pageSize(in.MaxKeys)
-	keyMarker, idMarker := sdkaws.ToString(in.KeyMarker), sdkaws.ToString(in.VersionIdMarker)
-	if idMarker != "" && keyMarker == "" {
-		return nil, s3Err(op, http.StatusBadRequest, "InvalidArgument", "A version-id marker cannot be specified without a key marker.")
-	}
-	out := &s3.ListObjectVersionsOutput{Name: sdkaws.String(b.spec.Name), Prefix: in.Prefix, KeyMarker: in.KeyMarker, VersionIdMarker: in.VersionIdMarker,
-		MaxKeys: sdkaws.Int32(int32(limit)), IsTruncated: sdkaws.Bool(false)}
-	start := firstAfter(bs.keys, keyMarker)
-	if idMarker != "" {
-		// The marker's own key goes on after its version.
-		start, _ = slices.BinarySearch(bs.keys, keyMarker)
-	}
-	n := 0
-	var lastKey, lastID string
-	owner := &s3types.Owner{ID: sdkaws.String(a.sc.CanonicalID)}
-outer:
-	for _, k := range bs.keys[start:] {
-		if !strings.HasPrefix(k, prefix) {
-			if k > prefix {
-				break
-			}
-			continue
-		}
-		h := bs.history[k]
-		if k == keyMarker && idMarker != "" {
-			i := slices.IndexFunc(h, func(v *s3Version) bool { return v.id == idMarker })
-			if i < 0 {
-				continue
-			}
-			h = h[i+1:]
-		}
-		for _, v := range h {
-			if n == limit {
-				out.IsTruncated = sdkaws.Bool(true)
-				out.NextKeyMarker, out.NextVersionIdMarker = sdkaws.String(lastKey), sdkaws.String(lastID)
-				break outer
-			}
-			latest := bs.history[k][0] == v
-			if v.marker {
-				out.DeleteMarkers = append(out.DeleteMarkers, s3types.DeleteMarkerEntry{Key: sdkaws.String(k), VersionId: sdkaws.String(v.id),
-					IsLatest: sdkaws.Bool(latest), LastModified: sdkaws.Time(v.modified), Owner: owner})
-			} else {
-				out.Versions = append(out.Versions, s3types.ObjectVersion{Key: sdkaws.String(k), VersionId: sdkaws.String(v.id),
-					IsLatest: sdkaws.Bool(latest), LastModified: sdkaws.Time(v.modified), ETag: quoted(v.etag), Size: sdkaws.Int64(v.size),
-					StorageClass: s3types.ObjectVersionStorageClass(v.class), Owner: owner})
-			}
-			n++
-			lastKey, lastID = k, v.id
-		}
-	}
-	return out, nil
-}
-
-// Objects.
-
-func (a s3API) HeadObject(_ context.Context, in *s3.HeadObjectInput, _ ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	const op = "HeadObject"
-	_, bs, err := a.lookup(op, in.Bucket)
-	if err != nil {
-		return nil, err
-	}
-	v, err := a.objectEntry(op, bs, in.Key, in.VersionId, "NotFound")
-	if err != nil {
-		return nil, err
-	}
-	now := a.now()
-	out := &s3.HeadObjectOutput{AcceptRanges: sdkaws.String("bytes"), ContentLength: sdkaws.Int64(v.size), ContentType: sdkaws.String(v.ctype),
-		ETag: quoted(v.etag), LastModified: sdkaws.Time(v.modified), Metadata: maps.Clone(v.meta)}
-	if out.Metadata == nil {
-		out.Metadata = map[string]string{}
-	}
-	a.objectHeaders(bs, v, now, &out.VersionId, &out.StorageClass, &out.ServerSideEncryption, &out.SSEKMSKeyId)
-	if r := v.restoreHeader(now); r != "" {
-		out.Restore = sdkaws.String(r)
-	}
-	if !v.retainUntil.IsZero() {
-		out.ObjectLockMode = s3types.ObjectLockMode(v.lockMode)
-		out.ObjectLockRetainUntilDate = sdkaws.Time(v.retainUntil)
-	}
-	return out, nil
-}
-
-// objectHeaders fills what HeadObject and GetObject say alike: the
-// version id (only once the bucket was ever versioned), the storage
-// class (S3 leaves STANDARD out) and the encryption.
-func (a s3API) objectHeaders(bs *bucketS3, v *s3Version, _ time.Time, id **string, class *s3types.StorageClass, sse *s3types.ServerSideEncryption, kms **string) {
-	if bs.versioning != "" {
-		*id = sdkaws.String(v.id)
-	}
-	if v.class != "STANDARD" {
-		*class = s3types.StorageClass(v.class)
-	}
-	*sse = s3types.ServerSideEncryption(v.sse)
-	if v.kmsKey != "" {
-		*kms = sdkaws.String(v.kmsKey)
-	}
-}
-
-func (a s3API) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	const op = "GetObject"
-	_, bs, err := a.lookup(op, in.Bucket)
-	if err != nil {
-		return nil, err
-	}
-	v, err := a.objectEntry(op, bs, in.Key, in.VersionId, "NoSuchKey")
-	if err != nil {
-		return nil, err
-	}
-	now := a.now()
-	if !v.readable(now) {
-		return nil, s3Err(op, http.StatusForbidden, "InvalidObjectState", "The operation is not valid for the object's storage class")
-	}
-	out := &s3.GetObjectOutput{AcceptRanges: sdkaws.String("bytes"), ContentLength: sdkaws.Int64(v.size), ContentType: sdkaws.String(v.ctype),
-		ETag: quoted(v.etag), LastModified: sdkaws.Time(v.modified), Metadata: maps.Clone(v.meta), Body: io.NopCloser(bytes.NewReader(v.content()))}
-	a.objectHeaders(bs, v, now, &out.VersionId, &out.StorageClass, &out.ServerSideEncryption, &out.SSEKMSKeyId)
-	if r := v.restoreHeader(now); r != "" {
-		out.Restore = sdkaws.String(r)
-	}
-	return out, nil
-}
-
-// checkClass refuses a storage class S3 does not know.
-func checkClass(op string, class s3types.StorageClass) (string, error) {
-	if class == "" {
-		return "STANDARD", nil
-	}
-	if !slices.Contains(storageClasses, string(class)) {
-		return "", s3Err(op, http.StatusBadRequest, "InvalidStorageClass", "The storage class you specified is not valid")
-	}
-	return string(class), nil
-}
-
-// newObjectACL is the ACL of an object written with a canned ACL (or
-// none: private), as S3 allows it on the bucket.
-func (a s3API) newObjectACL(op string, b *bucket, canned s3types.ObjectCannedACL) (aclState, error) {
-	if canned == "" {
-		return buildACL("", nil, a.sc.CanonicalID), nil
-	}
-	st, err := a.aclInput(op, string(canned), nil)
-	if err != nil {
-		return aclState{}, err
-	}
-	if b.ownership == exposure.OwnershipEnforced && canned == s3types.ObjectCannedACLBucketOwnerFullControl {
-		return st, nil // the one ACL a bucket without ACLs takes
-	}
-	return st, a.checkACLWrite(op, b, st)
-}
-
-func (a s3API) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
-	var body []byte
-	if in.Body != nil {
-		var err error
-		if body, err = io.ReadAll(in.Body); err != nil {
-			return nil, fmt.Errorf("read the body of s3://%s/%s: %w", sdkaws.ToString(in.Bucket), sdkaws.ToString(in.Key), err)
-		}
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	const op = "PutObject"
-	b, bs, err := a.lookup(op, in.Bucket)
-	if err != nil {
-		return nil, err
-	}
-	key := sdkaws.ToString(in.Key)
-	if key == "" || len(key) > 1024 {
-		return nil, s3Err(op, http.StatusBadRequest, "KeyTooLongError", "Your key is too long")
-	}
-	class, err := checkClass(op, in.StorageClass)
-	if err != nil {
-		return nil, err
-	}
-	acl, err := a.newObjectACL(op, b, in.ACL)
-	if err != nil {
-		return nil, err
-	}
-	if body == nil {
-		body = []byte{}
-	}
-	sum := md5.Sum(body)
-	v := &s3Version{size: int64(len(body)), etag: hex.EncodeToString(sum[:]), body: body, class: class, acl: acl,
-		meta: maps.Clone(in.Metadata), ctype: sdkaws.ToString(in.ContentType)}
-	if v.ctype == "" {
-		v.ctype = "binary/octet-stream"
-	}
-	a.write(b, bs, key, v)
-	out := &s3.PutObjectOutput{ETag: quoted(v.etag), ServerSideEncryption: s3types.ServerSideEncryption(v.sse)}
-	if bs.versioning != "" {
-		out.VersionId = sdkaws.String(v.id)
-	}
-	return out, nil
-}
-
-// parseCopySource reads x-amz-copy-source: bucket/key, URL-encoded, with
-// an optional ?versionId=.
-func parseCopySource(src string) (bucket, key, version string, ok bool) {
-	src = strings.TrimPrefix(src, "/")
-	p, q, _ := strings.Cut(src, "?")
-	if q != "" {
-		vals, err := url.ParseQuery(q)
-		if err != nil {
-			return "", "", "", false
-		}
-		version = vals.Get("versionId")
-	}
-	p, err := url.PathUnescape(p)
-	if err != nil {
-		return "", "", "", false
-	}
-	bucket, key, ok = strings.Cut(p, "/")
-	return bucket, key, version, ok && bucket != "" && key != ""
-}
-
-func (a s3API) CopyObject(_ context.Context, in *s3.CopyObjectInput, _ ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	const op = "CopyObject"
-	b, bs, err := a.lookup(op, in.Bucket)
-	if err != nil {
-		return nil, err
-	}
-	sb, skey, sid, ok := parseCopySource(sdkaws.ToString(in.CopySource))
-	if !ok {
-		return nil, s3Err(op, http.StatusBadRequest, "InvalidArgument", "Invalid copy source object key")
-	}
-	_, sbs, err := a.lookup(op, &sb)
-	if err != nil {
-		return nil, err
-	}
-	var src *s3Version
-	if sid != "" {
-		if src = sbs.version(skey, sid); src == nil {
-			return nil, s3Err(op, http.StatusNotFound, "NoSuchVersion", "The specified version does not exist.")
-		}
-		if src.marker {
-			return nil, s3Err(op, http.StatusBadRequest, "InvalidRequest", "The source of a copy request may not specifically refer to a delete marker by version id.")
-		}
-	} else if src = sbs.current(skey); src == nil || src.marker {
-		return nil, s3Err(op, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
-	}
-	now := a.now()
-	if !src.readable(now) {
-		return nil, s3Err(op, http.StatusForbidden, "ObjectNotInActiveTierError", "The source object of the COPY action is not in the active tier and is only stored in Amazon S3 Glacier.")
-	}
-	class, err := checkClass(op, in.StorageClass)
-	if err != nil {
-		return nil, err
-	}
-	key := sdkaws.ToString(in.Key)
-	replace := in.MetadataDirective == s3types.MetadataDirectiveReplace
-	if sb == b.spec.Name && skey == key && src == sbs.current(skey) && !replace && in.StorageClass == "" && in.ServerSideEncryption == "" {
-		return nil, s3Err(op, http.StatusBadRequest, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
-	}
-	acl, err := a.newObjectACL(op, b, in.ACL)
-	if err != nil {
-		return nil, err
-	}
-	v := &s3Version{size: src.size, etag: src.etag, body: src.body, class: class, acl: acl, meta: maps.Clone(src.meta), ctype: src.ctype}
-	if replace {
-		v.meta, v.ctype = maps.Clone(in.Metadata), sdkaws.ToString(in.ContentType)
-	}
-	if src.body == nil {
-		v.body = src.content()
-	}
-	srcID := src.id
-	a.write(b, bs, key, v)
-	out := &s3.CopyObjectOutput{CopyObjectResult: &s3types.CopyObjectResult{ETag: quoted(v.etag), LastModified: sdkaws.Time(v.modified)},
-		ServerSideEncryption: s3types.ServerSideEncryption(v.sse)}
-	if bs.versioning != "" {
-		out.VersionId = sdkaws.String(v.id)
-	}
-	if sbs.versioning != "" {
-		out.CopySourceVersionId = sdkaws.String(srcID)
-	}
-	return out, nil
-}
-
-func (a s3API) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	const op = "DeleteObject"
-	b, bs, err := a.lookup(op, in.Bucket)
-	if err != nil {
-		return nil, err
-	}
-	key := sdkaws.ToString(in.Key)
-	if id := sdkaws.ToString(in.VersionId); id != "" {
-		v := bs.version(key, id)
-		if v == nil {
-			return &s3.DeleteObjectOutput{VersionId: in.VersionId}, nil // S3 answers 204 for nothing to delete
-		}
-		if !v.marker && a.now().Before(v.retainUntil) && (v.lockMode == "COMPLIANCE" || !sdkaws.ToBool(in.BypassGovernanceRetention)) {
-			return nil, s3Err(op, http.StatusForbidden, "AccessDenied", "Access Denied because object protected by object lock.")
-		}
-		bs.remove(key, id)
-		out := &s3.DeleteObjectOutput{VersionId: sdkaws.String(id)}
-		if v.marker {
-			out.DeleteMarker = sdkaws.Bool(true)
-		}
-		return out, nil
-	}
-	if bs.versioning == "" {
-		bs.remove(key, "null")
-		return &s3.DeleteObjectOutput{}, nil
-	}
-	m := &s3Version{marker: true}
-	a.write(b, bs, key, m)
-	return &s3.DeleteObjectOutput{DeleteMarker: sdkaws.Bool(true), VersionId: sdkaws.String(m.id)}, nil
-}
-
-// RestoreObject asks for a temporary copy of an archived version: done
-// after the tier's time on the backend's clock; asked again once done,
-// it only moves the copy's expiry.
-func (a s3API) RestoreObject(_ context.Context, in *s3.RestoreObjectInput, _ ...func(*s3.Options)) (*s3.RestoreObjectOutput, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	const op = "RestoreObject"
-	_, bs, err := a.lookup(op, in.Bucket)
-	if err != nil {
-		return nil, err
-	}
-	v, err := a.objectEntry(op, bs, in.Key, in.VersionId, "NoSuchKey")
-	if err != nil {
-		return nil, err
-	}
-	if !archived(v.class) {
-		return nil, s3Err(op, http.StatusForbidden, "ObjectAlreadyInActiveTierError", "Restore is not allowed for the object's current storage class")
-	}
-	req := in.RestoreRequest
-	if req == nil || sdkaws.ToInt32(req.Days) < 1 {
-		return nil, s3Err(op, http.StatusBadRequest, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
-	}
-	tier := "Standard"
-	if req.GlacierJobParameters != nil && req.GlacierJobParameters.Tier != "" {
-		tier = string(req.GlacierJobParameters.Tier)
-	} else if req.Tier != "" {
-		tier = string(req.Tier)
-	}
-	d := restoreTime(v.class, tier)
-	if d == 0 {
-		return nil, s3Err(op, http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("Tier %s is not supported for the %s storage class", tier, v.class))
-	}
-	now := a.now().UTC()
-	if r := v.restoreOf(now); r != nil {
-		if now.Before(r.done) {
-			return nil, s3Err(op, http.StatusConflict, "RestoreAlreadyInProgress", "Object restore is already in progress")
-		}
-		r.done, r.days = now, sdkaws.ToInt32(req.Days)
-		return &s3.RestoreObjectOutput{}, nil
-	}
-	v.restore = &restoreState{tier: tier, done: now.Add(d), days: sdkaws.ToInt32(req.Days)}
-	return &s3.RestoreObjectOutput{}, nil
 }

@@ -18,9 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	ctltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"s3responder/app"
 	"s3responder/aws"
 )
 
@@ -38,7 +40,7 @@ func recoveryDrill(t *testing.T) *simAccount {
 }
 
 // status is the HTTP status of a refusal.
-func status(err error) int {
+func apiStatus(err error) int {
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {
 		return re.HTTPStatusCode()
@@ -68,23 +70,23 @@ func TestAnArchivedObjectIsReadOnlyOnceItsRestoreIsDoneAndUntilItExpires(t *test
 
 	// Deep Archive: refused until restored; no Expedited tier.
 	err = get("ledgers/2018.csv")
-	assert.Equal(t, "InvalidObjectState", code(err))
-	assert.Equal(t, http.StatusForbidden, status(err))
+	assert.Equal(t, "InvalidObjectState", apiCode(err))
+	assert.Equal(t, http.StatusForbidden, apiStatus(err))
 	h, err = a.head(t, ledgers, "ledgers/2018.csv")
 	require.NoError(t, err)
 	assert.Nil(t, h.Restore)
-	assert.Equal(t, "InvalidArgument", code(restore("ledgers/2018.csv", "Expedited", 2)))
+	assert.Equal(t, "InvalidArgument", apiCode(restore("ledgers/2018.csv", "Expedited", 2)))
 	require.NoError(t, restore("ledgers/2018.csv", "Standard", 2))
 	h, err = a.head(t, ledgers, "ledgers/2018.csv")
 	require.NoError(t, err)
 	assert.Equal(t, `ongoing-request="true"`, sdkaws.ToString(h.Restore))
-	err = restore("ledgers/2018.csv", "Standard", 2)
-	assert.Equal(t, "RestoreAlreadyInProgress", code(err))
-	assert.Equal(t, http.StatusConflict, status(err))
-	assert.Equal(t, "InvalidObjectState", code(get("ledgers/2018.csv")))
+	err = restore("ledgers/2018.csv", "Bulk", 2)
+	assert.Equal(t, "RestoreAlreadyInProgress", apiCode(err), "a slower tier does not replace a restore under way")
+	assert.Equal(t, http.StatusConflict, apiStatus(err))
+	assert.Equal(t, "InvalidObjectState", apiCode(get("ledgers/2018.csv")))
 
 	a.clk.add(11 * time.Hour)
-	assert.Equal(t, "InvalidObjectState", code(get("ledgers/2018.csv")), "Deep Archive Standard takes 12 hours")
+	assert.Equal(t, "InvalidObjectState", apiCode(get("ledgers/2018.csv")), "Deep Archive Standard takes 12 hours")
 	a.clk.add(time.Hour)
 	require.NoError(t, get("ledgers/2018.csv"))
 	h, err = a.head(t, ledgers, "ledgers/2018.csv")
@@ -93,17 +95,40 @@ func TestAnArchivedObjectIsReadOnlyOnceItsRestoreIsDoneAndUntilItExpires(t *test
 	expiry := done.Add(48 * time.Hour).Truncate(24 * time.Hour).Add(24 * time.Hour)
 	assert.Equal(t, `ongoing-request="false", expiry-date="`+expiry.Format(http.TimeFormat)+`"`, sdkaws.ToString(h.Restore))
 	a.clk.add(expiry.Sub(done))
-	assert.Equal(t, "InvalidObjectState", code(get("ledgers/2018.csv")), "the restored copy expired")
+	assert.Equal(t, "InvalidObjectState", apiCode(get("ledgers/2018.csv")), "the restored copy expired")
+
+	// A Bulk restore of Glacier sped up to Expedited while it runs.
+	a.clk.add(time.Hour)
+	require.NoError(t, restore("ledgers/2026-archive.csv", "Bulk", 1))
+	h, err = a.head(t, ledgers, "ledgers/2026-archive.csv")
+	require.NoError(t, err)
+	assert.Equal(t, `ongoing-request="true"`, sdkaws.ToString(h.Restore))
+	require.NoError(t, restore("ledgers/2026-archive.csv", "Expedited", 1))
+	a.clk.add(5 * time.Minute)
+	require.NoError(t, get("ledgers/2026-archive.csv"), "done at the Expedited tier's time")
+
+	// A listing that asks for it tells each archived object's restore.
+	list, err := a.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: sdkaws.String(ledgers), Prefix: sdkaws.String("ledgers/"),
+		OptionalObjectAttributes: []s3types.OptionalObjectAttributes{s3types.OptionalObjectAttributesRestoreStatus}})
+	require.NoError(t, err)
+	restores := map[string]string{}
+	for _, o := range list.Contents {
+		if r := o.RestoreStatus; r != nil {
+			restores[sdkaws.ToString(o.Key)] = fmt.Sprint(sdkaws.ToBool(r.IsRestoreInProgress), " ", r.RestoreExpiryDate != nil)
+		}
+	}
+	assert.Equal(t, map[string]string{"ledgers/2019.csv": "false true", "ledgers/2026-archive.csv": "false true"}, restores,
+		"2018's restored copy expired; 2020 and 2026 are not archived")
 
 	// Glacier Instant Retrieval is read directly; restoring it is refused.
 	require.NoError(t, get("ledgers/2020.csv"))
 	err = restore("ledgers/2020.csv", "Standard", 1)
-	assert.Equal(t, "ObjectAlreadyInActiveTierError", code(err))
-	assert.Equal(t, http.StatusForbidden, status(err))
+	assert.Equal(t, "ObjectAlreadyInActiveTierError", apiCode(err))
+	assert.Equal(t, http.StatusForbidden, apiStatus(err))
 
 	// A copy needs the bytes: an archived source is refused.
 	_, err = a.s3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: sdkaws.String(ledgers), Key: sdkaws.String("copy.csv"), CopySource: sdkaws.String(ledgers + "/ledgers/2018.csv")})
-	assert.Equal(t, "ObjectNotInActiveTierError", code(err))
+	assert.Equal(t, "ObjectNotInActiveTierError", apiCode(err))
 }
 
 func TestVersionsCopiesDeletesAndLocksBehaveAsS3s(t *testing.T) {
@@ -139,7 +164,7 @@ func TestVersionsCopiesDeletesAndLocksBehaveAsS3s(t *testing.T) {
 
 	// Copying the current version onto itself, unchanged, is refused.
 	_, err = a.s3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: sdkaws.String(ledgers), Key: sdkaws.String(key), CopySource: sdkaws.String(ledgers + "/" + key)})
-	assert.Equal(t, "InvalidRequest", code(err))
+	assert.Equal(t, "InvalidRequest", apiCode(err))
 
 	// A plain delete leaves a marker: HEAD says 404 with the marker's
 	// header; the marker is not replicated.
@@ -152,17 +177,17 @@ func TestVersionsCopiesDeletesAndLocksBehaveAsS3s(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, re.HTTPStatusCode())
 	assert.Equal(t, "true", re.Response.Header.Get("X-Amz-Delete-Marker"))
 	_, err = a.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: sdkaws.String(ledgers), Key: sdkaws.String(key)})
-	assert.Equal(t, "NoSuchKey", code(err))
+	assert.Equal(t, "NoSuchKey", apiCode(err))
 	_, err = a.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: sdkaws.String(ledgers), Key: sdkaws.String(key), VersionId: del.VersionId})
-	assert.Equal(t, http.StatusMethodNotAllowed, status(err))
+	assert.Equal(t, http.StatusMethodNotAllowed, apiStatus(err))
 	assert.Empty(t, versions("acme-ledgers-replica").DeleteMarkers)
 
 	// Object Lock: the copy is under 30 days of GOVERNANCE retention;
 	// deleting it needs the bypass, a marker goes freely. The first
 	// version's retention (from 1 November) is over.
 	_, err = a.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: sdkaws.String(ledgers), Key: sdkaws.String(key), VersionId: out.VersionId})
-	assert.Equal(t, "AccessDenied", code(err))
-	assert.Equal(t, http.StatusForbidden, status(err))
+	assert.Equal(t, "AccessDenied", apiCode(err))
+	assert.Equal(t, http.StatusForbidden, apiStatus(err))
 	_, err = a.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: sdkaws.String(ledgers), Key: sdkaws.String(key), VersionId: out.VersionId, BypassGovernanceRetention: sdkaws.Bool(true)})
 	require.NoError(t, err)
 	_, err = a.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: sdkaws.String(ledgers), Key: sdkaws.String(key), VersionId: &older})
@@ -173,9 +198,9 @@ func TestVersionsCopiesDeletesAndLocksBehaveAsS3s(t *testing.T) {
 	require.NoError(t, err, "the marker gone, the object is back")
 	_, err = a.s3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: sdkaws.String(ledgers),
 		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusSuspended}})
-	assert.Equal(t, "InvalidBucketState", code(err))
+	assert.Equal(t, "InvalidBucketState", apiCode(err))
 	_, err = a.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: sdkaws.String(ledgers), Key: sdkaws.String(key), VersionId: &older})
-	assert.Equal(t, "NoSuchVersion", code(err))
+	assert.Equal(t, "NoSuchVersion", apiCode(err))
 }
 
 func TestListingsPageAsS3Does(t *testing.T) {
@@ -314,8 +339,8 @@ func TestSimulatedS3RefusesWhatS3Refuses(t *testing.T) {
 	}
 	for _, c := range cases {
 		err := c.call()
-		assert.Equal(t, c.code, code(err), c.name)
-		assert.Equal(t, c.status, status(err), c.name)
+		assert.Equal(t, c.code, apiCode(err), c.name)
+		assert.Equal(t, c.status, apiStatus(err), c.name)
 	}
 	// The aws package reads the refusals as it reads AWS's.
 	_, err := aws.WhoAmI(ctx, stsAPI{a.be}, "tabletop")
@@ -372,4 +397,125 @@ buckets:
 	assert.Contains(t, text, "needs no restore")
 	assert.Contains(t, text, "bad.yaml:13:")
 	assert.Contains(t, text, "size 3 is not the length of the body")
+}
+
+func TestTheBuiltInReplicaHoldsTheExportsBytesAndTakesNewOnes(t *testing.T) {
+	a := openSim(t, nil, time.Time{})
+	ctx := context.Background()
+	const key = "exports/2026-11/customers-full.csv"
+	src, err := a.head(t, exportsBucket, key)
+	require.NoError(t, err)
+	rep, err := a.head(t, replicaBucket, key)
+	require.NoError(t, err)
+	assert.Equal(t, sdkaws.ToString(src.ETag), sdkaws.ToString(rep.ETag), "a replica's copy holds the same bytes")
+
+	// The intruder deletes the current version for good: the replica
+	// still has it, and a copy brings it back across buckets.
+	_, err = a.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: sdkaws.String(exportsBucket), Key: sdkaws.String(key), VersionId: src.VersionId})
+	require.NoError(t, err)
+	older, err := a.head(t, exportsBucket, key)
+	require.NoError(t, err)
+	assert.Equal(t, int64(47998120), sdkaws.ToInt64(older.ContentLength))
+	_, err = a.s3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: sdkaws.String(exportsBucket), Key: sdkaws.String(key),
+		CopySource: sdkaws.String(replicaBucket + "/" + key + "?versionId=" + sdkaws.ToString(rep.VersionId))})
+	require.NoError(t, err)
+	back, err := a.head(t, exportsBucket, key)
+	require.NoError(t, err)
+	assert.Equal(t, sdkaws.ToString(src.ETag), sdkaws.ToString(back.ETag))
+
+	// The copy is a new write under exports/: replicated in its turn.
+	v, err := a.s3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: sdkaws.String(replicaBucket), Prefix: sdkaws.String(key)})
+	require.NoError(t, err)
+	assert.Len(t, v.Versions, 3)
+	// Outside the replicated prefix nothing goes over.
+	_, err = a.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: sdkaws.String(exportsBucket), Key: sdkaws.String("tmp/x"), Body: strings.NewReader("x")})
+	require.NoError(t, err)
+	_, err = a.head(t, replicaBucket, "tmp/x")
+	assert.Equal(t, "NotFound", apiCode(err))
+}
+
+func TestABatchRestoreJobRestoresTheManifestsArchivesOnTheClock(t *testing.T) {
+	a := openSim(t, nil, time.Time{})
+	ctx := context.Background()
+	ctl := controlAPI{a.be}
+	manifest := "acme-legacy-reports,archive%2F2018%2Fledger-2018.csv\nacme-legacy-reports,archive%2F2017%2Fledger-2017.csv\nacme-legacy-reports,reports%2F2020%2Fq1-summary.pdf\n"
+	put, err := a.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: sdkaws.String(logsBucket), Key: sdkaws.String("jobs/restore.csv"), Body: strings.NewReader(manifest)})
+	require.NoError(t, err)
+	create := func(token, role string) string {
+		out, err := ctl.CreateJob(ctx, &s3control.CreateJobInput{AccountId: sdkaws.String("111122223333"), ClientRequestToken: &token,
+			ConfirmationRequired: sdkaws.Bool(false), Priority: sdkaws.Int32(10), RoleArn: &role,
+			Operation: &ctltypes.JobOperation{S3InitiateRestoreObject: &ctltypes.S3InitiateRestoreObjectOperation{ExpirationInDays: sdkaws.Int32(2), GlacierJobTier: ctltypes.S3GlacierJobTierBulk}},
+			Manifest: &ctltypes.JobManifest{Spec: &ctltypes.JobManifestSpec{Format: ctltypes.JobManifestFormatS3BatchOperationsCsv20180820, Fields: []ctltypes.JobManifestFieldName{"Bucket", "Key"}},
+				Location: &ctltypes.JobManifestLocation{ObjectArn: sdkaws.String("arn:aws:s3:::" + logsBucket + "/jobs/restore.csv"), ETag: sdkaws.String(strings.Trim(sdkaws.ToString(put.ETag), `"`))}},
+			Report: &ctltypes.JobReport{Enabled: true, Bucket: sdkaws.String("arn:aws:s3:::" + logsBucket), Prefix: sdkaws.String("reports"), Format: ctltypes.JobReportFormatReportCsv20180820, ReportScope: ctltypes.JobReportScopeAllTasks}})
+		require.NoError(t, err)
+		return sdkaws.ToString(out.JobId)
+	}
+	describe := func(id string) *ctltypes.JobDescriptor {
+		out, err := ctl.DescribeJob(ctx, &s3control.DescribeJobInput{AccountId: sdkaws.String("111122223333"), JobId: &id})
+		require.NoError(t, err)
+		return out.Job
+	}
+	id := create("tok-1", "arn:aws:iam::111122223333:role/DataPipelineRole")
+	assert.Equal(t, id, create("tok-1", "arn:aws:iam::111122223333:role/DataPipelineRole"), "the same token is the same job")
+	bad := create("tok-2", "arn:aws:iam::111122223333:role/NoSuchRole")
+	assert.Equal(t, ctltypes.JobStatusPreparing, describe(id).Status)
+	a.clk.add(time.Minute)
+	assert.Equal(t, ctltypes.JobStatusActive, describe(id).Status)
+	a.clk.add(2 * time.Minute)
+	job := describe(id)
+	assert.Equal(t, ctltypes.JobStatusComplete, job.Status)
+	assert.Equal(t, int64(3), sdkaws.ToInt64(job.ProgressSummary.TotalNumberOfTasks))
+	assert.Equal(t, int64(2), sdkaws.ToInt64(job.ProgressSummary.NumberOfTasksSucceeded))
+	assert.Equal(t, int64(1), sdkaws.ToInt64(job.ProgressSummary.NumberOfTasksFailed), "a STANDARD object needs no restore")
+	failed := describe(bad)
+	assert.Equal(t, ctltypes.JobStatusFailed, failed.Status)
+	require.NotEmpty(t, failed.FailureReasons)
+	assert.Contains(t, sdkaws.ToString(failed.FailureReasons[0].FailureReason), "could not assume role")
+
+	h, err := a.head(t, legacyBucket, "archive/2017/ledger-2017.csv")
+	require.NoError(t, err)
+	assert.Equal(t, `ongoing-request="true"`, sdkaws.ToString(h.Restore))
+	a.clk.add(48 * time.Hour)
+	_, err = a.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: sdkaws.String(legacyBucket), Key: sdkaws.String("archive/2017/ledger-2017.csv")})
+	require.NoError(t, err, "Deep Archive Bulk: within 48 hours")
+
+	list, err := ctl.ListJobs(ctx, &s3control.ListJobsInput{AccountId: sdkaws.String("111122223333"), JobStatuses: []ctltypes.JobStatus{ctltypes.JobStatusComplete}})
+	require.NoError(t, err)
+	require.Len(t, list.Jobs, 1)
+	assert.Equal(t, ctltypes.OperationNameS3InitiateRestoreObject, list.Jobs[0].Operation)
+	rep, err := a.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: sdkaws.String(logsBucket), Prefix: sdkaws.String("reports/job-" + id)})
+	require.NoError(t, err)
+	require.Len(t, rep.Contents, 1)
+	g, err := a.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: sdkaws.String(logsBucket), Key: rep.Contents[0].Key})
+	require.NoError(t, err)
+	body, _ := io.ReadAll(g.Body)
+	assert.Contains(t, string(body), "reports%2F2020%2Fq1-summary.pdf,,failed,ObjectAlreadyInActiveTierError")
+}
+
+func TestABucketACLSetThroughS3ChangesTheExposureVerdict(t *testing.T) {
+	a := openSim(t, nil, time.Time{})
+	ctx := context.Background()
+	check := func() app.BucketReport {
+		rep, err := a.cloud.CheckBucket(ctx, legacyBucket)
+		require.NoError(t, err)
+		return rep
+	}
+	require.False(t, check().Public)
+	_, err := a.s3.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: sdkaws.String(legacyBucket), ACL: s3types.BucketCannedACLPublicRead})
+	require.NoError(t, err)
+	rep := check()
+	assert.True(t, rep.Public, "READ for AllUsers on the bucket lets anyone list it")
+	_, err = a.s3.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: sdkaws.String(legacyBucket), ACL: s3types.BucketCannedACLPrivate})
+	require.NoError(t, err)
+	assert.False(t, check().Public)
+
+	// Under BlockPublicAcls, S3 refuses a public ACL.
+	_, err = a.s3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: sdkaws.String(legacyBucket),
+		PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{BlockPublicAcls: sdkaws.Bool(true)}})
+	require.NoError(t, err)
+	_, err = a.s3.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: sdkaws.String(legacyBucket), ACL: s3types.BucketCannedACLPublicRead})
+	assert.Equal(t, "AccessDenied", apiCode(err))
+	_, err = a.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: sdkaws.String(legacyBucket), Key: sdkaws.String("x"), ACL: s3types.ObjectCannedACLPublicRead, Body: strings.NewReader("x")})
+	assert.Equal(t, "AccessDenied", apiCode(err))
 }

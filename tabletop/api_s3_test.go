@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -33,22 +34,23 @@ const (
 	webBucket     = "acme-web-assets"
 	legacyBucket  = "acme-legacy-reports"
 	logsBucket    = "acme-cloudtrail-logs"
+	replicaBucket = "acme-customer-exports-replica"
 )
 
-// clock is the exercise's clock, shared by the backend and the service,
+// simClock is the exercise's simClock, shared by the backend and the service,
 // which a test moves on.
-type clock struct {
+type simClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *clock) now() time.Time {
+func (c *simClock) now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *clock) add(d time.Duration) {
+func (c *simClock) add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
@@ -58,12 +60,12 @@ func (c *clock) add(d time.Duration) {
 // package, as the lead's connector will open it.
 type simAccount struct {
 	be    *backend
-	clk   *clock
+	clk   *simClock
 	cloud *aws.ChangingCloud
 	s3    s3API
 }
 
-// openSim opens a scenario (nil: the built-in one) with the clock at
+// openSim opens a scenario (nil: the built-in one) with the simClock at
 // start (zero: now).
 func openSim(t *testing.T, sc *Scenario, start time.Time) *simAccount {
 	t.Helper()
@@ -75,14 +77,14 @@ func openSim(t *testing.T, sc *Scenario, start time.Time) *simAccount {
 	if start.IsZero() {
 		start = time.Now().UTC().Truncate(time.Second)
 	}
-	clk := &clock{t: start}
+	clk := &simClock{t: start}
 	be := newBackend(sc, "", clk.now)
 	cloud := aws.NewSimulated(aws.Clients{S3: s3API{be}, Control: controlAPI{be}, STS: stsAPI{be}}, "tabletop", sc.Region, clk.now)
 	return &simAccount{be: be, clk: clk, cloud: cloud, s3: s3API{be}}
 }
 
-// drill is an exercise incident on a real store over a simulated account.
-type drill struct {
+// s3Drill is an exercise incident on a real store over a simulated account.
+type s3Drill struct {
 	*simAccount
 	t   *testing.T
 	svc *app.Service
@@ -91,7 +93,7 @@ type drill struct {
 
 var exerciseProfile = app.Profile{Name: app.SimulatedProfileName, Exercise: true}
 
-func newDrill(t *testing.T) *drill {
+func newS3Drill(t *testing.T) *s3Drill {
 	t.Helper()
 	a := openSim(t, nil, time.Time{})
 	db, err := store.Open(filepath.Join(t.TempDir(), "incidents.db"))
@@ -109,11 +111,11 @@ func newDrill(t *testing.T) *drill {
 	})
 	c, err := svc.Create(context.Background(), app.NewIncident{Title: "Drill", Exercise: true, Buckets: []string{exportsBucket}})
 	require.NoError(t, err)
-	return &drill{simAccount: a, t: t, svc: svc, id: c.Incident.ID}
+	return &s3Drill{simAccount: a, t: t, svc: svc, id: c.Incident.ID}
 }
 
 // apply plans and applies an action and checks it went through verified.
-func (d *drill) apply(action string, params map[string]string) app.ChangeRun {
+func (d *s3Drill) apply(action string, params map[string]string) app.ChangeRun {
 	d.t.Helper()
 	ctx := context.Background()
 	plan, err := d.svc.PlanChange(ctx, d.id, exerciseProfile, app.ChangeRequest{Action: action, Params: params})
@@ -131,7 +133,7 @@ func (d *drill) apply(action string, params map[string]string) app.ChangeRun {
 
 // undo undoes a change and checks every step's resource is back where
 // it was (or where AWS lets it go back to).
-func (d *drill) undo(run app.ChangeRun) {
+func (d *s3Drill) undo(run app.ChangeRun) {
 	d.t.Helper()
 	ctx := context.Background()
 	plan, err := d.svc.PlanUndo(ctx, d.id, exerciseProfile, run.Plan.ID)
@@ -149,14 +151,14 @@ func (d *drill) undo(run app.ChangeRun) {
 	}
 }
 
-func (d *drill) assertState(r app.Resource, want json.RawMessage) {
+func (d *s3Drill) assertState(r app.Resource, want json.RawMessage) {
 	d.t.Helper()
 	got, err := d.cloud.ReadState(context.Background(), r)
 	require.NoError(d.t, err, r.Name)
 	assert.JSONEq(d.t, string(want), string(got), r.Name)
 }
 
-func (d *drill) verdict(bucket string) app.BucketReport {
+func (d *s3Drill) verdict(bucket string) app.BucketReport {
 	d.t.Helper()
 	rep, _, err := d.svc.CollectBucketExposure(context.Background(), d.id, exerciseProfile, bucket)
 	require.NoError(d.t, err)
@@ -180,7 +182,7 @@ func (a *simAccount) public(t *testing.T, bucket, key string) bool {
 	return false
 }
 
-func code(err error) string {
+func apiCode(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		return ae.ErrorCode()
@@ -189,8 +191,18 @@ func code(err error) string {
 }
 
 func TestEveryS3ActionWalksOnTheSimulatedAccountThroughTheAWSCode(t *testing.T) {
-	d := newDrill(t)
+	d := newS3Drill(t)
 	ctx := context.Background()
+
+	// The account scan sees the scenario as the checks of a real
+	// account would: the exports and the website are public.
+	reps, err := d.cloud.ScanAccount(ctx, nil)
+	require.NoError(t, err)
+	public := map[string]bool{}
+	for _, r := range reps {
+		public[r.Bucket] = r.Public
+	}
+	assert.Equal(t, map[string]bool{exportsBucket: true, webBucket: true, legacyBucket: false, logsBucket: false, replicaBucket: false}, public)
 
 	// Containment of the exports bucket: the verdict follows each change
 	// and comes back with each undo.
@@ -263,17 +275,17 @@ func TestEveryS3ActionWalksOnTheSimulatedAccountThroughTheAWSCode(t *testing.T) 
 
 	const dump = "tmp/debug-dump.json"
 	_, err = d.head(t, exportsBucket, dump)
-	assert.Equal(t, "NotFound", code(err))
+	assert.Equal(t, "NotFound", apiCode(err))
 	run = d.apply("s3.remove-delete-marker", map[string]string{"bucket": exportsBucket, "keys": dump})
 	head, err = d.head(t, exportsBucket, dump)
 	require.NoError(t, err)
 	assert.Equal(t, int64(2204118), sdkaws.ToInt64(head.ContentLength))
 	d.undo(run)
 	_, err = d.head(t, exportsBucket, dump)
-	assert.Equal(t, "NotFound", code(err))
+	assert.Equal(t, "NotFound", apiCode(err))
 
 	// AWS's scale: a Batch Operations job resets the same ACLs inside the
-	// account; it completes on the account's clock and cannot be undone.
+	// account; it completes on the account's simClock and cannot be undone.
 	run = d.apply("s3control.batch-job", map[string]string{"bucket": legacyBucket, "manifestBucket": logsBucket,
 		"roleArn": "arn:aws:iam::111122223333:role/DataPipelineRole"})
 	job, err := d.cloud.ReadBatchJob(ctx, run.Plan.Steps[1].Resource)
@@ -281,12 +293,14 @@ func TestEveryS3ActionWalksOnTheSimulatedAccountThroughTheAWSCode(t *testing.T) 
 	assert.False(t, job.Terminal)
 	assert.True(t, d.public(t, legacyBucket, "reports/2019/q1-summary.pdf"), "the job has not run yet")
 	d.clk.add(5 * time.Minute)
+	// The job's changes show without anyone asking about the job.
+	assert.False(t, d.public(t, legacyBucket, "reports/2019/q1-summary.pdf"), "the job has run")
 	job, err = d.cloud.ReadBatchJob(ctx, run.Plan.Steps[1].Resource)
 	require.NoError(t, err)
 	assert.Equal(t, "Complete", job.Status)
 	assert.True(t, job.Terminal)
-	assert.Equal(t, int64(3), job.Total)
-	assert.Equal(t, int64(3), job.Succeeded)
+	assert.Equal(t, int64(5), job.Total, "archived objects included: an ACL is not their bytes")
+	assert.Equal(t, int64(5), job.Succeeded)
 	assert.False(t, d.public(t, legacyBucket, "reports/2019/q1-summary.pdf"))
 	_, err = d.svc.PlanUndo(ctx, d.id, exerciseProfile, run.Plan.ID)
 	assert.Error(t, err, "a batch job keeps no earlier ACLs: no undo")
@@ -294,4 +308,107 @@ func TestEveryS3ActionWalksOnTheSimulatedAccountThroughTheAWSCode(t *testing.T) 
 	require.NoError(t, err)
 	require.Len(t, list.Contents, 2, "the manifest and the completion report")
 	assert.True(t, strings.HasSuffix(sdkaws.ToString(list.Contents[0].Key), "/manifest.csv"))
+}
+
+func TestTheSimulatedAccountRefusesChangesAsAWSWould(t *testing.T) {
+	d := newS3Drill(t)
+	ctx := context.Background()
+
+	// ACLs disabled: nothing to reset, as the aws package says of AWS.
+	_, err := d.svc.PlanChange(ctx, d.id, exerciseProfile, app.ChangeRequest{Action: "s3.reset-object-acls", Params: map[string]string{"bucket": exportsBucket}})
+	require.ErrorIs(t, err, app.ErrNoChange)
+	assert.Contains(t, err.Error(), "BucketOwnerEnforced")
+
+	// With Block Public Access on, S3 refuses to put the public policy
+	// back: the undo of the statements' removal fails in S3's words and
+	// leaves the policy as it was.
+	bpa := d.apply("s3.block-public-access.bucket", map[string]string{"bucket": exportsBucket})
+	removal := d.apply("s3.remove-policy-statements", map[string]string{"bucket": exportsBucket})
+	plan, err := d.svc.PlanUndo(ctx, d.id, exerciseProfile, removal.Plan.ID)
+	require.NoError(t, err)
+	run, err := d.svc.ApplyChange(ctx, d.id, exerciseProfile, plan.ID, plan.ConfirmWord)
+	require.Error(t, err)
+	assert.NotEqual(t, app.ChangeDone, run.Status)
+	assert.Contains(t, err.Error(), "Access denied for S3 PutBucketPolicy")
+	d.assertState(removal.Plan.Steps[0].Resource, removal.Plan.Steps[0].After)
+
+	// Once Block Public Access is undone, the same undo goes through.
+	d.undo(bpa)
+	d.undo(removal)
+	assert.True(t, d.verdict(exportsBucket).Public)
+}
+
+func TestTheS3InspectionsRunOverTheSimulatedAccount(t *testing.T) {
+	d := newS3Drill(t)
+	ctx := context.Background()
+	inspect := func(action, bucket string) app.Inspection {
+		t.Helper()
+		rep, saved, err := d.svc.Inspect(ctx, d.id, exerciseProfile, app.InspectRequest{Action: action, Params: map[string]string{"bucket": bucket}})
+		require.NoError(t, err, action)
+		assert.Empty(t, rep.Problems, action)
+		assert.NotEmpty(t, saved.Evidence, "%s is kept as evidence", action)
+		return rep
+	}
+	lock := inspect("s3.object-lock-status", exportsBucket)
+	assert.Contains(t, lock.Summary, "Object Lock is off on acme-customer-exports (versioning Enabled)")
+	mfa := inspect("s3.mfa-delete-guide", exportsBucket)
+	assert.NotEmpty(t, mfa.Commands)
+	review := inspect("s3.policy-review", exportsBucket)
+	found := false
+	for _, f := range review.Findings {
+		found = found || (f.Severity == app.SeverityHigh && strings.Contains(f.Text+f.Subject, "PublicReadExports"))
+	}
+	assert.True(t, found, "the public statement is the high finding: %+v", review.Findings)
+
+	// Finding the data: the export and its replica, with their tags.
+	data, _, err := d.svc.FindData(ctx, d.id, exerciseProfile, app.DataQuery{Key: "exports/2026-11/"}, nil)
+	require.NoError(t, err)
+	var buckets []string
+	for _, m := range data.Matches() {
+		buckets = append(buckets, m.Bucket)
+		assert.Equal(t, "customer-exports", m.Application)
+	}
+	assert.Equal(t, []string{exportsBucket, replicaBucket}, buckets)
+}
+
+func TestABulkChangeOfManyObjectsRunsConcurrentlyOverTheSimulatedS3(t *testing.T) {
+	d := newS3Drill(t)
+	ctx := context.Background()
+	const n = 640 // more than one journal batch of 500
+	for i := range n {
+		_, err := d.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: sdkaws.String(legacyBucket), Key: sdkaws.String(fmt.Sprintf("bulk/%04d.csv", i)),
+			ACL: s3types.ObjectCannedACLPublicRead, Body: strings.NewReader(fmt.Sprint(i))})
+		require.NoError(t, err)
+	}
+	run := d.apply("s3.reset-object-acls", map[string]string{"bucket": legacyBucket, "prefix": "bulk/", "concurrency": "16"})
+	require.NotNil(t, run.Bulk)
+	assert.Equal(t, n, run.Bulk.Applied, run.Report())
+	assert.False(t, d.public(t, legacyBucket, "bulk/0000.csv"))
+	assert.False(t, d.public(t, legacyBucket, "bulk/0639.csv"))
+	d.undo(run)
+	assert.True(t, d.public(t, legacyBucket, "bulk/0000.csv"))
+	assert.True(t, d.public(t, legacyBucket, "bulk/0639.csv"))
+}
+
+func TestARestoreByTimeWindowBringsBackWhatTheIntruderChanged(t *testing.T) {
+	d := newS3Drill(t)
+	// The intruder's weekend: everything changed from 20 November on is
+	// put back as it was before.
+	run := d.apply("s3.restore-version", map[string]string{"bucket": exportsBucket, "since": "2026-11-20T00:00:00Z"})
+	require.NotNil(t, run.Bulk)
+	assert.Equal(t, 1, run.Bulk.Applied, run.Report())
+	head, err := d.head(t, exportsBucket, "exports/2026-11/customers-full.csv")
+	require.NoError(t, err)
+	assert.Equal(t, int64(47998120), sdkaws.ToInt64(head.ContentLength), "the export from before the window")
+	_, err = d.head(t, exportsBucket, "tmp/debug-dump.json")
+	assert.Equal(t, "NotFound", apiCode(err), "the dump was written inside the window too: before it, there was none")
+	head, err = d.head(t, exportsBucket, "exports/2026-10/customers-full.csv")
+	require.NoError(t, err)
+	assert.Equal(t, int64(47650882), sdkaws.ToInt64(head.ContentLength), "untouched in the window")
+	d.undo(run)
+	head, err = d.head(t, exportsBucket, "exports/2026-11/customers-full.csv")
+	require.NoError(t, err)
+	assert.Equal(t, int64(48213307), sdkaws.ToInt64(head.ContentLength))
+	_, err = d.head(t, exportsBucket, "tmp/debug-dump.json")
+	assert.Equal(t, "NotFound", apiCode(err))
 }

@@ -145,12 +145,19 @@
 //	    versioning: Enabled
 //
 // Simulated S3 keeps every version it is given or that is written, with
-// its ETag (the body's MD5, or a stand-in for objects given by size);
+// its ETag: the body's MD5, or for an object given by its size only,
+// that of stand-in bytes which follow from its key and size (so a
+// replica's copy, same key and size, has the original's ETag);
 // restores of GLACIER and DEEP_ARCHIVE objects complete after their tier's
 // time (Expedited 5 minutes, Standard 5 hours, Bulk 12 hours; Deep
 // Archive: Standard 12, Bulk 48 hours) on the exercise's clock, and S3
 // Batch Operations jobs (PutObjectAcl, restores) complete three minutes
-// after they are created, writing their completion report.
+// after they are created, writing their completion report. The simulated
+// S3 refuses what S3's configuration refuses (a public policy or ACL under
+// Block Public Access, ACLs on a bucket without ACLs, Object Lock
+// retention, archived bytes), with S3's codes and statuses; it does not
+// evaluate the policies that would allow or deny the responders' own
+// calls.
 //
 // For example, an instance that carries a role and was launched with a
 // key pair the intruder holds, and the launch template that names it:

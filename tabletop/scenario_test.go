@@ -31,7 +31,7 @@ func TestBuiltinScenario(t *testing.T) {
 	sc := list[0]
 	assert.Equal(t, tabletop.DefaultScenario, sc.ID)
 	assert.Equal(t, "111122223333", sc.Account)
-	assert.Len(t, sc.Buckets, 4)
+	assert.Len(t, sc.Buckets, 5)
 	assert.Len(t, sc.CloudTrail, 12)
 	assert.Contains(t, sc.Briefing, "ci-deploy")
 	for _, e := range sc.CloudTrail {

@@ -435,7 +435,8 @@ func TestInvestigationReaders(t *testing.T) {
 
 	data, _, err := e.svc.FindData(ctx, id, sim, app.DataQuery{Key: "exports/2026-11/customers-full.csv"}, nil)
 	require.NoError(t, err)
-	require.Len(t, data.Matches(), 1)
+	require.Len(t, data.Matches(), 2, "the export and its replica")
+	assert.Equal(t, "acme-customer-exports-replica", data.Matches()[1].Bucket)
 	m := data.Matches()[0]
 	assert.Equal(t, exports, m.Bucket)
 	assert.Equal(t, "customer-exports", m.Application)
@@ -464,6 +465,7 @@ func TestInvestigationReaders(t *testing.T) {
 	assert.Equal(t, map[string]string{
 		exports: "Objects can be public", "acme-web-assets": "Public",
 		"acme-legacy-reports": "Objects can be public", "acme-cloudtrail-logs": "Bucket and objects not public",
+		"acme-customer-exports-replica": "Bucket and objects not public",
 	}, verdicts)
 }
 
