@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,25 +35,6 @@ const (
 	logsBucket    = "acme-cloudtrail-logs"
 	replicaBucket = "acme-customer-exports-replica"
 )
-
-// simClock is the exercise's simClock, shared by the backend and the service,
-// which a test moves on.
-type simClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *simClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *simClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // simAccount is the built-in scenario's account opened through the aws
 // package, as the lead's connector will open it.

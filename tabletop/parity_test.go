@@ -12,7 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
+
 	"testing"
 	"time"
 
@@ -129,28 +129,9 @@ func startVersity(t *testing.T) string {
 	}
 }
 
-// lockedBuffer keeps a process's output, which its copying goroutine
-// writes while the test may read it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// parityScenario is the simulated side of the starting state both sides
+// s3ParityScenario is the simulated side of the starting state both sides
 // are given.
-const parityScenario = `id: parity
+const s3ParityScenario = `id: parity
 title: Plan parity with local S3 servers
 account: "123456789012"
 region: us-east-1
@@ -192,7 +173,7 @@ const parityKey = "arn:aws:kms:us-east-1:123456789012:key/0b7e3f1c-9a52-4d1a-9c5
 // commands name the same one.
 func paritySim(t *testing.T, profile string) (*simAccount, app.Identity) {
 	t.Helper()
-	sc, err := ParseScenario("parity.yaml", []byte(strings.Replace(parityScenario, "POLICY", "'"+parityPolicy+"'", 1)))
+	sc, err := ParseScenario("parity.yaml", []byte(strings.Replace(s3ParityScenario, "POLICY", "'"+parityPolicy+"'", 1)))
 	require.NoError(t, err)
 	a := openSim(t, sc, time.Time{})
 	a.cloud = aws.NewSimulated(aws.Clients{S3: s3API{a.be}, Control: controlAPI{a.be}, STS: stsAPI{a.be}}, profile, sc.Region, a.clk.now)
@@ -205,7 +186,7 @@ var (
 )
 
 // comparable is what must be equal of a plan, identifiers replaced.
-func comparable(t *testing.T, p app.Plan, ids map[string]string) string {
+func s3Comparable(t *testing.T, p app.Plan, ids map[string]string) string {
 	t.Helper()
 	p.ID, p.Incident, p.CreatedAt, p.ExpiresAt, p.Simulated, p.Account, p.Principal = "", "", time.Time{}, time.Time{}, false, "", ""
 	b, err := json.MarshalIndent(p, "", " ")
@@ -274,7 +255,7 @@ func compare(t *testing.T, server *aws.Changer, sim *aws.ChangingCloud, by app.I
 			simulated, serr := sim.PlanChange(ctx, app.ChangeRequest{Action: c.action, Params: params("sim", c.params)}, by)
 			if c.deviation != "" {
 				if rerr == nil && serr == nil {
-					assert.NotEqual(t, comparable(t, real, ids), comparable(t, simulated, ids), "the server's deviation is gone (%s): drop the note", c.deviation)
+					assert.NotEqual(t, s3Comparable(t, real, ids), s3Comparable(t, simulated, ids), "the server's deviation is gone (%s): drop the note", c.deviation)
 				} else {
 					assert.NoError(t, serr, "the simulated account must plan it")
 					require.Error(t, rerr)
@@ -284,7 +265,7 @@ func compare(t *testing.T, server *aws.Changer, sim *aws.ChangingCloud, by app.I
 			}
 			require.NoError(t, rerr, "server")
 			require.NoError(t, serr, "simulated")
-			assert.Equal(t, comparable(t, real, ids), comparable(t, simulated, ids))
+			assert.Equal(t, s3Comparable(t, real, ids), s3Comparable(t, simulated, ids))
 			assert.NotEmpty(t, simulated.Impact)
 		})
 	}
@@ -360,7 +341,7 @@ func TestPlansOnTheSimulatedAccountMatchPlansOnVersityGW(t *testing.T) {
 	}, ids, params)
 }
 
-func TestPlansOnTheSimulatedAccountMatchPlansOnKumo(t *testing.T) {
+func TestS3PlansOnTheSimulatedAccountMatchPlansOnKumo(t *testing.T) {
 	srv := kumo.NewServer()
 	t.Cleanup(srv.Close)
 	s := connectLocal(t, srv.URL, "AKIAEXAMPLEKEY000001", "fakesecretfakesecretfakesecret")
