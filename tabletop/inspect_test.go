@@ -30,7 +30,7 @@ func TestInspectionsOnTheExercise(t *testing.T) {
 		{"mfa delete", app.InspectRequest{Action: "s3.mfa-delete-guide", Params: map[string]string{"bucket": exports}},
 			app.SeverityMedium, "MFA Delete is off", []string{"GetBucketVersioning"}},
 		{"principals", app.InspectRequest{Action: "iam.review-principals", Params: map[string]string{"principals": leakedKey + ",nobody-here"}},
-			app.SeverityHigh, "1 user(s)", []string{"GetUser/GetRole/ListAccessKeys"}},
+			app.SeverityHigh, "1 IAM user(s)", []string{"GetUser, ListAccessKeys, GetAccessKeyLastUsed, ListGroupsForUser, ListAttachedUserPolicies, ListUserPolicies, GetRole, ListAttachedRolePolicies, ListRolePolicies, ListInstanceProfilesForRole"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,17 +75,14 @@ func TestPolicyReviewFollowsTheCurrentPolicy(t *testing.T) {
 	assert.Positive(t, rep.Count(app.SeverityHigh))
 }
 
-func TestInspectionsNotSimulated(t *testing.T) {
+// The EC2 and S3 inspections run on the simulated account as on AWS, so a
+// resource that does not exist gets AWS's refusal.
+func TestInspectionsOfMissingResourcesGetAWSsRefusal(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	id := e.exercise()
-	for _, req := range []app.InspectRequest{
-		{Action: "ec2.find-role-instances", Params: map[string]string{"roleName": "any"}},
-		{Action: "s3.policy-review", Params: map[string]string{"bucket": "no-such-bucket"}},
-	} {
-		_, _, err := e.svc.Inspect(ctx, id, sim, req)
-		require.Error(t, err, req.Action)
-	}
 	_, _, err := e.svc.Inspect(ctx, id, sim, app.InspectRequest{Action: "ec2.find-role-instances", Params: map[string]string{"roleName": "any"}})
-	assert.ErrorContains(t, err, "not simulated")
+	assert.ErrorContains(t, err, "NoSuchEntity")
+	_, _, err = e.svc.Inspect(ctx, id, sim, app.InspectRequest{Action: "s3.policy-review", Params: map[string]string{"bucket": "no-such-bucket"}})
+	assert.ErrorContains(t, err, "does not exist")
 }

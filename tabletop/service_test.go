@@ -425,7 +425,13 @@ func TestInvestigationReaders(t *testing.T) {
 	in, _, err := e.svc.CollectInsights(ctx, id, sim, app.InsightQuery{}, nil)
 	require.NoError(t, err)
 	require.Len(t, in.Insights, 2)
-	assert.Equal(t, 11*time.Minute, in.Insights[1].Duration)
+	var ended []time.Duration
+	for _, ev := range in.Insights {
+		if ev.State == "End" {
+			ended = append(ended, ev.Duration)
+		}
+	}
+	assert.Equal(t, []time.Duration{11 * time.Minute}, ended, "the End event says how long it lasted")
 
 	mac, _, err := e.svc.CollectMacieSummary(ctx, id, sim, app.MacieQuery{Regions: []string{"eu-west-1", "us-east-1"}})
 	require.NoError(t, err)
@@ -454,7 +460,7 @@ func TestInvestigationReaders(t *testing.T) {
 		assert.Equal(t, "public-exports", ev.Source.Params["SimulatedScenario"])
 	}
 	assert.Contains(t, titles, "versioning of bucket acme-customer-exports")
-	assert.Contains(t, titles, "replication of bucket acme-customer-exports (not-configured)")
+	assert.Contains(t, titles, "replication of bucket acme-customer-exports", "the exports replicate to the replica bucket")
 
 	reps, _, err := e.svc.CollectAccountExposure(ctx, id, sim, nil)
 	require.NoError(t, err)
@@ -530,9 +536,12 @@ func TestCredentialEvents(t *testing.T) {
 	assert.Equal(t, []string{"GetCallerIdentity", "ListBuckets", "DeleteBucketPublicAccessBlock", "PutBucketPolicy", "UpdateAssumeRolePolicy"}, names)
 	byRole, err := w.CredentialEvents(ctx, app.CredentialQuery{RoleARN: "arn:aws:iam::111122223333:role/DataPipelineRole", Since: since})
 	require.NoError(t, err)
-	require.Len(t, byRole, 3, "the trust change, the outside AssumeRole and the session's listing: %+v", byRole)
-	assert.Equal(t, "AssumeRole", byRole[1].Name)
-	assert.Equal(t, "arn:aws:iam::444455556666:user/sync-bot", byRole[1].Actor)
+	// CloudTrail finds a role by resource name in the calls that name it
+	// as a resource: the outside AssumeRole. What the session then did is
+	// found by the session's own key, as on AWS.
+	require.Len(t, byRole, 1, "the outside AssumeRole: %+v", byRole)
+	assert.Equal(t, "AssumeRole", byRole[0].Name)
+	assert.Equal(t, "arn:aws:iam::444455556666:user/sync-bot", byRole[0].Actor)
 
 	// Watching after containment finds nothing: the story's calls are
 	// all older than the watch.

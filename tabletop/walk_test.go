@@ -148,7 +148,7 @@ func TestEveryInspectionAndInvestigationRunsOnTheBuiltInExercise(t *testing.T) {
 	assert.NotEmpty(t, saved.Evidence)
 	reps, _, err := e.svc.CollectAccountExposure(ctx, id, sim, nil)
 	require.NoError(t, err)
-	assert.Len(t, reps, 4)
+	assert.Len(t, reps, 5)
 	_, err = e.svc.SnapshotBucket(ctx, id, sim, exports)
 	require.NoError(t, err)
 	since := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
