@@ -94,4 +94,3 @@ func TestABrokenAccessPointPolicyIsNamedInTheError(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "access point reports policy")
 }
-
