@@ -103,7 +103,8 @@ func (c *Cloud) Identity(ctx context.Context) (app.Identity, error) {
 // checker is a fresh ExposureChecker: it caches the account's Block Public
 // Access, which the responder may change between two checks.
 func (c *Cloud) checker(id Identity) *ExposureChecker {
-	return &ExposureChecker{S3: c.API.S3, Buckets: c.API.S3, Control: c.API.Control, Account: id.Account,
+	aps, _ := c.API.Control.(AccessPointAPI)
+	return &ExposureChecker{S3: c.API.S3, Buckets: c.API.S3, Control: c.API.Control, AccessPoints: aps, Account: id.Account,
 		Region: c.Region, Profile: c.Profile, Concurrency: c.Concurrency, Now: c.Now}
 }
 

@@ -65,6 +65,9 @@ type ExposureChecker struct {
 	// Control reads the account's Block Public Access; nil means it is
 	// not read (and every verdict says so).
 	Control AccountBPAAPI
+	// AccessPoints reads the buckets' access points; nil means they are
+	// not read (a connection that has none, such as a saved snapshot).
+	AccessPoints AccessPointAPI
 	// Account is the owner account id (WhoAmI); needed by S3 Control and
 	// to tell own from external principals.
 	Account string
@@ -100,7 +103,7 @@ var notConfigured = set(
 	"NoSuchBucketPolicy", "NoSuchPublicAccessBlockConfiguration", "OwnershipControlsNotFoundError",
 	"ServerSideEncryptionConfigurationNotFoundError", "ReplicationConfigurationNotFoundError",
 	"NoSuchLifecycleConfiguration", "NoSuchTagSet", "NoSuchTagSetError", "ObjectLockConfigurationNotFoundError",
-	"NoSuchWebsiteConfiguration", "NoSuchCORSConfiguration",
+	"NoSuchWebsiteConfiguration", "NoSuchCORSConfiguration", "NoSuchAccessPointPolicy",
 )
 
 // call runs one read, classifies the outcome and keeps the response as an
@@ -261,6 +264,7 @@ func (x *ExposureChecker) check(ctx context.Context, bucket, region, ownerCanoni
 	if acct.problem != nil {
 		be.Problems = append(be.Problems, *acct.problem)
 	}
+	in.AccessPoints = x.accessPoints(ctx, bucket, region, add, unknown)
 	if ctx.Err() != nil {
 		return be, Explain(ctx.Err(), x.Profile)
 	}
