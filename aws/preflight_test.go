@@ -41,7 +41,7 @@ func TestPreflight(t *testing.T) {
 	t.Run("without a bucket only the account reads", func(t *testing.T) {
 		checks, err := c.Preflight(ctx, "")
 		require.NoError(t, err)
-		assert.Len(t, checks, 3)
+		assert.Len(t, checks, 4)
 	})
 	t.Run("a refusing server", func(t *testing.T) {
 		srv := newS3ErrorServer(t, map[string][2]string{"acl": {"AccessDenied", "403"}, "website": {"NotImplemented", "501"}})
