@@ -6,6 +6,7 @@ import (
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/aws-sdk-go-v2/service/s3control/types"
 
 	"s3responder/exposure"
 )
@@ -41,7 +42,7 @@ func (x *ExposureChecker) accessPoints(ctx context.Context, bucket, region strin
 		}
 	}
 	var names []string
-	var listed []any
+	var listed []types.AccessPoint
 	var token *string
 	for {
 		out, err := x.AccessPoints.ListAccessPoints(ctx, &s3control.ListAccessPointsInput{AccountId: &x.Account, Bucket: &bucket, NextToken: token}, opt)
@@ -51,7 +52,7 @@ func (x *ExposureChecker) accessPoints(ctx context.Context, bucket, region strin
 			unknown("access points", p)
 			return nil
 		}
-		listed = append(listed, out)
+		listed = append(listed, out.AccessPointList...)
 		for _, ap := range out.AccessPointList {
 			names = append(names, sdkaws.ToString(ap.Name))
 		}
@@ -60,7 +61,7 @@ func (x *ExposureChecker) accessPoints(ctx context.Context, bucket, region strin
 			break
 		}
 	}
-	it, p := x.record("access-points", bucket, region, "s3control:ListAccessPoints", listed, nil)
+	it, p := x.record("access-points", bucket, region, "s3control:ListAccessPoints", &s3control.ListAccessPointsOutput{AccessPointList: listed}, nil)
 	add(it, p)
 	if token != nil && *token != "" {
 		unknown(fmt.Sprintf("access points beyond the first %d", len(names)), &Problem{Code: "TooMany"})

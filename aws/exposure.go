@@ -71,6 +71,9 @@ type ExposureChecker struct {
 	// Account is the owner account id (WhoAmI); needed by S3 Control and
 	// to tell own from external principals.
 	Account string
+	// Org is the owner's AWS Organizations id, when known, so that grants
+	// to the owner's own organisation are not called external.
+	Org string
 	// Region is where buckets are assumed to be when S3 does not say.
 	Region  string
 	Profile string
@@ -185,7 +188,7 @@ func (x *ExposureChecker) CheckBucket(ctx context.Context, bucket string) (Bucke
 
 func (x *ExposureChecker) check(ctx context.Context, bucket, region, ownerCanonical string) (BucketExposure, error) {
 	be := BucketExposure{Region: region}
-	in := exposure.Input{Bucket: bucket, OwnerAccount: x.Account, OwnerCanonicalID: ownerCanonical}
+	in := exposure.Input{Bucket: bucket, OwnerAccount: x.Account, OwnerCanonicalID: ownerCanonical, OwnerOrgID: x.Org}
 	opt := forRegion(region)
 	b := &bucket
 	add := func(it Item, p *Problem) {
