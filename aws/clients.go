@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"context"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/macie2"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -41,6 +43,11 @@ type (
 	}
 	// CloudTrailAPI is the CloudTrail event history lookup.
 	CloudTrailAPI = cloudtrail.LookupEventsAPIClient
+	// OrganizationAPI tells which AWS Organizations organisation the
+	// account belongs to, so that grants to it are not called external.
+	OrganizationAPI interface {
+		DescribeOrganization(ctx context.Context, in *organizations.DescribeOrganizationInput, optFns ...func(*organizations.Options)) (*organizations.DescribeOrganizationOutput, error)
+	}
 )
 
 var (
@@ -53,6 +60,7 @@ var (
 	_ AnalyzerAPI       = (*accessanalyzer.Client)(nil)
 	_ MacieAPI          = (*macie2.Client)(nil)
 	_ AthenaAPI         = (*athena.Client)(nil)
+	_ OrganizationAPI   = (*organizations.Client)(nil)
 )
 
 // Clients are the APIs one account is reached through, for one profile
@@ -68,6 +76,9 @@ type Clients struct {
 	Analyzer   AnalyzerAPI
 	Macie      MacieAPI
 	Athena     AthenaAPI
+	// Organizations may be nil: the account's organisation is then not
+	// known, and grants to an organisation are reported as external.
+	Organizations OrganizationAPI
 }
 
 // NewSimulated opens an account whose every API is answered in this

@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+
 	"s3responder/app"
 )
 
@@ -38,6 +41,10 @@ type Cloud struct {
 
 	mu sync.Mutex
 	id *Identity
+	// org is the account's organisation id, "" when it has none or it
+	// could not be read; orgRead says it was asked.
+	org     string
+	orgRead bool
 }
 
 var _ app.Cloud = (*Cloud)(nil)
@@ -100,10 +107,36 @@ func (c *Cloud) Identity(ctx context.Context) (app.Identity, error) {
 	return app.Identity(id), err
 }
 
+// organisation asks AWS Organizations once which organisation the account
+// belongs to. An account outside any organisation, or one whose identity
+// may not ask (organizations:DescribeOrganization), gets "": grants to an
+// organisation are then reported as possibly external, which a person
+// can check.
+func (c *Cloud) organisation(ctx context.Context) string {
+	if c.API.Organizations == nil {
+		return ""
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.orgRead {
+		return c.org
+	}
+	out, err := c.API.Organizations.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil && ctx.Err() != nil {
+		return "" // asked again next time
+	}
+	c.orgRead = true
+	if err == nil && out.Organization != nil {
+		c.org = sdkaws.ToString(out.Organization.Id)
+	}
+	return c.org
+}
+
 // checker is a fresh ExposureChecker: it caches the account's Block Public
 // Access, which the responder may change between two checks.
-func (c *Cloud) checker(id Identity) *ExposureChecker {
-	return &ExposureChecker{S3: c.API.S3, Buckets: c.API.S3, Control: c.API.Control, Account: id.Account,
+func (c *Cloud) checker(id Identity, org string) *ExposureChecker {
+	aps, _ := c.API.Control.(AccessPointAPI)
+	return &ExposureChecker{S3: c.API.S3, Buckets: c.API.S3, Control: c.API.Control, AccessPoints: aps, Account: id.Account, Org: org,
 		Region: c.Region, Profile: c.Profile, Concurrency: c.Concurrency, Now: c.Now}
 }
 
@@ -139,7 +172,7 @@ func (c *Cloud) CheckBucket(ctx context.Context, bucket string) (app.BucketRepor
 	if err != nil {
 		return app.BucketReport{}, err
 	}
-	be, err := c.checker(id).CheckBucket(ctx, bucket)
+	be, err := c.checker(id, c.organisation(ctx)).CheckBucket(ctx, bucket)
 	if err != nil {
 		return app.BucketReport{}, err
 	}
@@ -152,7 +185,7 @@ func (c *Cloud) ScanAccount(ctx context.Context, progress app.Progress) ([]app.B
 	if err != nil {
 		return nil, err
 	}
-	all, err := c.checker(id).CheckAll(ctx, func(done, total int, _ BucketExposure) {
+	all, err := c.checker(id, c.organisation(ctx)).CheckAll(ctx, func(done, total int, _ BucketExposure) {
 		if progress != nil {
 			progress(done, total)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/macie2"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -183,5 +184,6 @@ func explainConfig(err error, profile string) error {
 // Clients are the session's SDK clients as the APIs the checks take.
 func (s *Session) Clients() Clients {
 	return Clients{S3: s.S3, Control: s.Control, IAM: iam.NewFromConfig(s.Config), EC2: ec2.NewFromConfig(s.Config),
-		STS: s.STS, CloudTrail: s.CloudTrail, Analyzer: s.Analyzer, Macie: s.Macie, Athena: s.Athena}
+		STS: s.STS, CloudTrail: s.CloudTrail, Analyzer: s.Analyzer, Macie: s.Macie, Athena: s.Athena,
+		Organizations: organizations.NewFromConfig(s.Config)}
 }

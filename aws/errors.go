@@ -88,6 +88,10 @@ var permissions = map[string]string{
 	"GetQueryExecution":               "athena:GetQueryExecution",
 	"GetQueryResults":                 "athena:GetQueryResults",
 	"StopQueryExecution":              "athena:StopQueryExecution",
+	"ListAccessPoints":                "s3:ListAccessPoints",
+	"GetAccessPoint":                  "s3:GetAccessPoint",
+	"GetAccessPointPolicy":            "s3:GetAccessPointPolicy",
+	"GetAccessPointPolicyStatus":      "s3:GetAccessPointPolicyStatus",
 }
 
 func permissionFor(service, op string) string {

@@ -65,9 +65,15 @@ type ExposureChecker struct {
 	// Control reads the account's Block Public Access; nil means it is
 	// not read (and every verdict says so).
 	Control AccountBPAAPI
+	// AccessPoints reads the buckets' access points; nil means they are
+	// not read (a connection that has none, such as a saved snapshot).
+	AccessPoints AccessPointAPI
 	// Account is the owner account id (WhoAmI); needed by S3 Control and
 	// to tell own from external principals.
 	Account string
+	// Org is the owner's AWS Organizations id, when known, so that grants
+	// to the owner's own organisation are not called external.
+	Org string
 	// Region is where buckets are assumed to be when S3 does not say.
 	Region  string
 	Profile string
@@ -100,7 +106,7 @@ var notConfigured = set(
 	"NoSuchBucketPolicy", "NoSuchPublicAccessBlockConfiguration", "OwnershipControlsNotFoundError",
 	"ServerSideEncryptionConfigurationNotFoundError", "ReplicationConfigurationNotFoundError",
 	"NoSuchLifecycleConfiguration", "NoSuchTagSet", "NoSuchTagSetError", "ObjectLockConfigurationNotFoundError",
-	"NoSuchWebsiteConfiguration", "NoSuchCORSConfiguration",
+	"NoSuchWebsiteConfiguration", "NoSuchCORSConfiguration", "NoSuchAccessPointPolicy",
 )
 
 // call runs one read, classifies the outcome and keeps the response as an
@@ -182,7 +188,7 @@ func (x *ExposureChecker) CheckBucket(ctx context.Context, bucket string) (Bucke
 
 func (x *ExposureChecker) check(ctx context.Context, bucket, region, ownerCanonical string) (BucketExposure, error) {
 	be := BucketExposure{Region: region}
-	in := exposure.Input{Bucket: bucket, OwnerAccount: x.Account, OwnerCanonicalID: ownerCanonical}
+	in := exposure.Input{Bucket: bucket, OwnerAccount: x.Account, OwnerCanonicalID: ownerCanonical, OwnerOrgID: x.Org}
 	opt := forRegion(region)
 	b := &bucket
 	add := func(it Item, p *Problem) {
@@ -261,6 +267,7 @@ func (x *ExposureChecker) check(ctx context.Context, bucket, region, ownerCanoni
 	if acct.problem != nil {
 		be.Problems = append(be.Problems, *acct.problem)
 	}
+	in.AccessPoints = x.accessPoints(ctx, bucket, region, add, unknown)
 	if ctx.Err() != nil {
 		return be, Explain(ctx.Err(), x.Profile)
 	}

@@ -28,6 +28,71 @@ type controlServer struct {
 	deny     bool
 	accounts []string // x-amz-account-id of each request
 	hosts    []string
+	// points are the access points, by bucket; their names are unique.
+	points map[string][]fakeAccessPoint
+	// denyPoints refuses ListAccessPoints.
+	denyPoints bool
+}
+
+// fakeAccessPoint is one access point as S3 Control describes it.
+type fakeAccessPoint struct {
+	name, origin, policy string
+	bpa                  [4]bool
+	public               bool // GetAccessPointPolicyStatus
+}
+
+// accessPoint answers the access point reads (REST-XML, paths and
+// element names of the S3 Control API reference).
+func (c *controlServer) accessPoint(w http.ResponseWriter, r *http.Request) bool {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/v20180820/accesspoint")
+	if !ok || r.Method != http.MethodGet {
+		return false
+	}
+	if rest == "" && c.denyPoints {
+		writeXMLError(w, http.StatusForbidden, true, "AccessDenied", "Access Denied")
+		return true
+	}
+	w.Header().Set("Content-Type", "application/xml")
+	if rest == "" {
+		var b strings.Builder
+		for _, ap := range c.points[r.URL.Query().Get("bucket")] {
+			fmt.Fprintf(&b, "<AccessPoint><Name>%s</Name><NetworkOrigin>%s</NetworkOrigin><Bucket>%s</Bucket><AccessPointArn>arn:aws:s3:us-east-1:%s:accesspoint/%s</AccessPointArn></AccessPoint>",
+				ap.name, ap.origin, r.URL.Query().Get("bucket"), r.Header.Get("x-amz-account-id"), ap.name)
+		}
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><ListAccessPointsResult><AccessPointList>%s</AccessPointList></ListAccessPointsResult>`, b.String())
+		return true
+	}
+	name, what, _ := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
+	var ap *fakeAccessPoint
+	for _, list := range c.points {
+		for i := range list {
+			if list[i].name == name {
+				ap = &list[i]
+			}
+		}
+	}
+	if ap == nil {
+		writeXMLError(w, http.StatusNotFound, true, "NoSuchAccessPoint", "The specified accesspoint does not exist")
+		return true
+	}
+	switch what {
+	case "":
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><GetAccessPointResult><Name>%s</Name><NetworkOrigin>%s</NetworkOrigin><PublicAccessBlockConfiguration><BlockPublicAcls>%t</BlockPublicAcls><IgnorePublicAcls>%t</IgnorePublicAcls><BlockPublicPolicy>%t</BlockPublicPolicy><RestrictPublicBuckets>%t</RestrictPublicBuckets></PublicAccessBlockConfiguration><CreationDate>2026-03-01T10:00:00Z</CreationDate></GetAccessPointResult>`,
+			ap.name, ap.origin, ap.bpa[0], ap.bpa[1], ap.bpa[2], ap.bpa[3])
+	case "policy":
+		if ap.policy == "" {
+			writeXMLError(w, http.StatusNotFound, true, "NoSuchAccessPointPolicy", "The specified accesspoint policy does not exist")
+			return true
+		}
+		var esc strings.Builder
+		_ = xml.EscapeText(&esc, []byte(ap.policy))
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><GetAccessPointPolicyResult><Policy>%s</Policy></GetAccessPointPolicyResult>`, esc.String())
+	case "policyStatus":
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><GetAccessPointPolicyStatusResult><PolicyStatus><IsPublic>%t</IsPublic></PolicyStatus></GetAccessPointPolicyStatusResult>`, ap.public)
+	default:
+		return false
+	}
+	return true
 }
 
 func newControlServer(t *testing.T) *controlServer {
@@ -37,6 +102,9 @@ func newControlServer(t *testing.T) *controlServer {
 		defer c.mu.Unlock()
 		c.accounts = append(c.accounts, r.Header.Get("x-amz-account-id"))
 		c.hosts = append(c.hosts, r.Host)
+		if c.accessPoint(w, r) {
+			return
+		}
 		if r.Method != http.MethodGet || r.URL.Path != "/v20180820/configuration/publicAccessBlock" {
 			http.Error(w, "unexpected "+r.Method+" "+r.URL.Path, http.StatusBadRequest)
 			return

@@ -53,6 +53,12 @@ func (c *Cloud) Preflight(ctx context.Context, bucket string) ([]app.PermissionC
 			return err
 		}},
 	}
+	if aps, ok := s.Control.(AccessPointAPI); ok {
+		probes = append(probes, preflightProbe{"s3:ListAccessPoints", "list the access points that can expose a bucket's data", func(ctx context.Context) error {
+			_, err := aps.ListAccessPoints(ctx, &s3control.ListAccessPointsInput{AccountId: &id.Account, MaxResults: 1})
+			return err
+		}})
+	}
 	if bucket != "" {
 		region, _ := BucketRegion(ctx, s.S3, bucket, c.Region)
 		opt := forRegion(region)

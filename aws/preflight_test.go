@@ -23,11 +23,11 @@ func TestPreflight(t *testing.T) {
 	for _, pc := range checks {
 		byPerm[pc.Permission] = pc
 	}
-	require.Len(t, checks, 3+1+len(SnapshotNames()), "account reads, location, and every snapshot read")
+	require.Len(t, checks, 4+1+len(SnapshotNames()), "account reads (with the access points), location, and every snapshot read")
 	denied := byPerm["s3:GetAccountPublicAccessBlock"]
 	assert.False(t, denied.OK)
 	assert.Equal(t, "refused: without s3:GetAccountPublicAccessBlock S3 Responder cannot read the account's Block Public Access, part of every exposure verdict.", denied.Problem)
-	for _, perm := range []string{"s3:ListAllMyBuckets", "cloudtrail:LookupEvents", "s3:GetBucketLocation", "s3:GetBucketPolicy",
+	for _, perm := range []string{"s3:ListAllMyBuckets", "cloudtrail:LookupEvents", "s3:ListAccessPoints", "s3:GetBucketLocation", "s3:GetBucketPolicy",
 		"s3:GetBucketPolicyStatus", "s3:GetBucketAcl", "s3:GetBucketPublicAccessBlock", "s3:GetBucketOwnershipControls",
 		"s3:GetEncryptionConfiguration", "s3:GetReplicationConfiguration", "s3:GetBucketWebsite"} {
 		pc, ok := byPerm[perm]
@@ -41,7 +41,7 @@ func TestPreflight(t *testing.T) {
 	t.Run("without a bucket only the account reads", func(t *testing.T) {
 		checks, err := c.Preflight(ctx, "")
 		require.NoError(t, err)
-		assert.Len(t, checks, 3)
+		assert.Len(t, checks, 4)
 	})
 	t.Run("a refusing server", func(t *testing.T) {
 		srv := newS3ErrorServer(t, map[string][2]string{"acl": {"AccessDenied", "403"}, "website": {"NotImplemented", "501"}})

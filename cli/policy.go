@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"s3responder/exposure"
@@ -38,7 +40,9 @@ Run 's3responder policy check --help' for details.
 
 func policyCheckUsage() string {
 	return `Usage: s3responder policy check FILE|- [--acl FILE] [--bpa FILE] [--account-bpa FILE]
-                                     [--ownership VALUE|FILE] [--account ID] [--json]
+                                     [--ownership VALUE|FILE] [--account ID] [--org ID]
+                                     [--access-point-policy FILE [--access-point-bpa FILE]]...
+                                     [--json]
 
 Reads a bucket policy (FILE, or standard input for -) and says what the S3
 console would show in its Access column: Public, Objects can be public,
@@ -59,8 +63,26 @@ FILE is the policy document, or the output of 'aws s3api get-bucket-policy'
                        'aws s3api get-bucket-ownership-controls' output
   --account ID         the bucket owner's account id, so that its own
                        principals are not reported as other accounts
+  --org ID             the bucket owner's AWS Organizations id (o-...), so
+                       that aws:PrincipalOrgID and aws:PrincipalOrgPaths of
+                       the owner's own organisation are not reported as
+                       external access
+  --access-point-policy FILE
+                       the policy of one of the bucket's access points
+                       ('aws s3control get-access-point-policy' output);
+                       repeat for each access point. The access point is
+                       named after the ARN its policy grants on.
+  --access-point-bpa FILE
+                       that access point's settings: 'aws s3control
+                       get-access-point' output (name, network origin and
+                       Block Public Access) or its Block Public Access
+                       alone. The Nth --access-point-bpa goes with the Nth
+                       --access-point-policy; one not given is taken as
+                       created with all four settings on (AWS's default)
+                       and an Internet network origin.
   --json               print the verdict as JSON (access, public, shared,
-                       sharedWith, reasons, statements, grants, ...)
+                       sharedWith, reasons, statements, grants,
+                       accessPoints[] with name, public, reasons, ...)
 
 Settings not given are taken as not configured, as AWS does.
 
@@ -73,10 +95,16 @@ file cannot be read or understood (the message names the line and column),
 func runPolicyCheck(_ context.Context, args []string, d Deps) int {
 	a, code, ok := parse(d, args, Spec{
 		Bools:  []string{"json"},
-		Values: []string{"acl", "bpa", "account-bpa", "ownership", "account"},
+		Values: []string{"acl", "bpa", "account-bpa", "ownership", "account", "org", "access-point-policy", "access-point-bpa"},
 	}, 1, 1, policyCheckUsage)
 	if !ok {
 		return code
+	}
+	if org := strings.TrimSpace(a.Value("org", "")); org != "" && !exposure.IsOrgID(org) {
+		return usageError(d, fmt.Errorf("--org %q is not an AWS Organizations id (o- and 10 to 32 lowercase letters or digits)", org), policyCheckUsage)
+	}
+	if len(a.Values("access-point-bpa")) > len(a.Values("access-point-policy")) {
+		return usageError(d, errors.New("each --access-point-bpa goes with the --access-point-policy before it: there are more of them"), policyCheckUsage)
 	}
 	in, err := policyInput(d, a)
 	if err != nil {
@@ -108,7 +136,7 @@ func sourceName(file string) string {
 
 // policyInput reads every file the flags name into the evaluator's input.
 func policyInput(d Deps, a Args) (exposure.Input, error) {
-	in := exposure.Input{OwnerAccount: strings.TrimSpace(a.Value("account", ""))}
+	in := exposure.Input{OwnerAccount: strings.TrimSpace(a.Value("account", "")), OwnerOrgID: strings.TrimSpace(a.Value("org", ""))}
 	file := a.Pos[0]
 	var data []byte
 	var err error
@@ -145,6 +173,28 @@ func policyInput(d Deps, a Args) (exposure.Input, error) {
 		if *b.dst, err = exposure.ParseBlockPublicAccess(raw); err != nil {
 			return in, fmt.Errorf("%s: %w", f, err)
 		}
+	}
+	bpas := a.Values("access-point-bpa")
+	for i, f := range a.Values("access-point-policy") {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return in, fmt.Errorf("read --access-point-policy: %w", err)
+		}
+		ap := exposure.AccessPoint{Policy: unwrapPolicy(raw), NetworkOrigin: exposure.OriginInternet}
+		ap.Name = exposure.AccessPointNameOf(ap.Policy)
+		if ap.Name == "" {
+			ap.Name = filepath.Base(f)
+		}
+		if i < len(bpas) {
+			raw, err := os.ReadFile(bpas[i])
+			if err != nil {
+				return in, fmt.Errorf("read --access-point-bpa: %w", err)
+			}
+			if err := exposure.ParseAccessPointConfig(raw, &ap); err != nil {
+				return in, fmt.Errorf("%s: %w", bpas[i], err)
+			}
+		}
+		in.AccessPoints = append(in.AccessPoints, ap)
 	}
 	if v := a.Value("ownership", ""); v != "" {
 		// A value that names a file is the saved response; otherwise it

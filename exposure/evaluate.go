@@ -132,6 +132,10 @@ type Input struct {
 	// evaluator does not, the verdict follows S3: S3 is the authority,
 	// and a missed exposure costs more than a false alarm.
 	S3PolicyPublic *bool
+	// AccessPoints are the bucket's access points (accesspoint.go); their
+	// policies can expose the bucket's data when the bucket policy
+	// delegates to them.
+	AccessPoints []AccessPoint
 }
 
 // Result is the verdict on one bucket.
@@ -166,6 +170,9 @@ type Result struct {
 	Disagreement string `json:"disagreement,omitempty"`
 	// Reasons are sentences for a person, the verdict first.
 	Reasons []string `json:"reasons"`
+	// AccessPoints are the verdicts on the bucket's access points; one
+	// that is public makes the bucket public.
+	AccessPoints []AccessPointResult `json:"accessPoints,omitempty"`
 }
 
 type owner struct {
@@ -285,8 +292,26 @@ func Evaluate(in Input) (Result, error) {
 	// grants to named accounts (User Guide, RestrictPublicBuckets row).
 	policySharedNow := pol.Shared && !(pol.Public && eff.RestrictPublicBuckets)
 
+	var viaAP []string
+	if len(in.AccessPoints) > 0 {
+		var bucketPol *Policy
+		if strings.TrimSpace(in.Policy) != "" {
+			bucketPol, _ = ParsePolicy(in.Policy) // parsed above without error
+		}
+		for _, ap := range in.AccessPoints {
+			ar, err := evaluateAccessPoint(ap, bucketPol, pol.Public, in.BucketBPA, in.AccountBPA, o)
+			if err != nil {
+				return res, err
+			}
+			if ar.Public {
+				viaAP = append(viaAP, ap.Name)
+			}
+			res.AccessPoints = append(res.AccessPoints, ar)
+		}
+	}
+
 	switch {
-	case policyPublicNow || aclPublicNow:
+	case policyPublicNow || aclPublicNow || len(viaAP) > 0:
 		res.Access = AccessPublic
 	case pol.Public:
 		res.Access = AccessOnlyThisAccount
@@ -366,6 +391,11 @@ func reasons(res Result, pol PolicyResult, eff BlockPublicAccess, from map[strin
 		if aclPublicNow {
 			causes = append(causes, "its ACL grants access to everyone or to all AWS accounts and IgnorePublicAcls is off")
 		}
+		for _, ap := range res.AccessPoints {
+			if ap.Public {
+				causes = append(causes, fmt.Sprintf("access point %s has a public policy that the bucket policy delegates to", quote(ap.Name)))
+			}
+		}
 		out = append(out, "Public: "+strings.Join(causes, ", and ")+".")
 	case AccessOnlyThisAccount:
 		out = append(out, fmt.Sprintf("Only authorized users of this account: the bucket policy is public, but RestrictPublicBuckets (%s level) limits access to AWS service principals and users of the owner's account; the policy's grants to other accounts are blocked too. Turning RestrictPublicBuckets off would expose the bucket again.", from["RestrictPublicBuckets"]))
@@ -416,6 +446,9 @@ func reasons(res Result, pol PolicyResult, eff BlockPublicAccess, from map[strin
 	}
 	if res.ACLsDisabled {
 		out = append(out, "Object Ownership is BucketOwnerEnforced: ACLs are disabled and grant nothing.")
+	}
+	for _, ap := range res.AccessPoints {
+		out = append(out, ap.Reasons...)
 	}
 	for _, u := range in.Unknown {
 		out = append(out, fmt.Sprintf("Could not read %s: the verdict treats it as not configured and may be wrong.", u))

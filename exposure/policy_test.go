@@ -62,8 +62,35 @@ func TestEvaluatePolicyTable(t *testing.T) {
 		{name: "service principal", policy: doc(allow(`{"Service":"cloudtrail.amazonaws.com"}`, `"s3:PutObject"`, "")),
 			grants: []string{"write"}, why: []string{"AWS services (cloudtrail.amazonaws.com)"}},
 		{name: "service principal list", policy: doc(allow(`{"Service":["logging.s3.amazonaws.com","delivery.logs.amazonaws.com"]}`, `"s3:PutObject"`, ""))},
-		{name: "federated principal", policy: doc(allow(`{"Federated":"cognito-identity.amazonaws.com"}`, get, "")),
-			why: []string{"Federated identity providers"}},
+		// The S3 User Guide's meaning of public lists a grant to a web
+		// identity provider among its first public examples: anyone who can
+		// sign in there gets in.
+		{name: "federated principal is public", policy: doc(allow(`{"Federated":"graph.facebook.com"}`, get, "")), public: true,
+			why: []string{`any identity signed in by the federated provider "graph.facebook.com"`, "no condition that limits"}},
+		{name: "federated Cognito principal is public", policy: doc(allow(`{"Federated":"cognito-identity.amazonaws.com"}`, get, "")), public: true},
+		{name: "SAML provider principal is public", policy: doc(allow(`{"Federated":"arn:aws:iam::111122223333:saml-provider/Corp"}`, get, "")), public: true},
+		{name: "federated principal next to a fixed account is public", policy: doc(allow(`{"AWS":"111122223333","Federated":"accounts.google.com"}`, get, "")), public: true},
+		{name: "federated principal limited to a source network is not public", policy: doc(allow(`{"Federated":"graph.facebook.com"}`, get, `{"IpAddress":{"aws:SourceIp":"192.0.2.0/24"}}`)),
+			why: []string{"aws:SourceIp is limited to"}},
+		{name: "federated principal limited by a caller-controlled header stays public", policy: doc(allow(`{"Federated":"graph.facebook.com"}`, get, `{"StringLike":{"aws:Referer":"https://example.com/*"}}`)), public: true},
+
+		// Fixed values that no account can have.
+		{name: "SourceAccount that is not twelve digits lets nobody in and shares with nobody", policy: doc(allow(`"*"`, get, `{"StringEquals":{"aws:SourceAccount":"12345"}}`)),
+			why: []string{`"12345" is not a twelve-digit account id, so no account matches it`}},
+		{name: "PrincipalAccount that is not an account id shares with nobody", policy: doc(allow(`"*"`, get, `{"StringEquals":{"aws:PrincipalAccount":["abc","4444555566667"]}}`)),
+			why: []string{`"4444555566667", "abc" are not a twelve-digit account id`}},
+		{name: "valid and impossible account values share with the valid one", policy: doc(allow(`"*"`, get, `{"StringEquals":{"aws:SourceAccount":["444455556666","x"]}}`)),
+			shared: true, sharedWith: []string{otherAcct}},
+
+		// Organisation paths (aws:PrincipalOrgPaths), judged as
+		// aws:PrincipalOrgID: the organisation id must be fixed.
+		{name: "PrincipalOrgPaths with a fixed organisation is not public but shared", policy: doc(allow(`"*"`, get, `{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":"o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"}}`)),
+			shared: true, sharedWith: []string{"o-a1b2c3d4e5"}},
+		{name: "PrincipalOrgPaths exact path is not public", policy: doc(allow(`"*"`, get, `{"ForAnyValue:StringEquals":{"aws:PrincipalOrgPaths":["o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"]}}`)),
+			shared: true, sharedWith: []string{"o-a1b2c3d4e5"}},
+		{name: "PrincipalOrgPaths with a wildcard organisation is public", policy: doc(allow(`"*"`, get, `{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":"o-*/r-ab12/*"}}`)), public: true,
+			why: []string{"does not start with a fixed organisation id"}},
+		{name: "PrincipalOrgPaths that is not an organisation is public", policy: doc(allow(`"*"`, get, `{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":"*/ou-ab12-11111111/*"}}`)), public: true},
 		{name: "CloudFront origin access identity", policy: doc(allow(`{"AWS":"arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2EXAMPLE"}`, get, "")),
 			why: []string{"CloudFront origin access identity"}},
 		{name: "canonical user, owner id unknown", policy: doc(allow(`{"CanonicalUser":"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}`, get, "")),

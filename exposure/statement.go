@@ -44,6 +44,7 @@ const (
 	keyIP                            // CIDR blocks, not too wide
 	keyUserID                        // not of the form ROLEID:*
 	keyAccessPointArn                // the access point name may be a wildcard
+	keyOrgPath                       // the organisation id must be fixed
 )
 
 // shareKind says what a fixed value of the key tells about who is let in.
@@ -54,6 +55,7 @@ const (
 	shareAccount                  // the value is an account id
 	shareArn                      // the value is an ARN carrying an account id
 	shareOrg                      // the value is an organisation id
+	shareOrgPath                  // the value is a path that starts with an organisation id
 )
 
 type keySpec struct {
@@ -76,7 +78,11 @@ type keySpec struct {
 // We count them because they are the condition-key form of "a specific AWS
 // principal" (an account, a user or role ARN), which both texts accept as
 // the Principal; a grant to "*" pinned by StringEquals to one account is a
-// grant to that account.
+// grant to that account. aws:PrincipalOrgPaths counts for the same reason
+// as aws:PrincipalOrgID, which the guide gives as an example: a path that
+// starts with a fixed organisation id ("o-a1b2c3d4e5/r-ab12/ou-ab12-1/*")
+// can only match principals of that organisation, whatever wildcard
+// follows; a path whose organisation id is a wildcard matches anyone's.
 var restrictingKeys = func() map[string]keySpec {
 	m := map[string]keySpec{}
 	for _, k := range []keySpec{
@@ -91,6 +97,7 @@ var restrictingKeys = func() map[string]keySpec {
 		{"s3:DataAccessPointArn", keyAccessPointArn, shareArn},
 		{"s3:DataAccessPointAccount", keyPlain, shareAccount},
 		{"aws:PrincipalOrgID", keyPlain, shareOrg},
+		{"aws:PrincipalOrgPaths", keyOrgPath, shareOrgPath},
 		{"aws:PrincipalAccount", keyPlain, shareAccount},
 		{"aws:PrincipalArn", keyPlain, shareArn},
 	} {
@@ -188,6 +195,11 @@ func unfixedValue(spec keySpec, key, v string) string {
 		}
 	case keyAccessPointArn:
 		return accessPointArnProblem(v)
+	case keyOrgPath:
+		if org, _, _ := strings.Cut(v, "/"); hasWildcard(org) || !orgRE.MatchString(org) {
+			return fmt.Sprintf("%s %s does not start with a fixed organisation id (o- and 10 to 32 letters or digits), so it can match principals of any organisation", key, quote(v))
+		}
+		return ""
 	}
 	if hasWildcard(v) {
 		return fmt.Sprintf("%s is matched with the wildcard value %s, not a fixed value", key, quote(v))
@@ -227,7 +239,10 @@ func broadCIDR(v string) string {
 	return ""
 }
 
-var accountRE = regexp.MustCompile(`^[0-9]{12}$`)
+var (
+	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
+	orgRE     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+)
 
 // accessPointArnProblem: in a bucket policy, s3:DataAccessPointArn may
 // use a wildcard for the access point name but not for the account (S3
@@ -250,6 +265,9 @@ func accessPointArnProblem(v string) string {
 	}
 	return ""
 }
+
+// IsOrgID reports whether s is an AWS Organizations id (o-a1b2c3d4e5).
+func IsOrgID(s string) bool { return orgRE.MatchString(s) }
 
 // principalAccount returns the account id a fixed AWS principal belongs to,
 // or "" when the value carries none (a unique id such as AROA..., left
@@ -409,15 +427,20 @@ func judgeStatement(st Statement, o owner) StatementFinding {
 	// that network, with or without credentials.
 	var limitWords []string
 	ownOnly := false
-	var others []string
+	var others, impossible []string
 	for _, r := range limits {
 		limitWords = append(limitWords, r.why)
 		for _, v := range valuesOf(st.Conditions, r.spec.name) {
 			switch r.spec.share {
 			case shareAccount:
-				if o.account != "" && v == o.account {
+				switch {
+				case !accountRE.MatchString(v):
+					// No account has such an id: the value lets nobody
+					// in, and names nobody to share with.
+					impossible = append(impossible, v)
+				case o.account != "" && v == o.account:
 					ownOnly = true
-				} else {
+				default:
 					others = append(others, v)
 				}
 			case shareArn:
@@ -429,16 +452,23 @@ func judgeStatement(st Statement, o owner) StatementFinding {
 				default:
 					others = append(others, acct)
 				}
-			case shareOrg:
-				if o.org != "" && v == o.org {
+			case shareOrg, shareOrgPath:
+				org := v
+				if r.spec.share == shareOrgPath {
+					org, _, _ = strings.Cut(v, "/")
+				}
+				if o.org != "" && org == o.org {
 					ownOnly = true
 				} else {
-					others = append(others, v)
+					others = append(others, org)
 				}
 			}
 		}
 	}
 	f.Reason = fmt.Sprintf("%s lets %s %s, but only where %s, so S3 does not count it as public.", f.label(), who, grantWords, strings.Join(limitWords, " and "))
+	if len(impossible) > 0 {
+		f.Reason += fmt.Sprintf(" %s %s not a twelve-digit account id, so no account matches %s.", quoteList(uniqueSorted(impossible)), isAre(len(impossible)), itThem(len(impossible)))
+	}
 	if !ownOnly && len(others) > 0 {
 		f.Shared = true
 		f.SharedWith = uniqueSorted(others)
@@ -471,6 +501,14 @@ func wildcardPrincipal(p *Principal) (string, bool) {
 				return fmt.Sprintf("any principal matching %s", quote(v)), true
 			}
 		}
+	}
+	// A Federated principal is whoever the web identity or SAML provider
+	// signs in: for graph.facebook.com or accounts.google.com, anyone
+	// with an account there. The S3 User Guide lists such a policy among
+	// its first examples of public ones; only the fixed-value conditions
+	// make it non-public, as for "*".
+	if len(p.Federated) > 0 {
+		return fmt.Sprintf("any identity signed in by the federated provider %s", quoteList(p.Federated)), true
 	}
 	return "", false
 }
@@ -515,9 +553,6 @@ func judgeFixed(f StatementFinding, st Statement, o owner, grantWords string) St
 	if len(services) > 0 {
 		parts = append(parts, fmt.Sprintf("AWS services (%s) acting for the bucket owner are not public access.", strings.Join(uniqueSorted(services), ", ")))
 	}
-	if len(p.Federated) > 0 {
-		parts = append(parts, fmt.Sprintf("Federated identity providers (%s) are named principals, not public access.", strings.Join(p.Federated, ", ")))
-	}
 	if len(unresolved) > 0 {
 		parts = append(parts, fmt.Sprintf("%s names no account: a policy shows such a unique id when the user or role it named has been deleted.", quoteList(unresolved)))
 	}
@@ -537,6 +572,13 @@ func sharedSentence(with []string, o owner) string {
 		return fmt.Sprintf("It is external access for %s unless that is the bucket owner's own account or organisation (the owner was not given).", strings.Join(with, ", "))
 	}
 	return fmt.Sprintf("It is external access: %s %s not the bucket owner's account %s.", strings.Join(with, ", "), isAre(len(with)), o.account)
+}
+
+func itThem(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
 
 func isAre(n int) string {
