@@ -86,7 +86,9 @@ type Clients struct {
 // plans, changes, verification and undo as for AWS, over api. Its changes
 // are marked simulated, which exercise incidents demand.
 func NewSimulated(api Clients, profile, region string, now func() time.Time) *ChangingCloud {
-	c := &Cloud{API: api, Profile: profile, Region: region, CustomEndpoint: true, Limiter: &Limiter{}, Now: now}
+	// No pacing of CloudTrail lookups: the simulated trail has no quota
+	// to respect, and an exercise should not wait for one.
+	c := &Cloud{API: api, Profile: profile, Region: region, CustomEndpoint: true, Limiter: &Limiter{Interval: time.Nanosecond}, Now: now}
 	ch := &Changer{S3: api.S3, IAM: api.IAM, Control: api.Control, EC2: api.EC2, Region: region, Profile: profile, Now: now, simulated: true}
 	return &ChangingCloud{Cloud: c, Changer: ch}
 }

@@ -347,10 +347,10 @@ func TestExposureSavesEvidence(t *testing.T) {
 	assert.Equal(t, false, b["shared"])
 	assert.NotEmpty(t, b["reasons"])
 	assert.True(t, strings.HasPrefix(res.CollectedBy, "arn:aws:"), res.CollectedBy)
-	require.Len(t, res.Evidence, 7, "six responses and the verdict")
+	require.Len(t, res.Evidence, 8, "six responses, the access point list and the verdict")
 
 	evs, contents := e.stored(id)
-	require.Len(t, evs, 7)
+	require.Len(t, evs, 8)
 	apis := map[string]app.Evidence{}
 	for _, ev := range evs {
 		assert.Equal(t, app.HashHex(contents[ev.ID]), ev.SHA256, "%s: the stored content hashes to the recorded SHA-256", ev.Title)
@@ -378,7 +378,7 @@ func TestExposureSavesEvidence(t *testing.T) {
 		code, out, errOut := e.call(runExposure, "", id, site)
 		require.Equal(t, exitOK, code, errOut)
 		assert.Contains(t, out, site+" (us-east-1): Public\n  - Public: its bucket policy is public")
-		assert.Contains(t, out, "Saved 7 evidence items to "+id+", collected by arn:aws:")
+		assert.Contains(t, out, "Saved 8 evidence items to "+id+", collected by arn:aws:")
 	})
 	t.Run("a missing bucket does not stop the others", func(t *testing.T) {
 		code, out, errOut := e.call(runExposure, "", id, e.prefix+"x-missing", site)
@@ -530,18 +530,18 @@ func TestPreflightCommand(t *testing.T) {
 	b := e.bucket("pf", "")
 	code, out, errOut := e.call(runAWS, "", "preflight", "--bucket", b)
 	require.Equal(t, exitOK, code, out+errOut)
-	assert.Contains(t, out, "All 17 reads work.")
+	assert.Contains(t, out, "All 18 reads work.")
 
 	acl := "acl"
 	e.proxy.deny.Store(&acl)
 	code, out, _ = e.call(runAWS, "", "preflight", "--bucket", b)
 	assert.Equal(t, exitFail, code)
 	assert.Regexp(t, `MISSING  s3:GetBucketAcl +refused: without s3:GetBucketAcl S3 Responder cannot judge the exposure of bucket `+b+` \(acl\)\.`, out)
-	assert.Contains(t, out, "1 of 17 reads do not work.")
+	assert.Contains(t, out, "1 of 18 reads do not work.")
 
 	code, out, _ = e.call(runAWS, "", "preflight", "--json")
 	assert.Equal(t, exitOK, code, "without a bucket the ACL is not read")
 	var checks []app.PermissionCheck
 	require.NoError(t, json.Unmarshal([]byte(out), &checks))
-	assert.Len(t, checks, 3)
+	assert.Len(t, checks, 4, "the account reads, with the access points")
 }

@@ -221,8 +221,8 @@ func TestAWSPaneExposure(t *testing.T) {
 	f.idle("connect")
 	assert.Regexp(t, `^Connected to account \d{12} as arn:aws:`, p.who.Text)
 	assert.Equal(t, widget.SuccessImportance, p.status.Importance)
-	assert.Equal(t, "Connected. All 17 reads the investigation makes work.", p.status.Text)
-	require.Len(t, p.rows, 17)
+	assert.Equal(t, "Connected. All 18 reads the investigation makes work.", p.status.Text)
+	require.Len(t, p.rows, 18)
 	assert.Equal(t, "ok  ·  s3:ListAllMyBuckets", p.rows[0].title)
 
 	t.Run("a refused read is listed first, in words", func(t *testing.T) {
@@ -232,7 +232,7 @@ func TestAWSPaneExposure(t *testing.T) {
 		test.Tap(p.connect)
 		f.idle("connect with a refusal")
 		assert.Equal(t, widget.WarningImportance, p.status.Importance)
-		assert.Equal(t, "Connected, but 1 of 17 reads are refused: see the list. What they would show will be missing.", p.status.Text)
+		assert.Equal(t, "Connected, but 1 of 18 reads are refused: see the list. What they would show will be missing.", p.status.Text)
 		assert.Equal(t, "missing  ·  s3:GetBucketAcl", p.rows[0].title)
 		assert.Equal(t, "refused: without s3:GetBucketAcl S3 Responder cannot judge the exposure of bucket "+f.bucket+" (acl).", p.rows[0].sub)
 	})
@@ -243,12 +243,12 @@ func TestAWSPaneExposure(t *testing.T) {
 	assert.Equal(t, "Public  ·  "+f.bucket+" (us-east-1)", p.rows[0].title)
 	assert.Equal(t, widget.DangerImportance, p.rows[0].imp)
 	assert.Contains(t, p.detail.Text, "Why:\n• Public: its bucket policy is public")
-	assert.Contains(t, p.status.Text, "Bucket "+f.bucket+": Public. Saved 7 items as evidence, collected by arn:aws:")
+	assert.Contains(t, p.status.Text, "Bucket "+f.bucket+": Public. Saved 8 items as evidence, collected by arn:aws:")
 	assert.False(t, p.disBanner.Visible())
 
 	evs, err := h.svc.ListEvidence(context.Background(), f.ws.id)
 	require.NoError(t, err)
-	require.Len(t, evs, 7)
+	require.Len(t, evs, 8)
 	for _, ev := range evs {
 		assert.Regexp(t, `^arn:aws:`, ev.CollectedBy)
 		assert.NotEmpty(t, ev.Source.API)
