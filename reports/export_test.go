@@ -143,7 +143,7 @@ func TestBundleRoundTrip(t *testing.T) {
 	zipped := writeBundle(t, b, contents, pdf)
 	assert.Equal(t, zipped, writeBundle(t, b, contents, pdf), "the same export gives the same bytes")
 
-	gotB, gotC, gotPDF, err := ReadBundle(bytes.NewReader(zipped), int64(len(zipped)))
+	gotB, gotC, gotPDF, err := ReadBundle(bytes.NewReader(zipped), int64(len(zipped)), DefaultMaxBundleContent)
 	require.NoError(t, err)
 	assert.Equal(t, b, gotB)
 	assert.Equal(t, contents, gotC)
@@ -178,7 +178,7 @@ func TestBundleRefusesAFlippedByte(t *testing.T) {
 			require.NoError(t, err)
 			bad := bytes.Clone(zipped)
 			bad[off+int64(f.CompressedSize64)/2] ^= 0x01
-			_, _, _, err = ReadBundle(bytes.NewReader(bad), int64(len(bad)))
+			_, _, _, err = ReadBundle(bytes.NewReader(bad), int64(len(bad)), DefaultMaxBundleContent)
 			require.Error(t, err)
 			require.ErrorIs(t, err, app.ErrInvalid)
 			var be *BundleError
@@ -265,7 +265,7 @@ func TestBundleRefusesAlteredContent(t *testing.T) {
 				bad = addFile(t, bad, "evidence/extra", []byte("x"))
 				tt.wantFile = "evidence/extra"
 			}
-			_, _, _, err := ReadBundle(bytes.NewReader(bad), int64(len(bad)))
+			_, _, _, err := ReadBundle(bytes.NewReader(bad), int64(len(bad)), DefaultMaxBundleContent)
 			var be *BundleError
 			require.True(t, errors.As(err, &be), "%v", err)
 			assert.Equal(t, tt.wantFile, be.File, "%v", err)
@@ -293,6 +293,6 @@ func addFile(t *testing.T, zipped []byte, name string, data []byte) []byte {
 
 func TestReadBundleRefusesNonZip(t *testing.T) {
 	data := []byte("this is not a zip")
-	_, _, _, err := ReadBundle(bytes.NewReader(data), int64(len(data)))
+	_, _, _, err := ReadBundle(bytes.NewReader(data), int64(len(data)), DefaultMaxBundleContent)
 	require.ErrorIs(t, err, app.ErrInvalid)
 }
