@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -287,6 +288,10 @@ func runImport(ctx context.Context, args []string, d Deps) int {
 		}
 		limit = mib << 20
 	}
+	// A soft limit makes the collector work before the heap doubles
+	// (its default pacing): the content is held once and copied by bbolt
+	// as it is written, and the copies are garbage a moment later.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit*2 + 32<<20))
 	file := a.Pos[0]
 	in, err := readImport(file, limit)
 	if err != nil {

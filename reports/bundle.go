@@ -49,9 +49,10 @@ type ManifestFile struct {
 const (
 	maxManifest = 4 << 20
 	// DefaultMaxBundleContent is the total a bundle may hold unless the
-	// importer raises it: import keeps the content in memory and writes
-	// it in one transaction, so this bounds its memory (about twice it).
-	DefaultMaxBundleContent = 100 << 20
+	// importer raises it. Import holds the content in memory and bbolt
+	// copies the file it is writing twice more, so with this default an
+	// import stays under 256 MB whatever the bundle.
+	DefaultMaxBundleContent = 64 << 20
 )
 
 // WriteBundle writes an evidence bundle: incident.json (the app.Bundle),
@@ -236,24 +237,26 @@ func ReadBundle(r io.ReaderAt, size, maxContent int64) (b app.Bundle, contents m
 	return b, contents, files[BundleReport], nil
 }
 
-// readZipFile inflates f, refusing more than size bytes: the zip reader
-// checks the header's size, which the manifest has already been checked
-// against, and the limit holds even if it did not.
+// readZipFile inflates f into a buffer of exactly size bytes and refuses
+// a file that inflates to more or less: the zip reader checks the header's
+// size, which the manifest has already been checked against, and the
+// limit holds even if it did not.
 func readZipFile(f *zip.File, size int64) ([]byte, error) {
 	rc, err := f.Open()
 	if err != nil {
 		return nil, err
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	n, err := buf.ReadFrom(io.LimitReader(rc, size+1))
-	if cerr := rc.Close(); err == nil {
-		err = cerr
+	defer rc.Close()
+	data := make([]byte, size)
+	if _, err := io.ReadFull(rc, data); err != nil {
+		return nil, fmt.Errorf("inflates to less than %d bytes: %w", size, err)
 	}
-	if err != nil {
+	// Reading on to the end is what makes the zip reader check the CRC.
+	switch n, err := rc.Read(make([]byte, 1)); {
+	case n > 0:
+		return nil, fmt.Errorf("inflates to more than %d bytes", size)
+	case err != io.EOF:
 		return nil, err
 	}
-	if n != size {
-		return nil, fmt.Errorf("inflates to %d bytes, not %d", n, size)
-	}
-	return buf.Bytes(), nil
+	return data, nil
 }

@@ -4,8 +4,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,7 +115,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	require.ErrorIs(t, err, app.ErrInvalid)
 }
 
-func bundleFixture(t *testing.T) (app.Bundle, map[string][]byte, []byte) {
+func bundleFixture(t testing.TB) (app.Bundle, map[string][]byte, []byte) {
 	t.Helper()
 	r := richReport(t)
 	contents := map[string][]byte{}
@@ -295,4 +297,68 @@ func TestReadBundleRefusesNonZip(t *testing.T) {
 	data := []byte("this is not a zip")
 	_, _, _, err := ReadBundle(bytes.NewReader(data), int64(len(data)), DefaultMaxBundleContent)
 	require.ErrorIs(t, err, app.ErrInvalid)
+}
+
+// lyingBundle is an archive whose manifest says evidence/x is small while
+// the file inflates to n bytes of zeros; headerSize is what the zip's own
+// header claims.
+func lyingBundle(t *testing.T, n, headerSize int64) []byte {
+	t.Helper()
+	var deflated bytes.Buffer
+	zw := zip.NewWriter(&deflated)
+	w, err := zw.Create("x")
+	require.NoError(t, err)
+	_, err = w.Write(make([]byte, n))
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	src, err := zip.NewReader(bytes.NewReader(deflated.Bytes()), int64(deflated.Len()))
+	require.NoError(t, err)
+	raw, err := src.File[0].OpenRaw()
+	require.NoError(t, err)
+	stream, err := io.ReadAll(raw)
+	require.NoError(t, err)
+
+	name := BundleEvidence + strings.Repeat("a", 64)
+	manifest, err := json.Marshal(Manifest{Format: app.BundleFormat, Incident: "INC-20261126-7K3QX9",
+		Files: []ManifestFile{{Name: name, SHA256: strings.Repeat("a", 64), Size: 10}}})
+	require.NoError(t, err)
+	var out bytes.Buffer
+	zw = zip.NewWriter(&out)
+	mw, err := zw.Create(BundleManifest)
+	require.NoError(t, err)
+	_, err = mw.Write(manifest)
+	require.NoError(t, err)
+	h := src.File[0].FileHeader
+	h.Name, h.UncompressedSize64 = name, uint64(headerSize)
+	rw, err := zw.CreateRaw(&h)
+	require.NoError(t, err)
+	_, err = rw.Write(stream)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	return out.Bytes()
+}
+
+func TestAnEntryThatInflatesBeyondTheManifestIsRefusedWithoutInflatingIt(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		headerSize int64
+		want       string
+	}{
+		{"the zip header tells the truth", 64 << 20, "is 67108864 bytes in the archive but 10 in manifest.json"},
+		{"the zip header lies too", 10, "cannot be read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bomb := lyingBundle(t, 64<<20, tc.headerSize)
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, _, _, err := ReadBundle(bytes.NewReader(bomb), int64(len(bomb)), DefaultMaxBundleContent)
+			runtime.ReadMemStats(&after)
+			var be *BundleError
+			require.ErrorAs(t, err, &be)
+			assert.Equal(t, BundleEvidence+strings.Repeat("a", 64), be.File)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(8<<20), "allocated while refusing")
+		})
+	}
 }

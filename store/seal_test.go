@@ -52,4 +52,38 @@ func TestAVersion4TimelineWithTextThatIsNotUTF8VerifiesAfterTheMigration(t *test
 	assert.Equal(t, app.Kind("seal"), last.Kind)
 	assert.Contains(t, last.Text, "entries 3, 4 held bytes that are not UTF-8")
 	assert.Contains(t, last.Text, "1 evidence items")
+
+	// The migration sealed what the file held: it all matches now, and an
+	// edit of the file afterwards is named.
+	c, err := db.Load(ctx, list[0].ID)
+	require.NoError(t, err)
+	evs, err := db.Evidence(ctx, list[0].ID)
+	require.NoError(t, err)
+	assert.Empty(t, app.CheckSeals(entries, c, evs))
+	c.Incident.Severity = app.SeverityP4
+	assert.Equal(t, []app.SealProblem{{Item: "incident field severity", Reason: "differs from what timeline entry 7 sealed (changed outside the app)"}},
+		app.CheckSeals(entries, c, evs))
+}
+
+// Import writes blobs before the incident's own transaction; when that
+// transaction is refused, the blobs it wrote are removed again, and a
+// blob another incident already held stays.
+func TestARefusedImportLeavesNoContentBehind(t *testing.T) {
+	ctx := context.Background()
+	db := openAt(t, dbPath(t))
+	c := sampleCase("INC-20260101-AAAAAA")
+	require.NoError(t, db.Create(ctx, c, []app.Entry{entryAt(1, "opened")}))
+	shared := item("EV-1", "content both incidents hold", t0)
+	require.NoError(t, db.AddEvidence(ctx, c.Incident.ID, shared, []byte(shared.Title), []app.Entry{entryAt(2, "evidence")}))
+
+	fresh := item("EV-2", "content only the refused bundle holds", t0)
+	b := app.Bundle{Format: app.BundleFormat, Case: c, Evidence: []app.Evidence{shared, fresh}}
+	err := db.Import(ctx, b, map[string][]byte{shared.SHA256: []byte(shared.Title), fresh.SHA256: []byte(fresh.Title)})
+	require.ErrorContains(t, err, "already exists")
+
+	_, err = db.EvidenceContent(ctx, fresh.SHA256)
+	assert.ErrorIs(t, err, app.ErrNotFound, "the refused import's own content is gone")
+	got, err := db.EvidenceContent(ctx, shared.SHA256)
+	require.NoError(t, err)
+	assert.Equal(t, shared.Title, string(got), "content another incident names stays")
 }
