@@ -40,9 +40,9 @@ func storedCopy(t testing.TB, data []byte) []byte {
 // bound.
 func FuzzReadBundle(f *testing.F) {
 	const limit = 1 << 20
-	b, contents, _ := bundleFixture(f)
+	r := richReport(f)
 	var buf bytes.Buffer
-	if err := WriteBundle(&buf, b, contents, []byte("%PDF-1.4 small")); err != nil {
+	if err := WriteBundle(&buf, r.Bundle(), fixtureContents(f, r), []byte("%PDF-1.4 small")); err != nil {
 		f.Fatal(err)
 	}
 	good := buf.Bytes()

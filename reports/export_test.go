@@ -118,6 +118,14 @@ func TestJSONRoundTrip(t *testing.T) {
 func bundleFixture(t testing.TB) (app.Bundle, map[string][]byte, []byte) {
 	t.Helper()
 	r := richReport(t)
+	contents := fixtureContents(t, r)
+	var pdf bytes.Buffer
+	require.NoError(t, PDF(&pdf, r))
+	return r.Bundle(), contents, pdf.Bytes()
+}
+
+// fixtureContents returns the content of the rich report's evidence.
+func fixtureContents(t testing.TB, r app.Report) map[string][]byte {
 	contents := map[string][]byte{}
 	for _, ev := range r.Evidence {
 		// The fixture's contents are the strings evidenceItem hashed.
@@ -128,9 +136,7 @@ func bundleFixture(t testing.TB) (app.Bundle, map[string][]byte, []byte) {
 		}
 	}
 	require.Len(t, contents, len(r.Evidence))
-	var pdf bytes.Buffer
-	require.NoError(t, PDF(&pdf, r))
-	return r.Bundle(), contents, pdf.Bytes()
+	return contents
 }
 
 func writeBundle(t *testing.T, b app.Bundle, contents map[string][]byte, pdf []byte) []byte {
