@@ -290,7 +290,7 @@ func (b builder) cover() []cell {
 	}
 	// The full head, not a prefix: kept outside the database, it is what
 	// "verify ID --head HASH" checks a later copy against.
-	head := fmt.Sprintf("entry %d, sha256 %s (keep it: verify %s --head HASH checks the database against it)", b.r.Head.Seq, b.r.Head.Hash, inc.ID)
+	head := fmt.Sprintf("entry %d, sha256 %s (keep it apart from the database: the head option of the verify command checks a database against it)", b.r.Head.Seq, b.r.Head.Hash)
 	rows := []cell{
 		plain("Incident"), strong(inc.ID),
 		plain("Type"), plain(kind),
