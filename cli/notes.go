@@ -272,7 +272,7 @@ func runVerify(ctx context.Context, args []string, d Deps) int {
 			if err != nil {
 				return fail(d, err)
 			}
-			fmt.Fprintf(d.Stdout, "timeline of %s verified: %d entries, head %s\n", id, n, head.Hash)
+			fmt.Fprintf(d.Stdout, "timeline of %s verified: %d entries\nchain head %s (entry %d)\n", id, n, head.Hash, head.Seq)
 		}
 		if want := a.Value("head", ""); want != "" {
 			seq, err := svc.VerifyHead(ctx, id, want)
