@@ -37,7 +37,10 @@ func storedCopy(t testing.TB, data []byte) []byte {
 // another machine and may be hostile: whatever it holds must come back as
 // an error or as content that matches the hashes it is filed under, within
 // the size limit, never as a panic or an allocation the limit does not
-// bound.
+// bound. Run it with a short minimisation time, or the first minute goes
+// to shrinking one whole bundle:
+//
+//	go test ./reports -run '^$' -fuzz FuzzReadBundle -fuzztime 60s -fuzzminimizetime 1s
 func FuzzReadBundle(f *testing.F) {
 	const limit = 1 << 20
 	r := richReport(f)
