@@ -402,3 +402,16 @@ func TestImportValidatesEveryFieldOfTheIncident(t *testing.T) {
 		assert.Contains(t, stderr, tc.want)
 	}
 }
+
+func TestAStepStateEditedInTheDatabaseFileIsNamedByVerify(t *testing.T) {
+	e := newEnv(t)
+	id := e.newIncident()
+	e.must("step", id, "1.1", "done", "--note", "owner confirmed")
+	rawEdit(t, e.db, func(tx *bbolt.Tx) error {
+		editJSON(t, tx.Bucket([]byte("steps")).Bucket([]byte(id)), "1.1", func(m map[string]any) { m["note"] = "nobody confirmed" })
+		return nil
+	})
+	code, out, _ := e.run("verify", id, "--db", e.db)
+	assert.Equal(t, exitFail, code, out)
+	assert.Contains(t, out, "step 1.1: differs from what timeline entry")
+}
