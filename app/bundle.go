@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"time"
 )
 
 // BundleFormat names the version of the Bundle layout. An importer refuses
-// a format it does not know rather than guessing at fields.
-const BundleFormat = "s3responder-incident/1"
+// a format it does not know rather than guessing at fields. Version 2
+// seals the incident's fields, its evidence items and the bundle's report
+// on the timeline; version 1 bundles could not prove them and are refused.
+const BundleFormat = "s3responder-incident/2"
 
 // Bundle is a whole incident in one value: what the JSON export writes and
 // what an evidence bundle carries to another machine. Evidence content is
@@ -68,13 +73,18 @@ func (s *Service) ExportBundle(ctx context.Context, id string) (Bundle, map[stri
 		b.Playbook = string(raw[c.Incident.Playbook.SHA256])
 	}
 	contents := map[string][]byte{}
+	var items []Evidence
 	es, ok := s.store.(EvidenceStore)
+	if ok {
+		if items, err = es.Evidence(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
+			return Bundle{}, nil, fmt.Errorf("export %s: read evidence: %w", id, err)
+		}
+	}
+	if problems := CheckSeals(entries, c, items); len(problems) > 0 {
+		return Bundle{}, nil, fmt.Errorf("export %s: %w", id, &SealsError{problems})
+	}
 	if !ok {
 		return b, contents, nil
-	}
-	items, err := es.Evidence(ctx, id)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return Bundle{}, nil, fmt.Errorf("export %s: read evidence: %w", id, err)
 	}
 	for _, ev := range items {
 		if err := ctx.Err(); err != nil {
@@ -117,25 +127,63 @@ func (s *Service) RecordExport(ctx context.Context, id, note string) error {
 	return nil
 }
 
+// SealBundleFiles seals files an export adds beside the incident (the PDF
+// report) with one timeline entry, and brings the bundle's case, timeline
+// and head up to it. The files are made from the incident, so they cannot
+// be sealed before they exist; the entry that seals them travels in the
+// bundle, and the importer checks each file against it.
+func (s *Service) SealBundleFiles(ctx context.Context, b *Bundle, files map[string][]byte) error {
+	if len(files) == 0 {
+		return nil
+	}
+	id := b.Case.Incident.ID
+	seals := map[string]string{}
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		sum := HashHex(files[name])
+		seals[sealBundle+name] = sum
+		parts = append(parts, fmt.Sprintf("%s (sha256 %s)", name, sum))
+	}
+	e := s.entry(KindSeal, "Evidence bundle written: "+strings.Join(parts, ", ")+" sealed", time.Time{})
+	e.Seals = seals
+	c, err := s.update(ctx, id, func(c *Case, pb *Playbook) ([]Entry, error) { return []Entry{e}, nil })
+	if err != nil {
+		return fmt.Errorf("seal the files of the bundle of %s: %w", id, err)
+	}
+	entries, head, err := s.store.Timeline(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read timeline of %s: %w", id, err)
+	}
+	b.Case, b.Timeline, b.Head = c, entries, head
+	return nil
+}
+
 // VerifyBundle checks everything ImportBundle relies on, without writing:
-// the format, the timeline chain, every evidence content against its
-// SHA-256 and size, and the custom playbook text against the hash the
-// incident pins. It returns the playbook the incident follows.
-func (s *Service) VerifyBundle(b Bundle, contents map[string][]byte) (*Playbook, error) {
+// the format, every field of the incident as a person typing it would be
+// held to, the timeline chain, the incident, steps and evidence items
+// against the chain's seals, every evidence content against its SHA-256
+// and size, each file the archive carries beside them (files: name to
+// SHA-256, the report) against the seal of the export that wrote it, and
+// the custom playbook text against the hash the incident pins. It returns
+// the playbook the incident follows.
+func (s *Service) VerifyBundle(b Bundle, contents map[string][]byte, files map[string]string) (*Playbook, error) {
 	if b.Format != BundleFormat {
-		return nil, fmt.Errorf("%w: bundle format %q: this version reads %q", ErrInvalid, b.Format, BundleFormat)
+		return nil, fmt.Errorf("%w: bundle format %q: this version reads %q (export the incident again with this version)", ErrInvalid, b.Format, BundleFormat)
 	}
 	inc := b.Case.Incident
-	if strings.TrimSpace(inc.ID) == "" {
-		return nil, fmt.Errorf("%w: the bundle's incident has no id", ErrInvalid)
+	if err := CheckIncident(b.Case); err != nil {
+		return nil, err
 	}
 	if err := VerifyChain(b.Timeline, b.Head); err != nil {
 		return nil, fmt.Errorf("timeline of %s: %w", inc.ID, err)
 	}
 	seen := map[string]bool{}
 	for _, ev := range b.Evidence {
-		if ev.ID == "" || seen[ev.ID] {
-			return nil, fmt.Errorf("%w: evidence ids must be present and unique (%q)", ErrInvalid, ev.ID)
+		if err := checkEvidence(ev); err != nil {
+			return nil, err
+		}
+		if seen[ev.ID] {
+			return nil, fmt.Errorf("%w: evidence id %s appears twice", ErrInvalid, ev.ID)
 		}
 		seen[ev.ID] = true
 		data, ok := contents[ev.SHA256]
@@ -152,6 +200,19 @@ func (s *Service) VerifyBundle(b Bundle, contents map[string][]byte) (*Playbook,
 	for sha, data := range contents {
 		if HashHex(data) != sha {
 			return nil, fmt.Errorf("%w: evidence content filed under sha256 %s does not match it", ErrInvalid, sha)
+		}
+	}
+	if problems := CheckSeals(b.Timeline, b.Case, b.Evidence); len(problems) > 0 {
+		return nil, fmt.Errorf("incident %s: %w", inc.ID, &SealsError{problems})
+	}
+	sealed := replaySeals(b.Timeline)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		s, ok := sealed[sealBundle+name]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("%w: bundle file %s is not sealed on the incident's timeline", ErrInvalid, name)
+		case s.digest != files[name]:
+			return nil, fmt.Errorf("%w: bundle file %s has sha256 %s but timeline entry %d sealed %s (the file was replaced)", ErrInvalid, name, files[name], s.seq, s.digest)
 		}
 	}
 	if b.Playbook != "" {
@@ -171,12 +232,12 @@ func (s *Service) VerifyBundle(b Bundle, contents map[string][]byte) (*Playbook,
 // verified before anything is written; the timeline is kept exactly as
 // sealed, so the imported copy verifies against the same hashes. Each
 // evidence item gains an "imported" custody event.
-func (s *Service) ImportBundle(ctx context.Context, b Bundle, contents map[string][]byte) error {
+func (s *Service) ImportBundle(ctx context.Context, b Bundle, contents map[string][]byte, files map[string]string) error {
 	imp, ok := s.store.(Importer)
 	if !ok {
 		return fmt.Errorf("%w: this database cannot import incidents", ErrInvalid)
 	}
-	pb, err := s.VerifyBundle(b, contents)
+	pb, err := s.VerifyBundle(b, contents, files)
 	if err != nil {
 		return fmt.Errorf("import bundle: %w", err)
 	}

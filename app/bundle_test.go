@@ -255,7 +255,7 @@ func TestBundleRoundTrip(t *testing.T) {
 
 	dst := newBundleFakeStore()
 	svcB := bundleTestService(t, dst, "bob")
-	require.NoError(t, svcB.ImportBundle(ctx, b, contents))
+	require.NoError(t, svcB.ImportBundle(ctx, b, contents, nil))
 
 	wantCase, err := svcA.Load(ctx, id)
 	require.NoError(t, err)
@@ -292,7 +292,7 @@ func TestBundleRoundTrip(t *testing.T) {
 	}
 
 	// A second import of the same incident is refused.
-	err = svcB.ImportBundle(ctx, b, contents)
+	err = svcB.ImportBundle(ctx, b, contents, nil)
 	require.ErrorIs(t, err, ErrInvalid)
 	assert.Contains(t, err.Error(), "already exists")
 	assert.Equal(t, 1, dst.imports)
@@ -328,7 +328,7 @@ func TestImportBundleRefusesBeforeWriting(t *testing.T) {
 			b = roundTrip(b)
 			tt.tamper(&b, contents)
 			dst := newBundleFakeStore()
-			err = bundleTestService(t, dst, "bob").ImportBundle(ctx, b, contents)
+			err = bundleTestService(t, dst, "bob").ImportBundle(ctx, b, contents, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.Zero(t, dst.imports)
@@ -364,7 +364,7 @@ func TestCustomPlaybookTravelsWithTheBundle(t *testing.T) {
 
 	dst := newBundleFakeStore()
 	svcB := bundleTestService(t, dst, "bob")
-	require.NoError(t, svcB.ImportBundle(ctx, roundTrip(b), contents))
+	require.NoError(t, svcB.ImportBundle(ctx, roundTrip(b), contents, nil))
 	got, err := svcB.PlaybookFor(c.Incident)
 	require.NoError(t, err)
 	assert.Equal(t, pb.SHA256, got.SHA256)

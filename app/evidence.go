@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -105,7 +106,19 @@ func (s *Service) AddEvidence(ctx context.Context, incidentID string, ev Evidenc
 		ev.CollectedBy = s.actor
 	}
 	ev.Custody = append(ev.Custody, CustodyEvent{At: now, Actor: s.actor, Action: "collected", Note: "sha256 " + ev.SHA256})
+	if err := checkEvidence(ev); err != nil {
+		return Evidence{}, err
+	}
+	// The item as the store will give it back (text that is not UTF-8
+	// becomes U+FFFD), so the caller sees what was sealed.
+	var stored Evidence
+	if err := json.Unmarshal(canonicalJSON(ev), &stored); err != nil {
+		return Evidence{}, fmt.Errorf("evidence %q: %w", ev.Title, err)
+	}
+	ev = stored
 	entry := s.entry(KindEvidence, fmt.Sprintf("Evidence %s collected: %s (%d bytes, sha256 %s)", ev.ID, ev.Title, ev.Size, ev.SHA256), ev.CollectedAt, ev.ID)
+	k, v := EvidenceSeal(ev)
+	entry.Seals = map[string]string{k: v}
 	if err := es.AddEvidence(ctx, incidentID, ev, content, []Entry{entry}); err != nil {
 		return Evidence{}, fmt.Errorf("save evidence %q: %w", ev.Title, err)
 	}
@@ -127,8 +140,10 @@ type EvidenceProblem struct {
 	Reason string
 }
 
-// VerifyEvidence re-hashes every item's content and records a custody
-// event on each item that verifies.
+// VerifyEvidence re-hashes every item's content, checks each item against
+// the seal the timeline holds for it (so content swapped together with
+// its recorded hash is caught), and records a custody event on each item
+// that verifies.
 func (s *Service) VerifyEvidence(ctx context.Context, incidentID string) (int, []EvidenceProblem, error) {
 	es, err := s.evidenceStore()
 	if err != nil {
@@ -138,13 +153,24 @@ func (s *Service) VerifyEvidence(ctx context.Context, incidentID string) (int, [
 	if err != nil {
 		return 0, nil, err
 	}
+	entries, _, err := s.store.Timeline(ctx, incidentID)
+	if err != nil {
+		return 0, nil, fmt.Errorf("read timeline of %s: %w", incidentID, err)
+	}
+	sealed := replaySeals(entries)
 	var bad []EvidenceProblem
 	for _, ev := range items {
 		if err := ctx.Err(); err != nil {
 			return 0, nil, err
 		}
+		key, digest := EvidenceSeal(ev)
+		seal, wasSealed := sealed[key]
 		data, err := es.EvidenceContent(ctx, ev.SHA256)
 		switch {
+		case !wasSealed:
+			bad = append(bad, EvidenceProblem{ev.ID, "is not sealed on the timeline (added outside the app)"})
+		case seal.digest != digest:
+			bad = append(bad, EvidenceProblem{ev.ID, fmt.Sprintf("its record (sha256, size, source) differs from what timeline entry %d sealed: content and hash replaced", seal.seq)})
 		case err != nil:
 			bad = append(bad, EvidenceProblem{ev.ID, "content missing: " + err.Error()})
 		case HashHex(data) != ev.SHA256:

@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -232,6 +234,10 @@ func (s *Service) Create(ctx context.Context, n NewIncident) (Case, error) {
 	if !n.DetectedAt.IsZero() {
 		entries = append(entries, s.entry(KindNote, "Possible unintended access detected", n.DetectedAt))
 	}
+	if err := CheckIncident(c); err != nil {
+		return Case{}, err
+	}
+	sealOnto(entries, CaseSeals(c))
 	if err := s.store.Create(ctx, c, entries); err != nil {
 		return Case{}, fmt.Errorf("create incident: %w", err)
 	}
@@ -275,6 +281,7 @@ func (s *Service) update(ctx context.Context, id string, fn func(c *Case, pb *Pl
 		if c.Steps == nil {
 			c.Steps = map[string]StepState{}
 		}
+		before := CaseSeals(*c)
 		entries, err := fn(c, pb)
 		if err != nil {
 			return nil, err
@@ -283,6 +290,14 @@ func (s *Service) update(ctx context.Context, id string, fn func(c *Case, pb *Pl
 		if n := pb.NextStep(*c); n.Step != nil {
 			c.Incident.CurrentPart = pb.PartNumber(n.Step.ID)
 		}
+		// Every change of a field or step is sealed by the entry that
+		// records it; a change nothing records would be indistinguishable
+		// from an edit of the file.
+		changed := changedSeals(before, CaseSeals(*c))
+		if len(changed) > 0 && len(entries) == 0 {
+			return nil, fmt.Errorf("%w: %s changed without a timeline entry", ErrInvalid, strings.Join(slices.Sorted(maps.Keys(changed)), ", "))
+		}
+		sealOnto(entries, changed)
 		return entries, nil
 	})
 	if err != nil {
@@ -461,6 +476,9 @@ func (s *Service) Edit(ctx context.Context, id string, d Details) (Case, error) 
 		if len(ch) == 0 {
 			return nil, nil
 		}
+		if err := CheckIncident(*c); err != nil {
+			return nil, err
+		}
 		return []Entry{s.entry(KindEdit, "Details changed: "+strings.Join(ch, "; "), time.Time{})}, nil
 	})
 }
@@ -485,6 +503,69 @@ func (s *Service) Verify(ctx context.Context, id string) (int, error) {
 		return len(entries), err
 	}
 	return len(entries), nil
+}
+
+// Head returns the incident's chain head: the hash to keep outside the
+// database (in a report, a ticket, a message) and give VerifyHead later.
+func (s *Service) Head(ctx context.Context, id string) (Head, error) {
+	_, head, err := s.store.Timeline(ctx, id)
+	if err != nil {
+		return Head{}, fmt.Errorf("read timeline of %s: %w", id, err)
+	}
+	return head, nil
+}
+
+// VerifyRecords checks the incident's fields and step states against the
+// seals of its timeline, and that no sealed evidence item is gone, and
+// returns every record that differs. The chain itself is Verify's
+// business, each present evidence item VerifyEvidence's.
+func (s *Service) VerifyRecords(ctx context.Context, id string) ([]SealProblem, error) {
+	c, err := s.Load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	entries, _, err := s.store.Timeline(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("read timeline of %s: %w", id, err)
+	}
+	var items []Evidence
+	if es, ok := s.store.(EvidenceStore); ok {
+		if items, err = es.Evidence(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("read evidence of %s: %w", id, err)
+		}
+	}
+	present := map[string]bool{}
+	for _, ev := range items {
+		present[sealName(sealEvidence+ev.ID)] = true
+	}
+	var out []SealProblem
+	for _, p := range CheckSeals(entries, c, items) {
+		if !present[p.Item] {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// VerifyHead checks the timeline against a head recorded earlier: the
+// entry with that hash must still be in the chain. A chain that only grew
+// since keeps it; a chain rewritten and re-sealed does not, whatever it
+// says about itself. It returns the entry the head names.
+func (s *Service) VerifyHead(ctx context.Context, id, head string) (uint64, error) {
+	head = strings.ToLower(strings.TrimSpace(head))
+	if len(head) != 64 || strings.Trim(head, "0123456789abcdef") != "" {
+		return 0, fmt.Errorf("%w: head %q: give the 64 hex digits of the SHA-256 a report or bundle printed", ErrInvalid, head)
+	}
+	entries, _, err := s.store.Timeline(ctx, id)
+	if err != nil {
+		return 0, fmt.Errorf("read timeline of %s: %w", id, err)
+	}
+	for _, e := range entries {
+		if e.Hash == head {
+			return e.Seq, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: no entry of %s has hash %s: the timeline's history was rewritten since that head was recorded (or the head belongs to another incident)", ErrChainBroken, id, head)
 }
 
 // NextStep answers "what's next" for a loaded case.

@@ -630,7 +630,13 @@ func TestVerify(t *testing.T) {
 	e.must("step", id, "1.1", "done")
 	e.must("note", id, "something")
 	out := e.must("verify", id)
-	assert.Equal(t, "timeline of "+id+" verified: 3 entries\nevidence of "+id+" verified: 0 items, every SHA-256 matches\n", out)
+	var head app.Head
+	e.withSvc(e.db, func(svc *app.Service) {
+		var err error
+		head, err = svc.Head(context.Background(), id)
+		require.NoError(t, err)
+	})
+	assert.Equal(t, "timeline of "+id+" verified: 3 entries\nchain head "+head.Hash+" (entry 3)\nevidence of "+id+" verified: 0 items, every SHA-256 matches\n", out)
 
 	e.wrap = func(st app.Store) app.Store { return tamperingStore{Store: st, seq: 2} }
 	code, out, errOut := e.run("verify", id, "--db", e.db)

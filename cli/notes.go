@@ -230,18 +230,28 @@ func runTimeline(ctx context.Context, args []string, d Deps) int {
 }
 
 func verifyUsage() string {
-	return `Usage: s3responder verify ID
+	return `Usage: s3responder verify ID [--head HASH]
 
-Checks the incident's timeline hash chain and every evidence item's
-content against its SHA-256 (recording a "verified" custody event on each
-item that matches). Exits 0 when everything is as it was recorded, 1 naming
-the first timeline entry that was changed, removed or reordered and every
-evidence item whose content changed.
+Checks the incident's timeline hash chain; the incident's fields, step
+states and evidence items against the hashes the timeline sealed for them;
+and every evidence item's content against its SHA-256 (recording a
+"verified" custody event on each item that matches). Prints the chain's
+head: keep it outside the database (a ticket, a message, a printed
+report) to check the database against later.
+
+  --head HASH   also check that the timeline still holds the entry with
+                this hash, a head recorded earlier (from verify, a report
+                or a bundle): a timeline that only grew since keeps it; a
+                history rewritten and re-sealed does not.
+
+Exits 0 when everything is as it was recorded, 1 naming the first timeline
+entry that was changed, removed or reordered, every field, step or
+evidence item changed outside the app, and a head the timeline lost.
 `
 }
 
 func runVerify(ctx context.Context, args []string, d Deps) int {
-	a, code, ok := parse(d, args, Spec{}, 1, 1, verifyUsage)
+	a, code, ok := parse(d, args, Spec{Values: []string{"head"}}, 1, 1, verifyUsage)
 	if !ok {
 		return code
 	}
@@ -258,7 +268,38 @@ func runVerify(ctx context.Context, args []string, d Deps) int {
 		case err != nil:
 			return fail(d, err)
 		default:
-			fmt.Fprintf(d.Stdout, "timeline of %s verified: %d entries\n", id, n)
+			head, err := svc.Head(ctx, id)
+			if err != nil {
+				return fail(d, err)
+			}
+			fmt.Fprintf(d.Stdout, "timeline of %s verified: %d entries\nchain head %s (entry %d)\n", id, n, head.Hash, head.Seq)
+		}
+		if want := a.Value("head", ""); want != "" {
+			seq, err := svc.VerifyHead(ctx, id, want)
+			switch {
+			case errors.Is(err, app.ErrChainBroken):
+				fmt.Fprintf(d.Stdout, "timeline of %s does NOT hold head %s recorded earlier: its history was rewritten\n", id, strings.ToLower(strings.TrimSpace(want)))
+				fmt.Fprintf(d.Stderr, "s3responder: %v\n", err)
+				code = exitFail
+			case err != nil:
+				return fail(d, err)
+			default:
+				fmt.Fprintf(d.Stdout, "timeline of %s holds head %s recorded earlier (entry %d): nothing before it changed\n", id, strings.ToLower(strings.TrimSpace(want)), seq)
+			}
+		}
+		problems, err := svc.VerifyRecords(ctx, id)
+		if err != nil {
+			return fail(d, err)
+		}
+		if len(problems) > 0 {
+			fmt.Fprintf(d.Stdout, "records of %s are NOT intact:\n", id)
+			names := make([]string, len(problems))
+			for i, p := range problems {
+				fmt.Fprintf(d.Stdout, "  %s\n", p)
+				names[i] = p.Item
+			}
+			fmt.Fprintf(d.Stderr, "s3responder: records of %s do not match the timeline's seals: %s\n", id, strings.Join(names, ", "))
+			code = exitFail
 		}
 		// The evidence is checked too, whatever the timeline said: a
 		// responder wants every problem at once.

@@ -11,7 +11,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 
 	"s3responder/app"
@@ -47,23 +49,36 @@ func exportUsage() string {
 
 Writes an evidence bundle: the incident as JSON, every evidence file under
 evidence/<sha256>, the PDF report, and manifest.json with the SHA-256 of
-each file. 'import' checks all of it before it accepts the bundle. Each
-evidence item's chain of custody records the export and the bundle's hash.
-The incident's timeline and evidence must verify.
+each file and the chain's head. The report's hash is sealed on the
+timeline first, so every file is covered by the hash chain. 'import'
+checks all of it before it accepts the bundle. Each evidence item's chain
+of custody records the export and the bundle's hash. The incident's
+timeline, records and evidence must verify.
+
+Prints the bundle's own SHA-256 and the chain's head: send them to the
+receiver over another channel (a call, a ticket) so they can compare.
 
   --out FILE.zip    where to write (required)
 `
 }
 
 func importUsage() string {
-	return `Usage: s3responder import FILE
+	return `Usage: s3responder import FILE [--max-size MIB]
 
 Takes in an incident exported elsewhere: an evidence bundle (.zip) from
 'export', or the JSON from 'report --format json' (an incident with evidence
 needs the bundle, which carries the evidence files). Nothing is written
-unless every check passes: each file against the bundle's manifest, the
-timeline's hash chain, and every evidence file against its SHA-256. A
-refused bundle is reported with the name of the file that failed.
+unless every check passes: each file's size and hash against the bundle's
+manifest, every field of the incident as if typed here, the timeline's
+hash chain, the incident's fields, steps, evidence items and report
+against the hashes the timeline sealed, and every evidence file against
+its SHA-256. A refused bundle is reported with the name of the file, field
+or item that failed. Prints the bundle's SHA-256 and chain head, to compare
+with what the sender printed.
+
+  --max-size MIB   the most content a bundle may hold, in MiB (default ` + fmt.Sprint(reports.DefaultMaxBundleContent>>20) + `),
+                   checked against the manifest before anything is
+                   unpacked; the import holds it in memory
 `
 }
 
@@ -244,6 +259,9 @@ func runExport(ctx context.Context, args []string, d Deps) int {
 		if err := reports.PDF(&pdf, r); err != nil {
 			return fail(d, fmt.Errorf("export %s: %w", id, err))
 		}
+		if err := svc.SealBundleFiles(ctx, &b, map[string][]byte{reports.BundleReport: pdf.Bytes()}); err != nil {
+			return fail(d, fmt.Errorf("export %s: %w", id, err))
+		}
 		n, sum, err := writeOutput(d, out, func(w io.Writer) error { return reports.WriteBundle(w, b, contents, pdf.Bytes()) })
 		if err != nil {
 			return fail(d, fmt.Errorf("write bundle of %s: %w", id, err))
@@ -251,52 +269,90 @@ func runExport(ctx context.Context, args []string, d Deps) int {
 		if err := svc.RecordExport(ctx, id, fmt.Sprintf("evidence bundle %s, sha256 %s", filepath.Base(out), sum)); err != nil {
 			return fail(d, fmt.Errorf("the bundle is written but its export is not recorded in the chain of custody: %w", err))
 		}
-		fmt.Fprintf(d.Stdout, "exported %s to %s: %d timeline entries, %d evidence items, %d bytes, sha256 %s\n",
-			id, out, len(b.Timeline), len(b.Evidence), n, sum)
+		fmt.Fprintf(d.Stdout, "exported %s to %s: %d timeline entries, %d evidence items, %d bytes\n", id, out, len(b.Timeline), len(b.Evidence), n)
+		fmt.Fprintf(d.Stdout, "bundle sha256 %s\nchain head %s (entry %d)\n", sum, b.Head.Hash, b.Head.Seq)
 		return exitOK
 	})
 }
 
 func runImport(ctx context.Context, args []string, d Deps) int {
-	a, code, ok := parse(d, args, Spec{}, 1, 1, importUsage)
+	a, code, ok := parse(d, args, Spec{Values: []string{"max-size"}}, 1, 1, importUsage)
 	if !ok {
 		return code
 	}
+	limit := int64(reports.DefaultMaxBundleContent)
+	if v := a.Value("max-size", ""); v != "" {
+		mib, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || mib <= 0 || mib > 1<<20 {
+			return usageError(d, fmt.Errorf("--max-size %q: give a whole number of MiB", v), importUsage)
+		}
+		limit = mib << 20
+	}
+	// A soft limit makes the collector work before the heap doubles
+	// (its default pacing): the content is held once and copied by bbolt
+	// as it is written, and the copies are garbage a moment later.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit*2 + 32<<20))
 	file := a.Pos[0]
-	b, contents, err := readImport(file)
+	in, err := readImport(file, limit)
 	if err != nil {
 		return fail(d, fmt.Errorf("import %s: %w", file, err))
 	}
 	return withService(d, func(svc *app.Service) int {
-		if err := svc.ImportBundle(ctx, b, contents); err != nil {
+		if err := svc.ImportBundle(ctx, in.bundle, in.contents, in.files); err != nil {
 			return fail(d, fmt.Errorf("import %s: %w", file, err))
 		}
+		b := in.bundle
 		inc := b.Case.Incident
-		fmt.Fprintf(d.Stdout, "imported %s %q: %d timeline entries (hash chain verified), %d evidence items (SHA-256 verified)\n",
+		fmt.Fprintf(d.Stdout, "imported %s %q: %d timeline entries (hash chain verified), %d evidence items (SHA-256 verified), fields and files checked against the timeline's seals\n",
 			inc.ID, inc.Title, len(b.Timeline), len(b.Evidence))
+		fmt.Fprintf(d.Stdout, "bundle sha256 %s\nchain head %s (entry %d)\n", in.sha256, b.Head.Hash, b.Head.Seq)
 		return exitOK
 	})
 }
 
+// imported is what readImport found in a file.
+type imported struct {
+	bundle   app.Bundle
+	contents map[string][]byte
+	files    map[string]string // files beside the incident (the report): name to SHA-256
+	sha256   string            // of the whole file, to compare with the sender's
+}
+
 // readImport reads a zip bundle, or the JSON of 'report --format json'.
-func readImport(file string) (app.Bundle, map[string][]byte, error) {
+func readImport(file string, limit int64) (imported, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return app.Bundle{}, nil, err
+		return imported{}, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return app.Bundle{}, nil, err
+		return imported{}, err
 	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return imported{}, err
+	}
+	in := imported{files: map[string]string{}, sha256: hex.EncodeToString(h.Sum(nil))}
 	head := make([]byte, 1)
 	if _, err := f.ReadAt(head, 0); err != nil {
-		return app.Bundle{}, nil, fmt.Errorf("%w: the file is empty", app.ErrInvalid)
+		return imported{}, fmt.Errorf("%w: the file is empty", app.ErrInvalid)
 	}
 	if strings.EqualFold(filepath.Ext(file), ".json") || head[0] == '{' {
-		b, err := reports.ReadJSON(bufio.NewReader(f))
-		return b, map[string][]byte{}, err
+		if st.Size() > limit {
+			return imported{}, fmt.Errorf("%w: the file is %d MiB, over the import limit of %d MiB (--max-size)", app.ErrInvalid, st.Size()>>20, limit>>20)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return imported{}, err
+		}
+		in.bundle, err = reports.ReadJSON(bufio.NewReader(f))
+		in.contents = map[string][]byte{}
+		return in, err
 	}
-	b, contents, _, err := reports.ReadBundle(f, st.Size())
-	return b, contents, err
+	var pdf []byte
+	in.bundle, in.contents, pdf, err = reports.ReadBundle(f, st.Size(), limit)
+	if pdf != nil {
+		in.files[reports.BundleReport] = app.HashHex(pdf)
+	}
+	return in, err
 }

@@ -25,9 +25,13 @@ const (
 // Manifest lists every file of a bundle with its SHA-256, so the receiver
 // can tell which file was altered, not just that something was.
 type Manifest struct {
-	Format   string         `json:"format"`
-	Incident string         `json:"incident"`
-	Files    []ManifestFile `json:"files"`
+	Format   string `json:"format"`
+	Incident string `json:"incident"`
+	// Head is the incident's chain head as exported: the hash to compare
+	// with one kept elsewhere (verify --head), readable without unpacking
+	// the incident.
+	Head  *app.Head      `json:"head,omitempty"`
+	Files []ManifestFile `json:"files"`
 }
 
 // ManifestFile is one file of a bundle.
@@ -37,9 +41,19 @@ type ManifestFile struct {
 	Size   int64  `json:"size"`
 }
 
-// maxBundleFile bounds what ReadBundle decompresses per file, so a crafted
-// archive cannot exhaust memory.
-const maxBundleFile = 1 << 30
+// Limits of ReadBundle. A crafted archive can claim anything in its zip
+// headers and inflate a few megabytes into gigabytes, so nothing is
+// inflated before the manifest (itself small) has said how large every
+// file is, the archive agrees, and the total is within the caller's limit;
+// then each file is read only up to its announced size.
+const (
+	maxManifest = 4 << 20
+	// DefaultMaxBundleContent is the total a bundle may hold unless the
+	// importer raises it. Import holds the content in memory and bbolt
+	// copies the file it is writing twice more, so with this default an
+	// import stays under 256 MB whatever the bundle.
+	DefaultMaxBundleContent = 64 << 20
+)
 
 // WriteBundle writes an evidence bundle: incident.json (the app.Bundle),
 // evidence/<sha256> for every content, report.pdf when pdf is not empty,
@@ -68,7 +82,8 @@ func WriteBundle(w io.Writer, b app.Bundle, contents map[string][]byte, pdf []by
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	m := Manifest{Format: app.BundleFormat, Incident: b.Case.Incident.ID}
+	head := b.Head
+	m := Manifest{Format: app.BundleFormat, Incident: b.Case.Incident.ID, Head: &head}
 	for _, n := range names {
 		m.Files = append(m.Files, ManifestFile{Name: n, SHA256: app.HashHex(files[n]), Size: int64(len(files[n]))})
 	}
@@ -122,36 +137,36 @@ func (e *BundleError) Unwrap() error { return app.ErrInvalid }
 
 // ReadBundle opens an evidence bundle and verifies it against its
 // manifest before returning anything: every file must be listed, every
-// listed file present, and every hash must match (evidence files must also
-// match the hash they are named after). A refusal is a *BundleError that
-// names the offending file. The app still verifies the timeline chain and
-// evidence hashes on import; this check is about the archive.
-func ReadBundle(r io.ReaderAt, size int64) (b app.Bundle, contents map[string][]byte, pdf []byte, err error) {
+// listed file present with the size the manifest gives, the total within
+// maxContent, and every hash must match (evidence files must also match
+// the hash they are named after). A refusal is a *BundleError that names
+// the offending file. The app then verifies the timeline chain, the seals
+// and the evidence hashes on import; this check is about the archive.
+func ReadBundle(r io.ReaderAt, size, maxContent int64) (b app.Bundle, contents map[string][]byte, pdf []byte, err error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return app.Bundle{}, nil, nil, fmt.Errorf("%w: not a readable zip archive: %v", app.ErrInvalid, err)
 	}
-	files := map[string][]byte{}
+	inArchive := map[string]*zip.File{}
 	for _, f := range zr.File {
-		name := f.Name
-		if _, dup := files[name]; dup {
-			return app.Bundle{}, nil, nil, &BundleError{name, "appears twice in the archive"}
+		if _, dup := inArchive[f.Name]; dup {
+			return app.Bundle{}, nil, nil, &BundleError{f.Name, "appears twice in the archive"}
 		}
 		if f.FileInfo().IsDir() {
 			continue
 		}
-		if f.UncompressedSize64 > maxBundleFile {
-			return app.Bundle{}, nil, nil, &BundleError{name, "is larger than a bundle file may be"}
-		}
-		data, err := readZipFile(f)
-		if err != nil {
-			return app.Bundle{}, nil, nil, &BundleError{name, "cannot be read (damaged or altered): " + err.Error()}
-		}
-		files[name] = data
+		inArchive[f.Name] = f
 	}
-	raw, ok := files[BundleManifest]
+	mf, ok := inArchive[BundleManifest]
 	if !ok {
 		return app.Bundle{}, nil, nil, &BundleError{BundleManifest, "is missing"}
+	}
+	if mf.UncompressedSize64 > maxManifest {
+		return app.Bundle{}, nil, nil, &BundleError{BundleManifest, fmt.Sprintf("is %d bytes; a manifest is at most %d", mf.UncompressedSize64, maxManifest)}
+	}
+	raw, err := readZipFile(mf, int64(mf.UncompressedSize64))
+	if err != nil {
+		return app.Bundle{}, nil, nil, &BundleError{BundleManifest, "cannot be read (damaged or altered): " + err.Error()}
 	}
 	var m Manifest
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -159,28 +174,45 @@ func ReadBundle(r io.ReaderAt, size int64) (b app.Bundle, contents map[string][]
 	if err := dec.Decode(&m); err != nil {
 		return app.Bundle{}, nil, nil, &BundleError{BundleManifest, "is not a valid manifest: " + err.Error()}
 	}
-	listed := map[string]bool{}
-	for _, mf := range m.Files {
-		if listed[mf.Name] {
-			return app.Bundle{}, nil, nil, &BundleError{mf.Name, "is listed twice in " + BundleManifest}
+	// Sizes first, nothing inflated yet.
+	listed := map[string]ManifestFile{}
+	var total int64
+	for _, f := range m.Files {
+		if _, dup := listed[f.Name]; dup {
+			return app.Bundle{}, nil, nil, &BundleError{f.Name, "is listed twice in " + BundleManifest}
 		}
-		listed[mf.Name] = true
-		data, ok := files[mf.Name]
-		if !ok {
-			return app.Bundle{}, nil, nil, &BundleError{mf.Name, "is listed in " + BundleManifest + " but missing from the archive"}
+		listed[f.Name] = f
+		zf, ok := inArchive[f.Name]
+		switch {
+		case !ok:
+			return app.Bundle{}, nil, nil, &BundleError{f.Name, "is listed in " + BundleManifest + " but missing from the archive"}
+		case f.Size < 0 || zf.UncompressedSize64 != uint64(f.Size):
+			return app.Bundle{}, nil, nil, &BundleError{f.Name, fmt.Sprintf("is %d bytes in the archive but %d in %s", zf.UncompressedSize64, f.Size, BundleManifest)}
 		}
-		if got := app.HashHex(data); got != mf.SHA256 || int64(len(data)) != mf.Size {
-			return app.Bundle{}, nil, nil, &BundleError{mf.Name, fmt.Sprintf("does not match %s (sha256 %s, %d bytes; the manifest says %s, %d bytes)",
-				BundleManifest, got, len(data), mf.SHA256, mf.Size)}
+		total += f.Size
+		if total > maxContent || total < 0 {
+			return app.Bundle{}, nil, nil, &BundleError{f.Name, fmt.Sprintf("takes the bundle's content over %d MiB, the import limit (the manifest lists more than that; raise the limit only for a bundle you expect to be this large)", maxContent>>20)}
 		}
+	}
+	for name := range inArchive {
+		if _, ok := listed[name]; !ok && name != BundleManifest {
+			return app.Bundle{}, nil, nil, &BundleError{name, "is not listed in " + BundleManifest}
+		}
+	}
+	files := map[string][]byte{}
+	for _, f := range m.Files {
+		data, err := readZipFile(inArchive[f.Name], f.Size)
+		if err != nil {
+			return app.Bundle{}, nil, nil, &BundleError{f.Name, "cannot be read (damaged or altered): " + err.Error()}
+		}
+		if got := app.HashHex(data); got != f.SHA256 {
+			return app.Bundle{}, nil, nil, &BundleError{f.Name, fmt.Sprintf("does not match %s (sha256 %s; the manifest says %s)", BundleManifest, got, f.SHA256)}
+		}
+		files[f.Name] = data
 	}
 	contents = map[string][]byte{}
 	for name, data := range files {
-		switch {
-		case name == BundleManifest:
-		case !listed[name]:
-			return app.Bundle{}, nil, nil, &BundleError{name, "is not listed in " + BundleManifest}
-		case strings.HasPrefix(name, BundleEvidence):
+		if strings.HasPrefix(name, BundleEvidence) {
 			sha := path.Base(name)
 			if app.HashHex(data) != sha {
 				return app.Bundle{}, nil, nil, &BundleError{name, "does not match the SHA-256 it is named after"}
@@ -197,21 +229,33 @@ func ReadBundle(r io.ReaderAt, size int64) (b app.Bundle, contents map[string][]
 		return app.Bundle{}, nil, nil, &BundleError{BundleIncident, err.Error()}
 	}
 	if m.Incident != b.Case.Incident.ID {
-		return app.Bundle{}, nil, nil, &BundleError{BundleManifest, fmt.Sprintf("names incident %s but %s holds %s", m.Incident, BundleIncident, b.Case.Incident.ID)}
+		return app.Bundle{}, nil, nil, &BundleError{BundleManifest, fmt.Sprintf("names incident %q but %s holds %q", m.Incident, BundleIncident, b.Case.Incident.ID)}
+	}
+	if m.Head != nil && *m.Head != b.Head {
+		return app.Bundle{}, nil, nil, &BundleError{BundleManifest, fmt.Sprintf("gives chain head %s but %s ends at %s", m.Head.Hash, BundleIncident, b.Head.Hash)}
 	}
 	return b, contents, files[BundleReport], nil
 }
 
-func readZipFile(f *zip.File) ([]byte, error) {
+// readZipFile inflates f into a buffer of exactly size bytes and refuses
+// a file that inflates to more or less: the zip reader checks the header's
+// size, which the manifest has already been checked against, and the
+// limit holds even if it did not.
+func readZipFile(f *zip.File, size int64) ([]byte, error) {
 	rc, err := f.Open()
 	if err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(rc, maxBundleFile+1))
-	if cerr := rc.Close(); err == nil {
-		err = cerr
+	defer rc.Close()
+	data := make([]byte, size)
+	if _, err := io.ReadFull(rc, data); err != nil {
+		return nil, fmt.Errorf("inflates to less than %d bytes: %w", size, err)
 	}
-	if err != nil {
+	// Reading on to the end is what makes the zip reader check the CRC.
+	switch n, err := rc.Read(make([]byte, 1)); {
+	case n > 0:
+		return nil, fmt.Errorf("inflates to more than %d bytes", size)
+	case err != io.EOF:
 		return nil, err
 	}
 	return data, nil

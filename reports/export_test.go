@@ -4,8 +4,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,9 +115,17 @@ func TestJSONRoundTrip(t *testing.T) {
 	require.ErrorIs(t, err, app.ErrInvalid)
 }
 
-func bundleFixture(t *testing.T) (app.Bundle, map[string][]byte, []byte) {
+func bundleFixture(t testing.TB) (app.Bundle, map[string][]byte, []byte) {
 	t.Helper()
 	r := richReport(t)
+	contents := fixtureContents(t, r)
+	var pdf bytes.Buffer
+	require.NoError(t, PDF(&pdf, r))
+	return r.Bundle(), contents, pdf.Bytes()
+}
+
+// fixtureContents returns the content of the rich report's evidence.
+func fixtureContents(t testing.TB, r app.Report) map[string][]byte {
 	contents := map[string][]byte{}
 	for _, ev := range r.Evidence {
 		// The fixture's contents are the strings evidenceItem hashed.
@@ -126,9 +136,7 @@ func bundleFixture(t *testing.T) (app.Bundle, map[string][]byte, []byte) {
 		}
 	}
 	require.Len(t, contents, len(r.Evidence))
-	var pdf bytes.Buffer
-	require.NoError(t, PDF(&pdf, r))
-	return r.Bundle(), contents, pdf.Bytes()
+	return contents
 }
 
 func writeBundle(t *testing.T, b app.Bundle, contents map[string][]byte, pdf []byte) []byte {
@@ -143,7 +151,7 @@ func TestBundleRoundTrip(t *testing.T) {
 	zipped := writeBundle(t, b, contents, pdf)
 	assert.Equal(t, zipped, writeBundle(t, b, contents, pdf), "the same export gives the same bytes")
 
-	gotB, gotC, gotPDF, err := ReadBundle(bytes.NewReader(zipped), int64(len(zipped)))
+	gotB, gotC, gotPDF, err := ReadBundle(bytes.NewReader(zipped), int64(len(zipped)), DefaultMaxBundleContent)
 	require.NoError(t, err)
 	assert.Equal(t, b, gotB)
 	assert.Equal(t, contents, gotC)
@@ -178,7 +186,7 @@ func TestBundleRefusesAFlippedByte(t *testing.T) {
 			require.NoError(t, err)
 			bad := bytes.Clone(zipped)
 			bad[off+int64(f.CompressedSize64)/2] ^= 0x01
-			_, _, _, err = ReadBundle(bytes.NewReader(bad), int64(len(bad)))
+			_, _, _, err = ReadBundle(bytes.NewReader(bad), int64(len(bad)), DefaultMaxBundleContent)
 			require.Error(t, err)
 			require.ErrorIs(t, err, app.ErrInvalid)
 			var be *BundleError
@@ -265,7 +273,7 @@ func TestBundleRefusesAlteredContent(t *testing.T) {
 				bad = addFile(t, bad, "evidence/extra", []byte("x"))
 				tt.wantFile = "evidence/extra"
 			}
-			_, _, _, err := ReadBundle(bytes.NewReader(bad), int64(len(bad)))
+			_, _, _, err := ReadBundle(bytes.NewReader(bad), int64(len(bad)), DefaultMaxBundleContent)
 			var be *BundleError
 			require.True(t, errors.As(err, &be), "%v", err)
 			assert.Equal(t, tt.wantFile, be.File, "%v", err)
@@ -293,6 +301,70 @@ func addFile(t *testing.T, zipped []byte, name string, data []byte) []byte {
 
 func TestReadBundleRefusesNonZip(t *testing.T) {
 	data := []byte("this is not a zip")
-	_, _, _, err := ReadBundle(bytes.NewReader(data), int64(len(data)))
+	_, _, _, err := ReadBundle(bytes.NewReader(data), int64(len(data)), DefaultMaxBundleContent)
 	require.ErrorIs(t, err, app.ErrInvalid)
+}
+
+// lyingBundle is an archive whose manifest says evidence/x is small while
+// the file inflates to n bytes of zeros; headerSize is what the zip's own
+// header claims.
+func lyingBundle(t *testing.T, n, headerSize int64) []byte {
+	t.Helper()
+	var deflated bytes.Buffer
+	zw := zip.NewWriter(&deflated)
+	w, err := zw.Create("x")
+	require.NoError(t, err)
+	_, err = w.Write(make([]byte, n))
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	src, err := zip.NewReader(bytes.NewReader(deflated.Bytes()), int64(deflated.Len()))
+	require.NoError(t, err)
+	raw, err := src.File[0].OpenRaw()
+	require.NoError(t, err)
+	stream, err := io.ReadAll(raw)
+	require.NoError(t, err)
+
+	name := BundleEvidence + strings.Repeat("a", 64)
+	manifest, err := json.Marshal(Manifest{Format: app.BundleFormat, Incident: "INC-20261126-7K3QX9",
+		Files: []ManifestFile{{Name: name, SHA256: strings.Repeat("a", 64), Size: 10}}})
+	require.NoError(t, err)
+	var out bytes.Buffer
+	zw = zip.NewWriter(&out)
+	mw, err := zw.Create(BundleManifest)
+	require.NoError(t, err)
+	_, err = mw.Write(manifest)
+	require.NoError(t, err)
+	h := src.File[0].FileHeader
+	h.Name, h.UncompressedSize64 = name, uint64(headerSize)
+	rw, err := zw.CreateRaw(&h)
+	require.NoError(t, err)
+	_, err = rw.Write(stream)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	return out.Bytes()
+}
+
+func TestAnEntryThatInflatesBeyondTheManifestIsRefusedWithoutInflatingIt(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		headerSize int64
+		want       string
+	}{
+		{"the zip header tells the truth", 64 << 20, "is 67108864 bytes in the archive but 10 in manifest.json"},
+		{"the zip header lies too", 10, "cannot be read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bomb := lyingBundle(t, 64<<20, tc.headerSize)
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, _, _, err := ReadBundle(bytes.NewReader(bomb), int64(len(bomb)), DefaultMaxBundleContent)
+			runtime.ReadMemStats(&after)
+			var be *BundleError
+			require.ErrorAs(t, err, &be)
+			assert.Equal(t, BundleEvidence+strings.Repeat("a", 64), be.File)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(8<<20), "allocated while refusing")
+		})
+	}
 }

@@ -283,11 +283,14 @@ func (b builder) cover() []cell {
 		kind = "Exercise (not a real incident)"
 	}
 	pb := inc.Playbook
-	chain := fmt.Sprintf("Verifies (%s, head %s)", plural(len(b.r.Timeline), "entry", "entries"), short(b.r.Head.Hash))
+	chain := fmt.Sprintf("Verifies (%s)", plural(len(b.r.Timeline), "entry", "entries"))
 	chainTone := toneNormal
 	if !b.r.ChainOK {
 		chain, chainTone = "DOES NOT VERIFY: "+b.r.ChainProblem, toneAlert
 	}
+	// The full head, not a prefix: kept outside the database, it is what
+	// "verify ID --head HASH" checks a later copy against.
+	head := fmt.Sprintf("entry %d, sha256 %s (keep it apart from the database: the head option of the verify command checks a database against it)", b.r.Head.Seq, b.r.Head.Hash)
 	rows := []cell{
 		plain("Incident"), strong(inc.ID),
 		plain("Type"), plain(kind),
@@ -302,6 +305,7 @@ func (b builder) cover() []cell {
 		plain("Time zone"), plain(orDefault(inc.TimeZone, "UTC")),
 		plain("Playbook"), plain(fmt.Sprintf("%s version %s, sha256 %s", pb.ID, pb.Version, pb.SHA256)),
 		plain("Timeline integrity"), {text: chain, tone: chainTone},
+		plain("Chain head"), plain(head),
 	}
 	return rows
 }

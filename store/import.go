@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"go.etcd.io/bbolt"
@@ -9,10 +10,12 @@ import (
 	"s3responder/app"
 )
 
-// Import takes in a whole incident exported elsewhere, in one transaction:
-// case, timeline entries exactly as sealed (same seq, hashes and times, so
-// the copy verifies against the same chain), head, evidence items and the
-// content they name. It refuses an incident id this database already has.
+// Import takes in a whole incident exported elsewhere: the content of its
+// evidence first (importBlobs), then in one transaction the case, timeline
+// entries exactly as sealed (same seq, hashes and times, so the copy
+// verifies against the same chain), head and evidence items. It refuses an
+// incident id this database already has, and then leaves no content
+// behind that nothing names.
 //
 // The caller (app.Service.ImportBundle) has verified the chain and the
 // evidence hashes; Import checks only what the layout itself needs to stay
@@ -27,7 +30,11 @@ func (db *DB) Import(ctx context.Context, b app.Bundle, contents map[string][]by
 	if err := checkImport(b, contents); err != nil {
 		return fmt.Errorf("import incident %s: %w", id, err)
 	}
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+	added, err := db.importBlobs(b, contents)
+	if err != nil {
+		return fmt.Errorf("import incident %s: %w", id, err)
+	}
+	err = db.bolt.Update(func(tx *bbolt.Tx) error {
 		if err := claimID(tx, id); err != nil {
 			return err
 		}
@@ -51,8 +58,8 @@ func (db *DB) Import(ctx context.Context, b app.Bundle, contents map[string][]by
 			return fmt.Errorf("evidence bucket: %w", err)
 		}
 		for _, ev := range b.Evidence {
-			if err := putBlob(tx, ev.SHA256, contents[ev.SHA256]); err != nil {
-				return err
+			if tx.Bucket(bucketBlobs).Get([]byte(ev.SHA256)) == nil {
+				return fmt.Errorf("the content of evidence %s is not in the database: the database is damaged", ev.ID)
 			}
 			if err := putJSON(eb, ev.ID, ev); err != nil {
 				return err
@@ -61,9 +68,74 @@ func (db *DB) Import(ctx context.Context, b app.Bundle, contents map[string][]by
 		return nil
 	})
 	if err != nil {
+		if cerr := db.dropUnreferencedBlobs(added); cerr != nil {
+			err = fmt.Errorf("%w (and the content written before it could not be removed: %v)", err, cerr)
+		}
 		return fmt.Errorf("import incident %s: %w", id, err)
 	}
 	return nil
+}
+
+// importBlobs writes the content of an import before the rest, each blob
+// in a transaction of its own, and returns the SHA-256 of those it added.
+// One transaction for everything would hold every blob in memory three
+// times over (the caller's copy, bbolt's pages, and bbolt's copy when the
+// growing file is mapped again); one each bounds that by the largest.
+// Blobs are content-addressed and write-once, so one written for an
+// import that then fails is harmless and is removed again.
+func (db *DB) importBlobs(b app.Bundle, contents map[string][]byte) ([]string, error) {
+	var added []string
+	for _, ev := range b.Evidence {
+		err := db.bolt.Update(func(tx *bbolt.Tx) error {
+			if tx.Bucket(bucketBlobs).Get([]byte(ev.SHA256)) != nil {
+				return nil
+			}
+			added = append(added, ev.SHA256)
+			return putBlob(tx, ev.SHA256, contents[ev.SHA256])
+		})
+		if err != nil {
+			if cerr := db.dropUnreferencedBlobs(added); cerr != nil {
+				err = fmt.Errorf("%w (and the content written before it could not be removed: %v)", err, cerr)
+			}
+			return nil, err
+		}
+	}
+	return added, nil
+}
+
+// dropUnreferencedBlobs removes the blobs of shas that no evidence item
+// of any incident names: those a failed import wrote, unless something
+// else has come to use them meanwhile.
+func (db *DB) dropUnreferencedBlobs(shas []string) error {
+	if len(shas) == 0 {
+		return nil
+	}
+	return db.bolt.Update(func(tx *bbolt.Tx) error {
+		used := map[string]bool{}
+		err := tx.Bucket(bucketEvidence).ForEachBucket(func(k []byte) error {
+			return tx.Bucket(bucketEvidence).Bucket(k).ForEach(func(_, v []byte) error {
+				var ev struct {
+					SHA256 string `json:"sha256"`
+				}
+				if err := json.Unmarshal(v, &ev); err != nil {
+					return fmt.Errorf("decode evidence of %s: %w", k, err)
+				}
+				used[ev.SHA256] = true
+				return nil
+			})
+		})
+		if err != nil {
+			return err
+		}
+		for _, sha := range shas {
+			if !used[sha] {
+				if err := tx.Bucket(bucketBlobs).Delete([]byte(sha)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // checkImport refuses a bundle that the buckets could not hold as it is:

@@ -92,8 +92,11 @@ func TestMigrateFromV1(t *testing.T) {
 
 			entries, head, err := db.Timeline(ctx, id)
 			require.NoError(t, err)
-			assert.Equal(t, want.timelines[id], entries)
+			require.Len(t, entries, len(want.timelines[id])+1)
+			assert.Equal(t, want.timelines[id], entries[:len(entries)-1], "no sealed entry is rewritten")
 			last := entries[len(entries)-1]
+			assert.Equal(t, app.KindSeal, last.Kind, "the migration to 5 seals the fields on the timeline")
+			assert.Empty(t, app.CheckSeals(entries, got, nil))
 			assert.Equal(t, app.Head{Seq: last.Seq, Hash: last.Hash}, head)
 			require.NoError(t, app.VerifyChain(entries, head))
 
@@ -114,7 +117,7 @@ func TestMigrateFromV1(t *testing.T) {
 	require.NoError(t, db.Close())
 
 	raw(t, path, func(tx *bbolt.Tx) error {
-		assert.Equal(t, "4", string(tx.Bucket([]byte("meta")).Get([]byte("version"))), "1 to 2 to 3 to 4 in one open")
+		assert.Equal(t, "5", string(tx.Bucket([]byte("meta")).Get([]byte("version"))), "1 to 2 to 3 to 4 to 5 in one open")
 		assert.NotNil(t, tx.Bucket([]byte("journal")))
 		assert.NotNil(t, tx.Bucket([]byte("heads")))
 		assert.NotNil(t, tx.Bucket([]byte("evidence")))
@@ -199,10 +202,11 @@ func TestMigrateFromV2(t *testing.T) {
 		assert.Equal(t, wc, got)
 		entries, head, err := db.Timeline(ctx, id)
 		require.NoError(t, err)
-		require.NotEmpty(t, entries)
-		assert.Equal(t, timelines[id], entries)
-		assert.Equal(t, heads[id], head)
+		require.Len(t, entries, len(timelines[id])+1)
+		assert.Equal(t, timelines[id], entries[:len(entries)-1], "no sealed entry is rewritten")
+		assert.Equal(t, heads[id].Hash, entries[len(entries)-1].PrevHash, "the seal of the migration to 5 chains on the old head")
 		require.NoError(t, app.VerifyChain(entries, head))
+		assert.Empty(t, app.CheckSeals(entries, got, nil))
 		evs, err := db.Evidence(ctx, id)
 		require.NoError(t, err)
 		assert.Empty(t, evs)
@@ -211,7 +215,7 @@ func TestMigrateFromV2(t *testing.T) {
 		require.NoError(t, db.AddEvidence(ctx, id, ev, []byte(ev.Title), []app.Entry{entryAt(0, "evidence")}))
 		entries, head, err = db.Timeline(ctx, id)
 		require.NoError(t, err)
-		assert.Len(t, entries, len(timelines[id])+1)
+		assert.Len(t, entries, len(timelines[id])+2)
 		require.NoError(t, app.VerifyChain(entries, head))
 	}
 	got, err := db.Playbooks(ctx)
@@ -220,7 +224,7 @@ func TestMigrateFromV2(t *testing.T) {
 	require.NoError(t, db.Close())
 
 	raw(t, path, func(tx *bbolt.Tx) error {
-		assert.Equal(t, "4", string(tx.Bucket([]byte("meta")).Get([]byte("version"))))
+		assert.Equal(t, "5", string(tx.Bucket([]byte("meta")).Get([]byte("version"))))
 		assert.NotNil(t, tx.Bucket([]byte("journal")))
 		assert.NotNil(t, tx.Bucket([]byte("evidence")))
 		assert.NotNil(t, tx.Bucket([]byte("blobs")))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -13,7 +14,7 @@ import (
 
 // currentVersion is the schema this build reads and writes. Raising it
 // means adding a case to migrate and a section to SCHEMA.md.
-const currentVersion = 4
+const currentVersion = 5
 
 // errNewer is the refusal to open a file from a later build: migrating
 // backwards would lose whatever the newer schema added.
@@ -82,6 +83,8 @@ func migrate(tx *bbolt.Tx, from int) error {
 		return migrate2to3(tx)
 	case 3:
 		return migrate3to4(tx)
+	case 4:
+		return migrate4to5(tx)
 	}
 	return fmt.Errorf("no migration from schema %d", from)
 }
@@ -181,6 +184,64 @@ func migrate2to3(tx *bbolt.Tx) error {
 func migrate3to4(tx *bbolt.Tx) error {
 	if _, err := tx.CreateBucketIfNotExists(bucketJournal); err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucketJournal, err)
+	}
+	return nil
+}
+
+// migrate4to5 seals, on each incident's timeline, what schema 4 left
+// outside it: the incident's fields, its step states and its evidence
+// items, as the file holds them now. Nothing is rewritten: one entry is
+// appended per incident (app.MigrationSeal), which says so and names the
+// entries that verify only under the older encoding of text that was not
+// UTF-8. A timeline that no longer verifies gets the entry too; verify
+// still names its first bad entry.
+func migrate4to5(tx *bbolt.Tx) error {
+	var ids []string
+	if err := tx.Bucket(bucketIncidents).ForEach(func(k, _ []byte) error {
+		ids = append(ids, string(k))
+		return nil
+	}); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	for _, id := range ids {
+		c, err := load(tx, id)
+		if err != nil {
+			return err
+		}
+		var items []app.Evidence
+		if eb := tx.Bucket(bucketEvidence).Bucket([]byte(id)); eb != nil {
+			if err := eb.ForEach(func(k, v []byte) error {
+				var ev app.Evidence
+				if err := json.Unmarshal(v, &ev); err != nil {
+					return fmt.Errorf("incident %s evidence %s: %w", id, k, err)
+				}
+				items = append(items, ev)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		var entries []app.Entry
+		if tb := tx.Bucket(bucketTimeline).Bucket([]byte(id)); tb != nil {
+			if err := tb.ForEach(func(k, v []byte) error {
+				var e app.Entry
+				if err := json.Unmarshal(v, &e); err != nil {
+					return fmt.Errorf("incident %s timeline entry %x: %w", id, k, err)
+				}
+				entries = append(entries, e)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		head, err := chainHead(tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := appendEntries(tx, id, head, []app.Entry{app.MigrationSeal(c, items, entries, 5, now)}); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -160,7 +160,7 @@ func TestExportImportBetweenDatabases(t *testing.T) {
 	dstPath := dbPath(t)
 	dst := openAt(t, dstPath)
 	svcB := newService(t, dst, "bob")
-	require.NoError(t, svcB.ImportBundle(ctx, travelled, contents))
+	require.NoError(t, svcB.ImportBundle(ctx, travelled, contents, nil))
 	// Reopen so the comparison reads the file.
 	require.NoError(t, dst.Close())
 	dst = openAt(t, dstPath)
@@ -210,7 +210,7 @@ func TestExportImportBetweenDatabases(t *testing.T) {
 	// A second import of the same incident is refused, by the service and
 	// by the store itself, and changes nothing.
 	before := take(t, dst, id)
-	err = svcB.ImportBundle(ctx, travelled, contents)
+	err = svcB.ImportBundle(ctx, travelled, contents, nil)
 	require.ErrorIs(t, err, app.ErrInvalid)
 	assert.Contains(t, err.Error(), "incident "+id+" already exists in this database")
 	err = dst.Import(ctx, travelled, contents)
@@ -271,7 +271,7 @@ func TestImportWithoutEvidence(t *testing.T) {
 
 	dst := openAt(t, dbPath(t))
 	svcB := newService(t, dst, "bob")
-	require.NoError(t, svcB.ImportBundle(ctx, b, contents))
+	require.NoError(t, svcB.ImportBundle(ctx, b, contents, nil))
 	got, err := svcB.ListEvidence(ctx, c.Incident.ID)
 	require.NoError(t, err)
 	assert.Empty(t, got)

@@ -84,7 +84,7 @@ func TestOpenCreatesPrivateFileWithCurrentLayout(t *testing.T) {
 
 	// Another helper's end-to-end test edits this layout directly: pin it.
 	raw(t, path, func(tx *bbolt.Tx) error {
-		assert.Equal(t, "4", string(tx.Bucket([]byte("meta")).Get([]byte("version"))))
+		assert.Equal(t, "5", string(tx.Bucket([]byte("meta")).Get([]byte("version"))))
 		assert.NotNil(t, tx.Bucket([]byte("journal")))
 		var inc app.Incident
 		require.NoError(t, json.Unmarshal(tx.Bucket([]byte("incidents")).Get([]byte(c.Incident.ID)), &inc))
@@ -174,10 +174,10 @@ func TestOpenRefusesFilesItCannotRead(t *testing.T) {
 			prepare: func(t *testing.T, path string) {
 				require.NoError(t, openAt(t, path).Close())
 				raw(t, path, func(tx *bbolt.Tx) error {
-					return tx.Bucket([]byte("meta")).Put([]byte("version"), []byte("5"))
+					return tx.Bucket([]byte("meta")).Put([]byte("version"), []byte("6"))
 				})
 			},
-			want: "database was written by a newer S3 Responder (schema 5); this build knows up to 4",
+			want: "database was written by a newer S3 Responder (schema 6); this build knows up to 5",
 		},
 		{
 			name: "bbolt file of another program",
