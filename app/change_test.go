@@ -311,7 +311,6 @@ func TestPlanRefusesBadRequests(t *testing.T) {
 	}{
 		{"not in the playbook", app.ChangeRequest{Action: "s3.delete-everything"}, app.ErrNotFound, "not in playbook"},
 		{"read-only action", app.ChangeRequest{Action: "s3.exposure.check"}, app.ErrInvalid, "does not change the account"},
-		{"not implemented", app.ChangeRequest{Action: "s3.replica-restore"}, app.ErrInvalid, "cannot carry out s3.replica-restore yet"},
 		{"unknown parameter", app.ChangeRequest{Action: "iam.deactivate-access-key", Params: map[string]string{"user": "bob"}}, app.ErrInvalid, `takes no parameter "user"`},
 		{"missing parameter", app.ChangeRequest{Action: "s3.block-public-access.bucket"}, app.ErrInvalid, "needs the parameter bucket"},
 		{"nothing to change", app.ChangeRequest{Action: "iam.deactivate-access-key", Params: map[string]string{"userName": "carol"}}, app.ErrNoChange, "nothing to change"},
