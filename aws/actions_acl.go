@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -69,6 +70,9 @@ func aclFrom(owner *s3types.Owner, grants []s3types.Grant) aclState {
 		}})
 	}
 	sortGrants(st.Grants)
+	// A grant given twice gives nothing more: some stores (versitygw)
+	// list the owner's FULL_CONTROL twice once an ACL names it.
+	st.Grants = slices.Compact(st.Grants)
 	return st
 }
 

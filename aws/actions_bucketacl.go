@@ -62,6 +62,8 @@ func bucketGrantWords(g aclGrant) string {
 		who = "S3 log delivery (LogDelivery)"
 	case g.Grantee.URI != "":
 		who = "group " + g.Grantee.URI
+	case g.Grantee.Type == "Group":
+		who = "group " + g.Grantee.ID
 	case g.Grantee.ID != "":
 		who = "the account with canonical id " + g.Grantee.ID
 	case g.Grantee.EmailAddress != "":
