@@ -868,19 +868,22 @@ func (s *Service) verifyBulk(ctx context.Context, js JournalStore, ch changer, r
 		}
 		text = fmt.Sprintf("Change %s does NOT hold on re-reading for %d of %d object(s): %s", run.Plan.ID, len(problems), len(objs), strings.Join(shown, "; "))
 	}
+	waiting := 0
 	if spec.Resource == ResourceObjectRestore {
 		// Restores finish long after their calls: say how far they got.
-		text += archiveProgress(states)
+		var more string
+		more, waiting = archiveProgress(states)
+		text += more
 	}
 	kept := problems
 	if len(kept) > 100 {
 		kept = append(slices.Clone(kept[:100]), fmt.Sprintf("... and %d more", len(problems)-100))
 	}
-	rec := JournalRecord{Change: run.Plan.ID, Kind: JournalVerified, Outcome: outcome, Problems: kept}
+	rec := JournalRecord{Change: run.Plan.ID, Kind: JournalVerified, Outcome: outcome, Problems: kept, Waiting: waiting}
 	if err := s.journal(ctx, js, ch.inc.ID, rec, text); err != nil {
 		return run, err
 	}
-	run.Verified, run.VerifiedAt, run.Problems = len(problems) == 0, s.now(), kept
+	run.Verified, run.VerifiedAt, run.Problems, run.Waiting = len(problems) == 0, s.now(), kept, waiting
 	if len(problems) > 0 {
 		return run, fmt.Errorf("change %s applied but does not hold for %d object(s)", run.Plan.ID, len(problems))
 	}

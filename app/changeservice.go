@@ -511,8 +511,7 @@ func (s *Service) ResumeChangesWithProgress(ctx context.Context, incidentID stri
 	}
 	var todo []ChangeRun
 	for _, r := range runs {
-		unverified := r.Status == ChangeDone && r.VerifiedAt.IsZero()
-		if r.Status == ChangeIncomplete || unverified {
+		if r.Resumable() {
 			todo = append(todo, r)
 		}
 	}

@@ -13,9 +13,9 @@ import (
 //     storage class (RestoreObject). The call only starts the work, which
 //     ends minutes to days later; the object's state tells how far it
 //     got (HeadObject's x-amz-restore header), and a restore requested
-//     counts as the planned state reached, finished or not: verifying (or
-//     resuming a finished change) says how many are readable yet. A
-//     restore cannot be cancelled, so the change has no undo.
+//     counts as the planned state reached, finished or not: verifying says
+//     how many are readable yet, and resuming verifies again while some
+//     are in progress. A restore cannot be cancelled: no undo.
 //   - s3.replica-restore copies objects back from a replica bucket
 //     (CopyObject across buckets) where the source lost or changed them.
 
@@ -101,8 +101,8 @@ func reached(kind string, cur, planned json.RawMessage) bool {
 }
 
 // archiveProgress says how far the restores of a change have got, from
-// the states verification read.
-func archiveProgress(states []json.RawMessage) string {
+// the states verification read, and how many are still in progress.
+func archiveProgress(states []json.RawMessage) (string, int) {
 	var ongoing, done int
 	var first, last time.Time
 	for _, s := range states {
@@ -129,9 +129,9 @@ func archiveProgress(states []json.RawMessage) string {
 		text += fmt.Sprintf(" The restored copies expire from %s to %s.", first.UTC().Format(time.RFC3339), last.UTC().Format(time.RFC3339))
 	}
 	if ongoing > 0 {
-		text += " Resume the change later to check again (it sends nothing twice)."
+		text += " Resume the incident's changes later to check again (it sends nothing twice)."
 	}
-	return text
+	return text, ongoing
 }
 
 // The parameters of these recoveries, for ChangeActions.

@@ -402,7 +402,7 @@ func (c *Changer) planRestoreArchived(ctx context.Context, params map[string]str
 	}
 	notes := []string{
 		"Selection: the archived objects of " + where + ". " + strings.Join(times, "; ") + ".",
-		"When a restore is done: verifying the change (and resuming it once it is done) re-reads each object's x-amz-restore header: ongoing-request=\"true\" while S3 works, \"false\" with the copy's expiry date once it is readable. By hand: " + check + ".",
+		"When a restore is done: verifying the change, and resuming the incident's changes while restores are in progress, re-reads each object's x-amz-restore header: ongoing-request=\"true\" while S3 works, \"false\" with the copy's expiry date once it is readable. By hand: " + check + ".",
 	}
 	notes = append(notes, skip.notes()...)
 	impact := []string{
