@@ -111,16 +111,15 @@ func (c *Changer) writeReplicaState(ctx context.Context, bucket, key, from strin
 		}
 		return fmt.Errorf("%w: bucket %s keeps no versions: the content the copy replaced in s3://%s/%s is gone and cannot be put back", app.ErrInvalid, bucket, bucket, key)
 	}
+	// The copy is on top (the state read before this call showed its
+	// content): deleting it by its id brings back what it covered. Where
+	// the history tells what lies below, it must be the state asked for.
 	below, sure := h.Below()
-	switch {
-	case !sure:
-		return fmt.Errorf("%w: the history of s3://%s/%s does not say what lies under the copy; nothing sent", app.ErrConflict, bucket, key)
-	case want.Absent && (below == nil || below.DeleteMarker),
-		!want.Absent && below != nil && want.same(below.ETag, below.Size):
-		// The copy is on top and what it covered lies below it.
-		return c.deleteVersion(ctx, bucket, key, top.VersionID)
+	underIsWanted := (want.Absent && (below == nil || below.DeleteMarker)) || (!want.Absent && below != nil && want.same(below.ETag, below.Size))
+	if sure && !underIsWanted {
+		return fmt.Errorf("%w: the version under s3://%s/%s's current one is not the content to put back; nothing sent", app.ErrConflict, bucket, key)
 	}
-	return fmt.Errorf("%w: the version under s3://%s/%s's current one is not the content to put back; nothing sent", app.ErrConflict, bucket, key)
+	return c.deleteVersion(ctx, bucket, key, top.VersionID)
 }
 
 // copyFromReplica copies the replica's object over the key, if the
