@@ -78,32 +78,32 @@ func (c *Changer) readReplicaState(ctx context.Context, bucket, key string) (jso
 }
 
 // writeReplicaState sets a key's content in bucket: the replica's (from)
-// by a copy when the replica holds it, otherwise, going back, by deleting
-// the version on top (versioned) or the object (unversioned, to absent).
+// by a copy when the replica holds the content asked for; otherwise,
+// going back, by deleting the object there now, which must be a copy of
+// the replica's (so that nothing is lost): by its version id in a
+// versioned bucket, or, in an unversioned one, to make the key absent.
+// Nothing else is ever deleted: an attacker's version stays evidence.
 func (c *Changer) writeReplicaState(ctx context.Context, bucket, key, from string, state json.RawMessage) error {
 	var want replicaState
-	if err := json.Unmarshal(state, &want); err != nil || (!want.Absent && want.Size == nil) {
-		return fmt.Errorf("%w: object content state %s", app.ErrInvalid, state)
+	if err := json.Unmarshal(state, &want); err != nil || (!want.Absent && want.Size == nil) || from == "" {
+		return fmt.Errorf("%w: object content state %s (replica %q)", app.ErrInvalid, state, from)
 	}
-	if !want.Absent && from != "" {
-		etag, size, _, found, err := c.headContent(ctx, from, key)
-		if err != nil {
-			return err
-		}
-		if found && want.same(etag, size) {
-			return c.copyFromReplica(ctx, bucket, key, from, etag)
-		}
+	repETag, repSize, _, found, err := c.headContent(ctx, from, key)
+	if err != nil {
+		return err
+	}
+	replicaHolds := func(etag string, size int64) bool { return found && repETag == etag && repSize == size }
+	if !want.Absent && replicaHolds(want.ETag, *want.Size) {
+		return c.copyFromReplica(ctx, bucket, key, from, repETag)
 	}
 	h, err := c.keyHistory(ctx, bucket, key)
 	if err != nil {
 		return err
 	}
 	top, ok := h.Top()
-	if !ok {
-		return fmt.Errorf("s3://%s/%s has no object to take back: %w", bucket, key, errNoSource)
-	}
-	if top.DeleteMarker {
-		return fmt.Errorf("%w: s3://%s/%s is hidden by a delete marker made since the restore; nothing sent", app.ErrConflict, bucket, key)
+	if !ok || top.DeleteMarker || !replicaHolds(top.ETag, top.Size) {
+		return fmt.Errorf("%w: the replica's s3://%s/%s does not hold the content asked for, and s3://%s/%s is not a copy of it that could be taken back (changed since the plan?); nothing sent",
+			app.ErrConflict, from, key, bucket, key)
 	}
 	if top.VersionID == "null" {
 		if want.Absent {
@@ -111,9 +111,9 @@ func (c *Changer) writeReplicaState(ctx context.Context, bucket, key, from strin
 		}
 		return fmt.Errorf("%w: bucket %s keeps no versions: the content the copy replaced in s3://%s/%s is gone and cannot be put back", app.ErrInvalid, bucket, bucket, key)
 	}
-	// The copy is on top (the state read before this call showed its
-	// content): deleting it by its id brings back what it covered. Where
-	// the history tells what lies below, it must be the state asked for.
+	// The copy is on top: deleting it by its id brings back what it
+	// covered. Where the history tells what lies below, it must be the
+	// state asked for.
 	below, sure := h.Below()
 	underIsWanted := (want.Absent && (below == nil || below.DeleteMarker)) || (!want.Absent && below != nil && want.same(below.ETag, below.Size))
 	if sure && !underIsWanted {

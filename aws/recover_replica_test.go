@@ -143,6 +143,17 @@ func TestReplicaRestoreOnVersityGW(t *testing.T) {
 	require.Equal(t, p2.ID, last.Plan.ID)
 	require.Len(t, last.Bulk.Open, 1)
 	assert.Equal(t, app.OutcomeFailed, last.Bulk.Open[0].Outcome)
+	assert.Contains(t, last.Bulk.Open[0].Error, "does not hold the content asked for")
+	assert.Equal(t, before[deleted], src.ids(t, deleted), "and nothing deleted")
+
+	// Neither is an attacker's version deleted when the replica of an
+	// overwritten key changed: the overwrite stays as evidence.
+	p3 := e.plan(t, "s3.replica-restore", map[string]string{"bucket": "photos", "keys": overwritten})
+	rep.put(t, overwritten, []byte("changed in the replica too"))
+	_, err = e.svc.ApplyChange(ctx, e.inc, app.Profile{}, p3.ID, p3.ConfirmWord)
+	require.Error(t, err)
+	assert.Equal(t, before[overwritten], src.ids(t, overwritten))
+	assert.Equal(t, ransom, src.get(t, overwritten))
 
 	t.Run("a bucket without replication needs the replica named", func(t *testing.T) {
 		_, err := e.svc.PlanChange(ctx, e.inc, app.Profile{}, app.ChangeRequest{Action: "s3.replica-restore", Params: map[string]string{"bucket": "photos-replica"}})
