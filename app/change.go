@@ -56,6 +56,8 @@ const (
 	// ResourceObjectACL is one object's ACL: its owner and grants. ID:
 	// bucket, key.
 	ResourceObjectACL = "s3:object-acl"
+	// ResourceBucketACL is a bucket's ACL: its owner and grants. ID: bucket.
+	ResourceBucketACL = "s3:bucket-acl"
 	// ResourceBatchManifest is the CSV manifest of an S3 Batch Operations
 	// job, an object the app writes. ID: bucket, prefix (the objects it
 	// lists), manifestBucket, manifestKey.
@@ -214,6 +216,7 @@ func ChangeActions() []ChangeAction {
 			{Name: "roleName", Help: "role whose trust policy changes", Required: true},
 			{Name: "removePrincipals", Help: "comma-separated principals (ARNs, account ids, service or provider names) no longer allowed to assume the role"},
 			{Name: "policyDocument", Help: "the whole new trust policy (JSON), instead of removePrincipals"}}},
+		{ID: "s3.reset-bucket-acl", Params: []ParamSpec{bucket}},
 		{ID: "s3.reset-object-acls", Params: []ParamSpec{bucket,
 			{Name: "keys", Help: "comma- or newline-separated object keys; without keys and prefix, every object of the bucket"},
 			{Name: "prefix", Help: "every object whose key starts with it"},
@@ -224,7 +227,7 @@ func ChangeActions() []ChangeAction {
 			{Name: "reportBucket", Help: "bucket for the completion report (default: manifestBucket)"},
 			{Name: "roleArn", Help: "IAM role S3 Batch Operations assumes to run the job", Required: true}}},
 		requireIMDSv2Action, deleteKeyPairAction, defaultEncryptionAction, versioningAction,
-		restoreVersionAction, removeDeleteMarkerAction,
+		restoreVersionAction, removeDeleteMarkerAction, restoreArchivedAction, replicaRestoreAction,
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"s3responder/app"
+	"s3responder/assets"
 	"s3responder/store"
 )
 
@@ -311,7 +312,6 @@ func TestPlanRefusesBadRequests(t *testing.T) {
 	}{
 		{"not in the playbook", app.ChangeRequest{Action: "s3.delete-everything"}, app.ErrNotFound, "not in playbook"},
 		{"read-only action", app.ChangeRequest{Action: "s3.exposure.check"}, app.ErrInvalid, "does not change the account"},
-		{"not implemented", app.ChangeRequest{Action: "s3.replica-restore"}, app.ErrInvalid, "cannot carry out s3.replica-restore yet"},
 		{"unknown parameter", app.ChangeRequest{Action: "iam.deactivate-access-key", Params: map[string]string{"user": "bob"}}, app.ErrInvalid, `takes no parameter "user"`},
 		{"missing parameter", app.ChangeRequest{Action: "s3.block-public-access.bucket"}, app.ErrInvalid, "needs the parameter bucket"},
 		{"nothing to change", app.ChangeRequest{Action: "iam.deactivate-access-key", Params: map[string]string{"userName": "carol"}}, app.ErrNoChange, "nothing to change"},
@@ -783,4 +783,33 @@ func TestChangeStateComparisonAndDiff(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(plan.Diff, "=== Block Public Access of bucket fresh (PutPublicAccessBlock)\n- (not set)\n+ {\n"), plan.Diff)
 	assert.JSONEq(t, `{"Block Public Access of bucket fresh":null}`, string(plan.Before))
+}
+
+// TestAPlaybookActionThisBuildDoesNotKnowIsRefused: every change of the
+// built-in playbook is carried out, but a team's own playbook may name
+// one this build has no implementation of.
+func TestAPlaybookActionThisBuildDoesNotKnowIsRefused(t *testing.T) {
+	ctx := context.Background()
+	text := strings.Replace(string(assets.Playbook), "\nparts:\n", `
+  - id: s3.custom-quarantine
+    title: Move objects to a quarantine bucket
+    description: >-
+      A team's own action.
+    service: s3
+    mutating: true
+
+parts:
+`, 1)
+	pb, err := app.ParsePlaybook("team.yaml", []byte(text))
+	require.NoError(t, err)
+	f := newChangeFixture(t)
+	f.svc = app.NewService(f.db, pb, "alice")
+	f.svc.SetConnector(func(context.Context, app.Profile) (app.Cloud, error) { return f.acct, nil })
+	id := f.incident(t, false)
+	_, err = f.svc.PlanChange(ctx, id, prod, app.ChangeRequest{Action: "s3.custom-quarantine"})
+	require.ErrorIs(t, err, app.ErrInvalid)
+	assert.Contains(t, err.Error(), "this build cannot carry out s3.custom-quarantine yet")
+	runs, err := f.svc.ChangeJournal(ctx, id)
+	require.NoError(t, err)
+	assert.Empty(t, runs)
 }

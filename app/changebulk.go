@@ -91,9 +91,13 @@ type BulkSpec struct {
 	UndoCLI string `json:"undoCli,omitempty"`
 	// Args carry what the mutator needs to work out each object's
 	// planned state (the bucket owner of an ACL reset).
-	Args        map[string]string `json:"args,omitempty"`
-	Concurrency int               `json:"concurrency"`
-	BatchSize   int               `json:"batchSize"`
+	Args map[string]string `json:"args,omitempty"`
+	// From is the bucket each object is copied from, for changes that
+	// copy between buckets (s3.replica-restore): every object's resource
+	// names it, so that the call setting a state knows where to read.
+	From        string `json:"from,omitempty"`
+	Concurrency int    `json:"concurrency"`
+	BatchSize   int    `json:"batchSize"`
 	// Sample is a few objects read when planning, with their states now
 	// and after: what the diff shows.
 	Sample []ObjectChange `json:"sample,omitempty"`
@@ -161,8 +165,12 @@ type BulkProgress struct {
 type ChangeProgress func(BulkProgress)
 
 // objectResource names one object's state for the mutator.
-func objectResource(kind, bucket, key string) Resource {
-	return Resource{Kind: kind, ID: map[string]string{"bucket": bucket, "key": key}, Name: "s3://" + bucket + "/" + key}
+func objectResource(spec *BulkSpec, key string) Resource {
+	id := map[string]string{"bucket": spec.Bucket, "key": key}
+	if spec.From != "" {
+		id["from"] = spec.From
+	}
+	return Resource{Kind: spec.Resource, ID: id, Name: "s3://" + spec.Bucket + "/" + key}
 }
 
 // finalOutcome reports whether an object needs nothing more.
@@ -566,7 +574,7 @@ func (w *bulkWork) batch(ctx context.Context, n int, tasks []task) error {
 	parallel(spec.Concurrency, len(tasks), func(i int) {
 		t := tasks[i]
 		o := ObjectChange{Key: t.obj.Key, Before: t.obj.Before, After: t.obj.After}
-		cur, err := m.ReadState(ctx, objectResource(spec.Resource, spec.Bucket, o.Key))
+		cur, err := m.ReadState(ctx, objectResource(spec, o.Key))
 		switch {
 		case err != nil:
 			o.Outcome, o.Error = OutcomeFailed, "read before the call (nothing sent): "+err.Error()
@@ -577,12 +585,12 @@ func (w *bulkWork) batch(ctx context.Context, n int, tasks []task) error {
 			switch {
 			case terr != nil:
 				o.Outcome, o.Error = OutcomeFailed, "work out the planned state (nothing sent): "+terr.Error()
-			case sameState(cur, target):
+			case reached(spec.Resource, cur, target):
 				o.Outcome, o.After = OutcomeAlready, compactState(target)
 			default:
 				o.Before, o.After = compactState(cur), compactState(target)
 			}
-		case sameState(cur, t.obj.After):
+		case reached(spec.Resource, cur, t.obj.After):
 			o.Outcome = OutcomeAlready
 			if t.attempted {
 				// The call sent before the interruption took effect.
@@ -624,7 +632,7 @@ func (w *bulkWork) batch(ctx context.Context, n int, tasks []task) error {
 		r := ObjectChange{Key: o.Key}
 		if ctx.Err() != nil {
 			r.Outcome = OutcomePending
-		} else if err := m.WriteState(ctx, objectResource(spec.Resource, spec.Bucket, o.Key), o.After); err != nil {
+		} else if err := m.WriteState(ctx, objectResource(spec, o.Key), o.After); err != nil {
 			r.Outcome, r.Error = OutcomeFailed, err.Error()
 		} else {
 			r.Outcome = OutcomeApplied
@@ -826,11 +834,13 @@ func (s *Service) verifyBulk(ctx context.Context, js JournalStore, ch changer, r
 	}
 	sort.Slice(objs, func(i, j int) bool { return objs[i].Key < objs[j].Key })
 	problems := make([]string, len(objs))
+	states := make([]json.RawMessage, len(objs))
 	var mu sync.Mutex
 	var readErr error
 	parallel(spec.Concurrency, len(objs), func(i int) {
 		o := objs[i]
-		cur, err := ch.m.ReadState(ctx, objectResource(spec.Resource, spec.Bucket, o.Key))
+		cur, err := ch.m.ReadState(ctx, objectResource(spec, o.Key))
+		states[i] = cur
 		switch {
 		case err != nil:
 			mu.Lock()
@@ -840,7 +850,7 @@ func (s *Service) verifyBulk(ctx context.Context, js JournalStore, ch changer, r
 			mu.Unlock()
 		case string(compactState(stateOrNull(cur))) == stateAbsent:
 			// Deleted since: nothing of it can be exposed.
-		case !sameState(cur, o.After):
+		case !reached(spec.Resource, cur, o.After):
 			problems[i] = fmt.Sprintf("s3://%s/%s is %s, planned %s", spec.Bucket, o.Key, compactState(cur), o.After)
 		}
 	})
@@ -858,15 +868,22 @@ func (s *Service) verifyBulk(ctx context.Context, js JournalStore, ch changer, r
 		}
 		text = fmt.Sprintf("Change %s does NOT hold on re-reading for %d of %d object(s): %s", run.Plan.ID, len(problems), len(objs), strings.Join(shown, "; "))
 	}
+	waiting := 0
+	if spec.Resource == ResourceObjectRestore {
+		// Restores finish long after their calls: say how far they got.
+		var more string
+		more, waiting = archiveProgress(states)
+		text += more
+	}
 	kept := problems
 	if len(kept) > 100 {
 		kept = append(slices.Clone(kept[:100]), fmt.Sprintf("... and %d more", len(problems)-100))
 	}
-	rec := JournalRecord{Change: run.Plan.ID, Kind: JournalVerified, Outcome: outcome, Problems: kept}
+	rec := JournalRecord{Change: run.Plan.ID, Kind: JournalVerified, Outcome: outcome, Problems: kept, Waiting: waiting}
 	if err := s.journal(ctx, js, ch.inc.ID, rec, text); err != nil {
 		return run, err
 	}
-	run.Verified, run.VerifiedAt, run.Problems = len(problems) == 0, s.now(), kept
+	run.Verified, run.VerifiedAt, run.Problems, run.Waiting = len(problems) == 0, s.now(), kept, waiting
 	if len(problems) > 0 {
 		return run, fmt.Errorf("change %s applied but does not hold for %d object(s)", run.Plan.ID, len(problems))
 	}
@@ -886,7 +903,7 @@ func (s *Service) planBulkUndo(ctx context.Context, js JournalStore, ch changer,
 	}
 	b := orig.Bulk
 	spec := BulkSpec{Bucket: b.Bucket, Objects: len(applied), Resource: b.Resource, Call: b.UndoCall, UndoCall: b.Call,
-		CLI: b.UndoCLI, UndoCLI: b.CLI, Args: b.Args, Concurrency: b.Concurrency, BatchSize: b.BatchSize}
+		CLI: b.UndoCLI, UndoCLI: b.CLI, Args: b.Args, From: b.From, Concurrency: b.Concurrency, BatchSize: b.BatchSize}
 	var cli []string
 	for i, o := range applied {
 		if i < 5 {

@@ -65,11 +65,14 @@ type JournalRecord struct {
 	// JournalBatchResult).
 	Objects []ObjectChange `json:"objects,omitempty"`
 	// Evidence is the id of the item keeping the state before the change.
-	Evidence string    `json:"evidence,omitempty"`
-	Error    string    `json:"error,omitempty"`
-	Problems []string  `json:"problems,omitempty"`
-	Actor    string    `json:"actor"`
-	At       time.Time `json:"at"`
+	Evidence string   `json:"evidence,omitempty"`
+	Error    string   `json:"error,omitempty"`
+	Problems []string `json:"problems,omitempty"`
+	// Waiting counts, in a verification, the objects whose planned state
+	// S3 is still bringing about (restores of archived objects).
+	Waiting int       `json:"waiting,omitempty"`
+	Actor   string    `json:"actor"`
+	At      time.Time `json:"at"`
 }
 
 // JournalStore keeps change journals. It is separate from Store so small
@@ -119,6 +122,10 @@ type ChangeRun struct {
 	Verified   bool      `json:"verified"`
 	VerifiedAt time.Time `json:"verifiedAt,omitzero"`
 	Problems   []string  `json:"problems,omitempty"`
+	// Waiting counts the objects whose planned state S3 was still
+	// bringing about at the last verification (restores of archived
+	// objects in progress): resuming verifies the change again.
+	Waiting int `json:"waiting,omitempty"`
 	// UndoneBy names a finished change that undid this one.
 	UndoneBy string `json:"undoneBy,omitempty"`
 	// Bulk is the state of a bulk change's objects (Plan.Bulk set).
@@ -163,10 +170,19 @@ func (r ChangeRun) Summary() string {
 	case !r.VerifiedAt.IsZero():
 		s += ", verification failed"
 	}
+	if r.Waiting > 0 {
+		s += fmt.Sprintf(", %d restore(s) still in progress", r.Waiting)
+	}
 	if r.UndoneBy != "" {
 		s += ", undone by " + r.UndoneBy
 	}
 	return s
+}
+
+// Resumable reports whether resuming has work on the change: it stopped
+// before its end, was never verified, or waits for S3 to finish restores.
+func (r ChangeRun) Resumable() bool {
+	return r.Status == ChangeIncomplete || (r.Status == ChangeDone && (r.VerifiedAt.IsZero() || r.Waiting > 0))
 }
 
 // replay rebuilds every change from its records, oldest plan first. It
@@ -220,7 +236,7 @@ func replay(recs []JournalRecord) ([]ChangeRun, error) {
 			s.Outcome, s.Error = rec.Outcome, rec.Error
 		case JournalVerified:
 			run.Verified = rec.Outcome == "holds"
-			run.VerifiedAt, run.Problems = rec.At, rec.Problems
+			run.VerifiedAt, run.Problems, run.Waiting = rec.At, rec.Problems, rec.Waiting
 		case JournalBatch, JournalBatchResult, JournalListed:
 			t := bulk[rec.Change]
 			if t == nil {

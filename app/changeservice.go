@@ -511,8 +511,7 @@ func (s *Service) ResumeChangesWithProgress(ctx context.Context, incidentID stri
 	}
 	var todo []ChangeRun
 	for _, r := range runs {
-		unverified := r.Status == ChangeDone && r.VerifiedAt.IsZero()
-		if r.Status == ChangeIncomplete || unverified {
+		if r.Resumable() {
 			todo = append(todo, r)
 		}
 	}
@@ -575,7 +574,11 @@ func (s *Service) PlanUndo(ctx context.Context, incidentID string, p Profile, ch
 	orig := run.Plan
 	switch {
 	case !orig.Reversible:
-		return Plan{}, fmt.Errorf("%w: change %s (%s) cannot be undone", ErrInvalid, changeID, orig.Action)
+		why := ""
+		if orig.UndoNote != "" {
+			why = ": " + orig.UndoNote
+		}
+		return Plan{}, fmt.Errorf("%w: change %s (%s) cannot be undone%s", ErrInvalid, changeID, orig.Action, why)
 	case run.Status == ChangePlanned:
 		return Plan{}, fmt.Errorf("%w: change %s was never applied: there is nothing to undo", ErrInvalid, changeID)
 	case run.Status != ChangeDone:

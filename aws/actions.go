@@ -60,6 +60,12 @@ func (c *Changer) PlanChange(ctx context.Context, req app.ChangeRequest, by app.
 		return c.planEradicate(ctx, req)
 	case "s3.restore-version", "s3.remove-delete-marker":
 		return c.planRestore(ctx, req.Action, req.Params)
+	case "s3.reset-bucket-acl":
+		return c.planResetBucketACL(ctx, p("bucket"))
+	case "s3.restore-archived":
+		return c.planRestoreArchived(ctx, req.Params)
+	case "s3.replica-restore":
+		return c.planReplicaRestore(ctx, req.Params)
 	}
 	return app.Plan{}, fmt.Errorf("%w: the aws package cannot plan %s", app.ErrInvalid, req.Action)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -51,11 +52,16 @@ func (c *Changer) readObjectACL(ctx context.Context, bucket, key string) (json.R
 	if err != nil {
 		return nil, Explain(err, c.Profile)
 	}
+	return json.Marshal(aclFrom(out.Owner, out.Grants))
+}
+
+// aclFrom turns an ACL as S3 returns it into the state of a change.
+func aclFrom(owner *s3types.Owner, grants []s3types.Grant) aclState {
 	st := aclState{Grants: []aclGrant{}}
-	if out.Owner != nil {
-		st.Owner.ID = sdkaws.ToString(out.Owner.ID)
+	if owner != nil {
+		st.Owner.ID = sdkaws.ToString(owner.ID)
 	}
-	for _, g := range out.Grants {
+	for _, g := range grants {
 		if g.Grantee == nil {
 			continue
 		}
@@ -64,18 +70,17 @@ func (c *Changer) readObjectACL(ctx context.Context, bucket, key string) (json.R
 		}})
 	}
 	sortGrants(st.Grants)
-	return json.Marshal(st)
+	// A grant given twice gives nothing more: some stores (versitygw)
+	// list the owner's FULL_CONTROL twice once an ACL names it.
+	st.Grants = slices.Compact(st.Grants)
+	return st
 }
 
-// writeObjectACL sets an object's whole ACL with one PutObjectAcl.
-func (c *Changer) writeObjectACL(ctx context.Context, bucket, key string, state json.RawMessage) error {
+// aclPolicy turns an ACL state into the AccessControlPolicy of a put.
+func aclPolicy(state json.RawMessage) (*s3types.AccessControlPolicy, error) {
 	var st aclState
 	if err := json.Unmarshal(state, &st); err != nil || st.Owner.ID == "" {
-		return fmt.Errorf("%w: object ACL state %s", app.ErrInvalid, state)
-	}
-	region, err := c.bucketRegion(ctx, bucket)
-	if err != nil {
-		return err
+		return nil, fmt.Errorf("%w: ACL state %s", app.ErrInvalid, state)
 	}
 	policy := &s3types.AccessControlPolicy{Owner: &s3types.Owner{ID: sdkaws.String(st.Owner.ID)}, Grants: []s3types.Grant{}}
 	for _, g := range st.Grants {
@@ -90,6 +95,19 @@ func (c *Changer) writeObjectACL(ctx context.Context, bucket, key string, state 
 			ge.EmailAddress = sdkaws.String(g.Grantee.EmailAddress)
 		}
 		policy.Grants = append(policy.Grants, s3types.Grant{Grantee: ge, Permission: s3types.Permission(g.Permission)})
+	}
+	return policy, nil
+}
+
+// writeObjectACL sets an object's whole ACL with one PutObjectAcl.
+func (c *Changer) writeObjectACL(ctx context.Context, bucket, key string, state json.RawMessage) error {
+	policy, err := aclPolicy(state)
+	if err != nil {
+		return err
+	}
+	region, err := c.bucketRegion(ctx, bucket)
+	if err != nil {
+		return err
 	}
 	_, err = c.objects().PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: &bucket, Key: &key, AccessControlPolicy: policy}, forRegion(region))
 	return err
@@ -154,17 +172,44 @@ func (c *Changer) ListKeys(ctx context.Context, bucket, prefix, startAfter strin
 	}
 }
 
-// TargetState is an object's ACL after the reset: the object keeps its
-// owner (an ACL cannot change it), and the one grant left is the bucket
-// owner's FULL_CONTROL.
+// TargetState is an object's planned state (app.BulkMutator): for an ACL
+// reset, its ACL with its owner kept (an ACL cannot change it) and the
+// bucket owner's FULL_CONTROL as the one grant; for the restores, the
+// content or restore the plan fixed.
 func (c *Changer) TargetState(action string, spec app.BulkSpec, current json.RawMessage) (json.RawMessage, error) {
 	if app.IsRestoreAction(action) {
 		return c.restoreTargetState(spec, current)
+	}
+	switch action {
+	case "s3.restore-archived":
+		return archiveTarget(spec, current)
+	case "s3.replica-restore":
+		return replicaTarget(spec, current)
 	}
 	if action != "s3.reset-object-acls" {
 		return nil, fmt.Errorf("%w: no per-object target for %s", app.ErrInvalid, action)
 	}
 	return changeplan.ResetACL(spec, current)
+}
+
+// aclsApply refuses, with app.ErrNoChange, a bucket whose Object
+// Ownership is BucketOwnerEnforced: its ACLs are disabled and grant
+// nothing, so there is no ACL to reset. It returns a note when the
+// setting could not be read.
+func (c *Changer) aclsApply(ctx context.Context, bucket, region string) (string, error) {
+	oc, err := c.S3.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &bucket}, forRegion(region))
+	switch {
+	case err == nil && oc.OwnershipControls != nil:
+		for _, r := range oc.OwnershipControls.Rules {
+			if r.ObjectOwnership == s3types.ObjectOwnershipBucketOwnerEnforced {
+				return "", fmt.Errorf("bucket %s has Object Ownership BucketOwnerEnforced: ACLs are disabled and already grant nothing, to the bucket or its objects, so there is no ACL to reset: %w", bucket, app.ErrNoChange)
+			}
+		}
+	case errorCode(err) == "OwnershipControlsNotFoundError":
+	case err != nil:
+		return "Object Ownership could not be read (" + Explain(err, c.Profile).Error() + "): if it is BucketOwnerEnforced, ACLs are disabled and every call will fail.", nil
+	}
+	return "", nil
 }
 
 // keySeparators split the keys parameter: commas or line breaks.
@@ -195,17 +240,10 @@ func (c *Changer) planResetACLs(ctx context.Context, params map[string]string) (
 		return app.Plan{}, err
 	}
 	var notes []string
-	oc, err := c.S3.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &bucket}, forRegion(region))
-	switch {
-	case err == nil && oc.OwnershipControls != nil:
-		for _, r := range oc.OwnershipControls.Rules {
-			if r.ObjectOwnership == s3types.ObjectOwnershipBucketOwnerEnforced {
-				return app.Plan{}, fmt.Errorf("bucket %s has Object Ownership BucketOwnerEnforced: ACLs are disabled and grant nothing, so there is no ACL to reset: %w", bucket, app.ErrNoChange)
-			}
-		}
-	case errorCode(err) == "OwnershipControlsNotFoundError":
-	case err != nil:
-		notes = append(notes, "Object Ownership could not be read ("+Explain(err, c.Profile).Error()+"): if it is BucketOwnerEnforced, ACLs are disabled and every call will fail.")
+	if note, err := c.aclsApply(ctx, bucket, region); err != nil {
+		return app.Plan{}, err
+	} else if note != "" {
+		notes = append(notes, note)
 	}
 	acl, err := c.S3.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: &bucket}, forRegion(region))
 	if err != nil {

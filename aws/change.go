@@ -44,6 +44,11 @@ type ChangeS3API interface {
 	PutObjectAcl(ctx context.Context, in *s3.PutObjectAclInput, optFns ...func(*s3.Options)) (*s3.PutObjectAclOutput, error)
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	// The calls of the bucket ACL reset, archive restores and replica
+	// restores.
+	PutBucketAcl(ctx context.Context, in *s3.PutBucketAclInput, optFns ...func(*s3.Options)) (*s3.PutBucketAclOutput, error)
+	RestoreObject(ctx context.Context, in *s3.RestoreObjectInput, optFns ...func(*s3.Options)) (*s3.RestoreObjectOutput, error)
+	GetBucketReplication(ctx context.Context, in *s3.GetBucketReplicationInput, optFns ...func(*s3.Options)) (*s3.GetBucketReplicationOutput, error)
 }
 
 // ChangeControlAPI is the S3 Control calls of account-level Block Public
@@ -394,6 +399,12 @@ func (c *Changer) readState(ctx context.Context, r app.Resource) (json.RawMessag
 		return c.readTrustPolicy(ctx, id["roleName"])
 	case app.ResourceObjectACL:
 		return c.readObjectACL(ctx, id["bucket"], id["key"])
+	case app.ResourceBucketACL:
+		return c.readBucketACL(ctx, id["bucket"])
+	case app.ResourceObjectRestore:
+		return c.readArchiveState(ctx, id["bucket"], id["key"])
+	case app.ResourceObjectReplica:
+		return c.readReplicaState(ctx, id["bucket"], id["key"])
 	case app.ResourceBatchManifest:
 		return c.readManifest(ctx, r)
 	case app.ResourceBatchJob:
@@ -505,6 +516,12 @@ func (c *Changer) writeState(ctx context.Context, r app.Resource, state json.Raw
 		err = c.writeTrustPolicy(ctx, id["roleName"], state, absent)
 	case app.ResourceObjectACL:
 		err = c.writeObjectACL(ctx, id["bucket"], id["key"], state)
+	case app.ResourceBucketACL:
+		err = c.writeBucketACL(ctx, id["bucket"], state)
+	case app.ResourceObjectRestore:
+		err = c.writeArchiveState(ctx, id["bucket"], id["key"], state)
+	case app.ResourceObjectReplica:
+		err = c.writeReplicaState(ctx, id["bucket"], id["key"], id["from"], state)
 	case app.ResourceBatchManifest:
 		err = c.writeManifest(ctx, r, state, absent)
 	case app.ResourceBatchJob:

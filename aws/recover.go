@@ -799,6 +799,14 @@ func (s *skipped) add(why, key string) {
 	}
 }
 
+// addCount counts n keys left out for why, without naming them.
+func (s *skipped) addCount(why string, n int) {
+	if s.counts == nil {
+		s.counts, s.some = map[string]int{}, map[string][]string{}
+	}
+	s.counts[why] += n
+}
+
 func (s *skipped) notes() []string {
 	whys := make([]string, 0, len(s.counts))
 	for w := range s.counts {
@@ -810,6 +818,10 @@ func (s *skipped) notes() []string {
 		more := ""
 		if n := s.counts[w] - len(s.some[w]); n > 0 {
 			more = fmt.Sprintf(" and %d more", n)
+		}
+		if len(s.some[w]) == 0 {
+			out = append(out, fmt.Sprintf("Left alone, %s: %d object(s).", w, s.counts[w]))
+			continue
 		}
 		out = append(out, fmt.Sprintf("Left alone, %s: %d object(s), e.g. %s%s.", w, s.counts[w], strings.Join(s.some[w], ", "), more))
 	}

@@ -88,12 +88,26 @@ func ResetACL(spec app.BulkSpec, current json.RawMessage) (json.RawMessage, erro
 	if owner == "" {
 		return nil, fmt.Errorf("%w: the plan does not name the bucket owner", app.ErrInvalid)
 	}
+	return PrivateACL(owner, current)
+}
+
+// PrivateACL is an ACL made private keeping its owner, for an object
+// (s3.reset-object-acls) or a bucket (s3.reset-bucket-acl): the owner
+// stays (owner when the ACL names none, since an ACL cannot change it),
+// and the one grant left is owner's FULL_CONTROL, as the canned ACL
+// "private" leaves it.
+func PrivateACL(owner string, current json.RawMessage) (json.RawMessage, error) {
 	var cur ACL
 	if err := json.Unmarshal(current, &cur); err != nil {
-		return nil, fmt.Errorf("%w: object ACL %s: %v", app.ErrInvalid, current, err)
+		return nil, fmt.Errorf("%w: ACL %s: %v", app.ErrInvalid, current, err)
 	}
 	if cur.Owner.ID == "" {
 		cur.Owner.ID = owner
 	}
 	return json.Marshal(ACL{Owner: cur.Owner, Grants: []ACLGrant{{Grantee: ACLGrantee{Type: "CanonicalUser", ID: owner}, Permission: "FULL_CONTROL"}}})
+}
+
+// BucketACLResource is a bucket's ACL as a resource of a plan.
+func BucketACLResource(bucket string) app.Resource {
+	return app.Resource{Kind: app.ResourceBucketACL, ID: map[string]string{"bucket": bucket}, Name: "ACL of bucket " + bucket}
 }

@@ -73,3 +73,17 @@ func TestResetACL(t *testing.T) {
 	_, err = ResetACL(spec, json.RawMessage(`[`))
 	require.ErrorIs(t, err, app.ErrInvalid)
 }
+
+func TestABucketACLIsMadePrivateByTheSameRuleAsAnObjects(t *testing.T) {
+	bucket := `{"Owner":{"ID":"owner"},"Grants":[{"Grantee":{"Type":"CanonicalUser","ID":"owner"},"Permission":"FULL_CONTROL"},{"Grantee":{"Type":"CanonicalUser","ID":"partner"},"Permission":"WRITE"}]}`
+	got, err := PrivateACL("owner", json.RawMessage(bucket))
+	require.NoError(t, err)
+	assert.Equal(t, `{"Grants":[{"Grantee":{"Type":"CanonicalUser","ID":"owner"},"Permission":"FULL_CONTROL"}],"Owner":{"ID":"owner"}}`, string(got))
+	viaObject, err := ResetACL(app.BulkSpec{Args: map[string]string{"bucketOwner": "owner"}}, json.RawMessage(bucket))
+	require.NoError(t, err)
+	assert.Equal(t, string(got), string(viaObject))
+	r := BucketACLResource("b")
+	call, cli := SetCall("", r, "eu-west-1", got)
+	assert.Equal(t, "PutBucketAcl", call)
+	assert.Equal(t, `aws s3api put-bucket-acl --bucket b --access-control-policy '`+string(got)+`' --region eu-west-1`, cli)
+}

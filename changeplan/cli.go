@@ -95,6 +95,8 @@ func SetCall(profile string, r app.Resource, region string, state json.RawMessag
 			return "DeleteUserPolicy", cmd("", "iam", "delete-user-policy", "--user-name", id["userName"], "--policy-name", id["policyName"])
 		}
 		return "PutUserPolicy", cmd("", "iam", "put-user-policy", "--user-name", id["userName"], "--policy-name", id["policyName"], "--policy-document", string(state))
+	case app.ResourceBucketACL:
+		return "PutBucketAcl", cmd(region, "s3api", "put-bucket-acl", "--bucket", id["bucket"], "--access-control-policy", string(state))
 	case app.ResourceRoleTrustPolicy:
 		return "UpdateAssumeRolePolicy", cmd("", "iam", "update-assume-role-policy", "--role-name", id["roleName"], "--policy-document", string(state))
 	}

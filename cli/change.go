@@ -420,7 +420,7 @@ func runActResume(ctx context.Context, args []string, d Deps) int {
 		}
 		var open []app.ChangeRun
 		for _, r := range runs {
-			if r.Status == app.ChangeIncomplete || (r.Status == app.ChangeDone && r.VerifiedAt.IsZero()) {
+			if r.Resumable() {
 				open = append(open, r)
 			}
 		}

@@ -117,7 +117,13 @@ func runUntilListening(t *testing.T, addr string, bin string, args ...string) {
 			t.Fatalf("versitygw exited: %s", logs.String())
 		default:
 		}
-		require.True(t, time.Now().Before(deadline), "versitygw did not listen on %s: %s", addr, logs.String())
+		if time.Now().After(deadline) {
+			// Read the logs only once the process is gone: its output is
+			// written to them by exec's goroutine until then.
+			_ = cmd.Process.Kill()
+			<-done
+			t.Fatalf("versitygw did not listen on %s: %s", addr, logs.String())
+		}
 	}
 }
 

@@ -860,7 +860,7 @@ func (p *changesPane) onResume() {
 func openRuns(runs []app.ChangeRun) []app.ChangeRun {
 	var out []app.ChangeRun
 	for _, r := range runs {
-		if r.Status == app.ChangeIncomplete || (r.Status == app.ChangeDone && r.VerifiedAt.IsZero()) {
+		if r.Resumable() {
 			out = append(out, r)
 		}
 	}
