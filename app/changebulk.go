@@ -164,8 +164,9 @@ type BulkProgress struct {
 // the change's goroutine between batches.
 type ChangeProgress func(BulkProgress)
 
-// objectResource names one object's state for the mutator.
-func objectResource(spec *BulkSpec, key string) Resource {
+// ObjectResource names one object's state for the mutator: the journal's
+// replay of a simulated account names it the same way.
+func (spec *BulkSpec) ObjectResource(key string) Resource {
 	id := map[string]string{"bucket": spec.Bucket, "key": key}
 	if spec.From != "" {
 		id["from"] = spec.From
@@ -574,7 +575,7 @@ func (w *bulkWork) batch(ctx context.Context, n int, tasks []task) error {
 	parallel(spec.Concurrency, len(tasks), func(i int) {
 		t := tasks[i]
 		o := ObjectChange{Key: t.obj.Key, Before: t.obj.Before, After: t.obj.After}
-		cur, err := m.ReadState(ctx, objectResource(spec, o.Key))
+		cur, err := m.ReadState(ctx, spec.ObjectResource(o.Key))
 		switch {
 		case err != nil:
 			o.Outcome, o.Error = OutcomeFailed, "read before the call (nothing sent): "+err.Error()
@@ -632,7 +633,7 @@ func (w *bulkWork) batch(ctx context.Context, n int, tasks []task) error {
 		r := ObjectChange{Key: o.Key}
 		if ctx.Err() != nil {
 			r.Outcome = OutcomePending
-		} else if err := m.WriteState(ctx, objectResource(spec, o.Key), o.After); err != nil {
+		} else if err := m.WriteState(ctx, spec.ObjectResource(o.Key), o.After); err != nil {
 			r.Outcome, r.Error = OutcomeFailed, err.Error()
 		} else {
 			r.Outcome = OutcomeApplied
@@ -839,7 +840,7 @@ func (s *Service) verifyBulk(ctx context.Context, js JournalStore, ch changer, r
 	var readErr error
 	parallel(spec.Concurrency, len(objs), func(i int) {
 		o := objs[i]
-		cur, err := ch.m.ReadState(ctx, objectResource(spec, o.Key))
+		cur, err := ch.m.ReadState(ctx, spec.ObjectResource(o.Key))
 		states[i] = cur
 		switch {
 		case err != nil:

@@ -85,8 +85,7 @@ func (a *Account) replay(ctx context.Context, recs []app.JournalRecord) error {
 				if o.Outcome != app.OutcomeApplied || !ok {
 					continue
 				}
-				res := app.Resource{Kind: p.Bulk.Resource, ID: map[string]string{"bucket": p.Bulk.Bucket, "key": o.Key}, Name: "s3://" + p.Bulk.Bucket + "/" + o.Key}
-				writes = append(writes, write{at: rec.At, change: rec.Change, res: res, before: sent.Before, after: sent.After})
+				writes = append(writes, write{at: rec.At, change: rec.Change, res: p.Bulk.ObjectResource(o.Key), before: sent.Before, after: sent.After})
 			}
 		}
 	}

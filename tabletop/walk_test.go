@@ -49,6 +49,9 @@ var walks = map[string]walkStep{
 	"s3.versioning":           {params: map[string]string{"bucket": legacy}},
 	"s3.restore-version":      {params: map[string]string{"bucket": exports, "since": "2026-11-17T00:00:00Z"}},
 	"s3.remove-delete-marker": {params: map[string]string{"bucket": exports, "since": "2026-11-20T14:00:00Z"}},
+	"s3.reset-bucket-acl":     {params: map[string]string{"bucket": legacy}},
+	"s3.restore-archived":     {params: map[string]string{"bucket": legacy, "prefix": "archive/", "tier": "Standard"}},
+	"s3.replica-restore":      {params: map[string]string{"bucket": exports, "replicaBucket": "acme-customer-exports-replica", "prefix": "exports/"}},
 }
 
 // TestEveryChangeActionWalksOnTheBuiltInExercise plans, applies, verifies
