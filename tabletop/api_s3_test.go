@@ -374,7 +374,7 @@ func TestARestoreByTimeWindowBringsBackWhatTheIntruderChanged(t *testing.T) {
 	d := newS3Drill(t)
 	// The intruder's weekend: everything changed from 20 November on is
 	// put back as it was before.
-	run := d.apply("s3.restore-version", map[string]string{"bucket": exportsBucket, "since": "2026-11-20T00:00:00Z"})
+	run := d.apply("s3.restore-version", map[string]string{"bucket": exportsBucket, "prefix": "exports/2026-11/", "since": "2026-11-20T00:00:00Z"})
 	require.NotNil(t, run.Bulk)
 	assert.Equal(t, 1, run.Bulk.Applied, run.Report())
 	head, err := d.head(t, exportsBucket, "exports/2026-11/customers-full.csv")
