@@ -86,7 +86,7 @@ func check(path, version string) (facts []string, err error) {
 
 	bi, err := buildinfo.ReadFile(path)
 	if err != nil {
-		return facts, fmt.Errorf("Go build information: %w", err)
+		return facts, fmt.Errorf("reading the Go build information: %w", err)
 	}
 	settings := map[string]string{}
 	for _, s := range bi.Settings {
