@@ -13,6 +13,7 @@ require (
 )
 
 require (
+	early v0.0.0 // indirect
 	fyne.io/systray v1.11.1-0.20250603113521-ca66a66d8b58 // indirect
 	github.com/BurntSushi/toml v1.5.0 // indirect
 	github.com/aws/aws-sdk-go-v2 v1.48.0 // indirect
@@ -75,3 +76,7 @@ require (
 	golang.org/x/sys v0.45.0 // indirect
 	golang.org/x/text v0.33.0 // indirect
 )
+
+// early is a module of its own so that its import path sorts before
+// fyne.io/...: its init must run before Fyne's (see early/locale.go).
+replace early => ./early

@@ -17,7 +17,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -25,6 +24,8 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
+
+	"early"
 
 	"s3responder/app"
 	"s3responder/assets"
@@ -36,9 +37,6 @@ import (
 	"s3responder/ui"
 )
 
-// version is set at release time with -ldflags "-X main.version=1.2.3".
-var version = "dev"
-
 // appID must match ID in FyneApp.toml: Fyne keys preferences and storage
 // by it, and `go build` (unlike `fyne package`) does not read the toml.
 const appID = "io.s3responder.app"
@@ -47,6 +45,10 @@ const appID = "io.s3responder.app"
 var icon []byte
 
 func main() {
+	// early kept Fyne from logging about a locale that names no language
+	// while its packages were initialised; from here on the environment
+	// is the user's again.
+	early.Restore()
 	os.Exit(run())
 }
 
@@ -75,18 +77,6 @@ func run() int {
 			return runGUI(ctx, path, open)
 		},
 	})
-}
-
-// buildVersion prefers the -ldflags version, then the module version that
-// `go install module@version` records.
-func buildVersion() string {
-	if version != "dev" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return version
 }
 
 // actor names the person at the keyboard in timeline entries.

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,7 +31,12 @@ import (
 // these tests drive the real program as a user or a script would.
 var bin string
 
-const testVersion = "0.0.0-e2e"
+// What TestMain stamps into the binary, as scripts/release.sh does.
+const (
+	testVersion = "0.0.0-e2e"
+	testCommit  = "0123456789ab"
+	testDate    = "2026-12-08T00:00:00Z"
+)
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "s3responder-e2e-")
@@ -42,7 +48,8 @@ func TestMain(m *testing.M) {
 	if os.PathSeparator == '\\' {
 		bin += ".exe"
 	}
-	build := exec.Command("go", "build", "-ldflags=-X main.version="+testVersion, "-o", bin, ".")
+	build := exec.Command("go", "build", "-ldflags=-X main.version="+testVersion+
+		" -X main.commit="+testCommit+" -X main.date="+testDate, "-o", bin, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: go build:", err)
@@ -390,7 +397,10 @@ func TestFlagsHelpAndValidation(t *testing.T) {
 	})
 
 	t.Run("version", func(t *testing.T) {
-		assert.Equal(t, "s3responder "+testVersion+"\n", e.run("version").stdout)
+		r := e.run("version")
+		assert.Equal(t, 0, r.code, r.stderr)
+		assert.Equal(t, "s3responder "+testVersion+" (commit "+testCommit+", built "+testDate+")\n", r.stdout)
+		assert.Equal(t, r.stdout, e.run("--version").stdout)
 	})
 
 	t.Run("usage errors", func(t *testing.T) {
@@ -544,4 +554,47 @@ func mustRead(t *testing.T, path string) []byte {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	return b
+}
+
+// Under a locale that names no language (LANG=C.UTF-8 is the default of
+// Debian containers and CI runners) Fyne's lang package used to log three
+// "Error parsing user locale C" lines on stderr before main even ran. A
+// command prints nothing but its own output, whatever the locale.
+func TestTheCLIPrintsNothingButItsOutputUnderAnyLocale(t *testing.T) {
+	localeVars := []string{"LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"}
+	cases := [][]string{{}} // all unset
+	for _, l := range []string{"C", "C.UTF-8", "C.utf8", "POSIX"} {
+		cases = append(cases, []string{"LANG=" + l}, []string{"LC_ALL=" + l}, []string{"LC_ALL=" + l, "LANG=fr_FR.UTF-8"})
+	}
+	cases = append(cases, []string{"LC_MESSAGES=C.UTF-8"}, []string{"LANG=en_US.UTF-8", "LANGUAGE=C"},
+		[]string{"LANG=fr_FR.UTF-8"})
+	for _, env := range cases {
+		name := strings.Join(env, " ")
+		if name == "" {
+			name = "unset"
+		}
+		t.Run(name, func(t *testing.T) {
+			e := newE2E(t)
+			// The test's own locale must not leak in: only env is set.
+			var clean []string
+			for _, kv := range e.env {
+				k, _, _ := strings.Cut(kv, "=")
+				if !slices.Contains(localeVars, k) {
+					clean = append(clean, kv)
+				}
+			}
+			e.env = append(clean, env...)
+			r := e.run("incident", "list", "--db", e.db)
+			assert.Equal(t, 0, r.code)
+			assert.Equal(t, "No incidents.\n", r.stdout)
+			assert.Empty(t, r.stderr)
+		})
+	}
+}
+
+func TestAVersionWithoutReleaseStampsStillSaysWhatItIs(t *testing.T) {
+	assert.Equal(t, "dev", formatVersion("", "", ""))
+	assert.Equal(t, "dev (commit 0123456789ab+changes)", formatVersion("", "0123456789ab+changes", ""))
+	assert.Equal(t, "0.2.0 (commit 0123456789ab, built 2026-12-08T00:00:00Z)",
+		formatVersion("0.2.0", "0123456789ab", "2026-12-08T00:00:00Z"))
 }

@@ -6,14 +6,17 @@
 #   scripts/deps.sh build   # C toolchain and X11/GL headers for Fyne
 #   scripts/deps.sh [test]  # the above plus Xvfb, xdotool, ImageMagick,
 #                           # poppler-utils and jq for the test suite
+#   scripts/deps.sh release # build, plus xz for the Linux package
+#   scripts/deps.sh windows # release, plus mingw-w64 and zip for the
+#                           # Windows cross-build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 what=${1:-test}
 case "$what" in
-build | test) ;;
+build | test | release | windows) ;;
 *)
-	echo "usage: scripts/deps.sh [build|test]" >&2
+	echo "usage: scripts/deps.sh [build|test|release|windows]" >&2
 	exit 2
 	;;
 esac
@@ -27,6 +30,15 @@ if [ "$what" = test ]; then
 	# read JSON; change tests run the printed AWS CLI commands against a
 	# local emulator with the real AWS CLI.
 	pkgs+=(xvfb libgl1-mesa-dri xdotool imagemagick poppler-utils jq awscli)
+fi
+if [ "$what" = release ] || [ "$what" = windows ]; then
+	# `fyne package -os linux` runs tar -J.
+	pkgs+=(xz-utils)
+fi
+if [ "$what" = windows ]; then
+	# The cgo cross-compiler (and its binutils, for checking the .exe) and
+	# the zip the Windows build ships in.
+	pkgs+=(gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 zip)
 fi
 
 installed() {

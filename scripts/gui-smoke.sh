@@ -9,8 +9,10 @@
 #   scripts/gui-smoke.sh [SCREENSHOT.png]
 #
 # Without an argument the screenshot goes to a new temporary directory,
-# which is kept and printed.
+# which is kept and printed. With S3RESPONDER_BIN set it tests that binary
+# (a release, unpacked) instead of building one.
 set -euo pipefail
+bin=${S3RESPONDER_BIN:+$(realpath "$S3RESPONDER_BIN")}
 cd "$(dirname "$0")/.."
 
 shot=${1:-}
@@ -50,14 +52,19 @@ for tool in Xvfb xdotool /usr/bin/import /usr/bin/convert; do
 	command -v "$tool" >/dev/null || fail "$tool is missing: run scripts/deps.sh test"
 done
 
-echo "gui-smoke: building"
-go build -o "$work/s3responder" .
+if [ -n "$bin" ]; then
+	echo "gui-smoke: testing $bin"
+else
+	echo "gui-smoke: building"
+	bin=$work/s3responder
+	go build -o "$bin" .
+fi
 
 # Keep the app's preferences and database away from the user's own.
 export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" S3RESPONDER_DB="$work/incidents.db"
 export S3RESPONDER_ACTOR=gui-smoke
 mkdir -p "$HOME"
-out=$("$work/s3responder" incident new --title "Smoke test: public bucket" --severity P2 \
+out=$("$bin" incident new --title "Smoke test: public bucket" --severity P2 \
 	--bucket smoke-bucket 2>>"$work/cli.log") || fail "incident new"
 id=${out##* }
 [[ "$id" == INC-* ]] || fail "incident new printed no id: $out"
@@ -74,7 +81,7 @@ export DISPLAY=":$(head -n1 "$work/display")"
 echo "gui-smoke: Xvfb on $DISPLAY"
 
 start=$SECONDS
-"$work/s3responder" >"$work/app.log" 2>&1 &
+"$bin" >"$work/app.log" 2>&1 &
 app=$!
 pids+=("$app")
 timeout 60 xdotool search --sync --onlyvisible --name '^S3 Responder$' >"$work/windows" 2>>"$work/xdotool.log" ||
@@ -91,7 +98,7 @@ echo "gui-smoke: screenshot $shot has $colours distinct colours"
 kill -0 "$app" 2>/dev/null || fail "the app exited"
 
 # A second instance on the same database must explain itself.
-"$work/s3responder" >"$work/second.log" 2>&1 &
+"$bin" >"$work/second.log" 2>&1 &
 second=$!
 pids+=("$second")
 for _ in $(seq 100); do
@@ -116,5 +123,5 @@ kill -0 "$app" 2>/dev/null && fail "the app did not stop within 10 s of SIGTERM"
 status=0
 wait "$app" || status=$?
 [ "$status" -eq 0 ] || fail "the app exited with status $status after SIGTERM"
-"$work/s3responder" verify "$id" >>"$work/cli.log" 2>&1 || fail "the database is not usable after the app stopped"
+"$bin" verify "$id" >>"$work/cli.log" 2>&1 || fail "the database is not usable after the app stopped"
 echo "gui-smoke: OK"
