@@ -136,11 +136,9 @@ func TestTheResultIsByteIdenticalWhateverTheWorkersAndRuns(t *testing.T) {
 	dir := busyTree(t)
 	lim := Limits{Principals: 20, IPsPerPrincipal: 3, Objects: 30, ReadersPerObject: 2, ReadGroups: 10, ConfigChanges: 25, DeniedGroups: 7, Buckets: 1, EventNames: 2}
 	want := resultJSON(t, analyzeDir(t, []string{dir}, Options{Workers: 1, Limits: lim}))
-	for _, w := range []int{1, 2, 3, 4, 8} {
-		for run := range 3 {
-			got := resultJSON(t, analyzeDir(t, []string{dir}, Options{Workers: w, Limits: lim}))
-			require.Equal(t, string(want), string(got), "workers %d, run %d", w, run)
-		}
+	for _, w := range []int{2, 3, 4, 4, 4, 8} {
+		got := resultJSON(t, analyzeDir(t, []string{dir}, Options{Workers: w, Limits: lim}))
+		require.Equal(t, string(want), string(got), "workers %d", w)
 	}
 	res := analyzeDir(t, []string{dir}, Options{Workers: 4, Limits: lim})
 	assert.Len(t, res.Principals, 20)
@@ -275,8 +273,8 @@ func TestRecordsReadTwiceCountOnce(t *testing.T) {
 
 func TestAnOversizedRecordIsSkippedAndTheRestOfTheFileRead(t *testing.T) {
 	dir := t.TempDir()
-	huge := rec(t, getObjectJSON, map[string]any{"requestParameters.padding": strings.Repeat("x", 9<<20)})
-	writeFile(t, filepath.Join(dir, "a.json.gz"), gz(t, logJSON(t, rec(t, getObjectJSON, nil), huge, rec(t, deniedJSON, nil), rec(t, putBucketPolicyJSON, nil))))
+	huge := strings.Replace(getObjectJSON, `"requestParameters": {`, `"requestParameters": {"padding": "`+strings.Repeat("x", 9<<20)+`", `, 1)
+	writeFile(t, filepath.Join(dir, "a.json"), []byte(`{"Records":[`+getObjectJSON+`,`+huge+`,`+deniedJSON+`,`+putBucketPolicyJSON+`]}`))
 	res := analyzeDir(t, []string{dir}, Options{})
 	assert.Equal(t, int64(4), res.Records)
 	assert.Equal(t, int64(3), res.Matched, "the records after it count")

@@ -97,7 +97,7 @@ func (r *Record) Valid() bool {
 }
 
 // Time parses eventTime; the zero time when it is missing or cannot be
-// read (see TimeKnown).
+// read.
 func (r *Record) Time() time.Time {
 	return parseEventTime(r.EventTime)
 }
@@ -110,9 +110,9 @@ func (r *Record) Time() time.Time {
 // the zero time.
 func parseEventTime(s string) time.Time {
 	if len(s) == 20 && s[19] == 'Z' {
-		if t, ok := clockTime(s); ok {
-			return t
-		}
+		// Only this layout has 20 characters and a Z: what clockTime
+		// refuses, RFC 3339 refuses too.
+		return clockTime(s)
 	}
 	if len(s) >= 19 && (s[10] == ' ' || s[10] == 'T') {
 		// The exports' layout: a space (or a T), an optional fraction, no
@@ -131,26 +131,27 @@ func parseEventTime(s string) time.Time {
 }
 
 // clockTime reads "2006-01-02T15:04:05" at the start of s without the
-// general parser, which costs more than the rest of a record's analysis.
-func clockTime(s string) (time.Time, bool) {
+// general parser, which costs more than the rest of a record's analysis;
+// the zero time when it is not a valid time in that layout.
+func clockTime(s string) time.Time {
 	if s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
-		return time.Time{}, false
+		return time.Time{}
 	}
 	v := [6]int{}
 	for i, f := range [6][2]int{{0, 4}, {5, 7}, {8, 10}, {11, 13}, {14, 16}, {17, 19}} {
 		for j := f[0]; j < f[1]; j++ {
 			c := s[j]
 			if c < '0' || c > '9' {
-				return time.Time{}, false
+				return time.Time{}
 			}
 			v[i] = v[i]*10 + int(c-'0')
 		}
 	}
 	y, mo, d, h, mi, se := v[0], v[1], v[2], v[3], v[4], v[5]
 	if mo < 1 || mo > 12 || d < 1 || (d > 28 && d > daysIn(y, mo)) || h > 23 || mi > 59 || se > 59 {
-		return time.Time{}, false
+		return time.Time{}
 	}
-	return time.Date(y, time.Month(mo), d, h, mi, se, 0, time.UTC), true
+	return time.Date(y, time.Month(mo), d, h, mi, se, 0, time.UTC)
 }
 
 // daysIn is the length of the month, so "02-30" is refused as time.Parse

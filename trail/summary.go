@@ -152,7 +152,7 @@ func (g ReadGroup) Sentence() string {
 	} else {
 		l += fmt.Sprintf(" between %s and %s", When(g.First), When(g.Last))
 	}
-	n := int64(len(g.SourceIPs))
+	n := int64(len(g.SourceIPs)) + g.SourceIPsOmitted
 	l += fmt.Sprintf(", from %s %s", Count(n), plural(n, "IP address", "IP addresses"))
 	if n > 0 && n <= 3 {
 		l += " (" + strings.Join(g.SourceIPs, ", ") + ")"
