@@ -131,7 +131,9 @@ func TestIsDeniedCode(t *testing.T) {
 }
 
 func TestEventTimesAreReadInEveryLayoutAndImpossibleOnesRefused(t *testing.T) {
-	at := func(y int, mo time.Month, d, h, mi, s, ns int) time.Time { return time.Date(y, mo, d, h, mi, s, ns, time.UTC) }
+	at := func(y int, mo time.Month, d, h, mi, s, ns int) time.Time {
+		return time.Date(y, mo, d, h, mi, s, ns, time.UTC)
+	}
 	tests := []struct {
 		in   string
 		want time.Time

@@ -78,7 +78,7 @@ func TestTheSummaryNamesTheTopFindingsAndWhatItLeftOut(t *testing.T) {
 	assert.NotContains(t, text, "memory budget")
 
 	r = &Result{Files: 2, Records: 5, Matched: 1, DeniedTotal: 1, Denied: []DeniedGroup{{AccessKeyID: "AKIA9", Principal: "y", EventName: "ListBuckets", ErrorCode: "AccessDenied", Count: 1}},
-		Truncated: Truncation{PrincipalEvents: 4, ObjectReads: 5, DeniedEvents: 6, ReadGroups: 7, BucketReads: 8, MemoryBudget: true},
+		Truncated:     Truncation{PrincipalEvents: 4, ObjectReads: 5, DeniedEvents: 6, ReadGroups: 7, BucketReads: 8, MemoryBudget: true},
 		ConfigChanges: []ConfigChange{{EventName: "PutBucketAcl", Principal: "p"}}}
 	text = strings.Join(Summarize(r), "\n")
 	assert.Contains(t, text, "Read 2 log files (0 B on disk) holding 5 records; 1 CloudTrail event matched.")
