@@ -342,3 +342,52 @@ func FuzzParseRecords(f *testing.F) {
 		_, _ = ParseRecords(bytes.NewReader(data), 16, func(*Record) error { return nil })
 	})
 }
+
+func TestParseRecordsTellsTheLayoutFromTheContent(t *testing.T) {
+	big := strings.Replace(getObjectJSON, `"requestParameters": {`, `"requestParameters": {"padding": "`+strings.Repeat("x", 200_000)+`", `, 1)
+	tests := []struct {
+		name      string
+		in        string
+		format    string
+		want      error
+		reason    string
+		names     []string
+		records   int64
+		oversized int64
+	}{
+		{name: "log", in: `{"Records":[` + deniedJSON + `]}`, format: FormatLog, names: []string{"GetObject"}, records: 1},
+		{name: "log with a record-like key first", in: `{"eventVersion":"1.09","Records":[` + deniedJSON + `]}`, format: FormatLog, names: []string{"GetObject"}, records: 1},
+		{name: "lines", in: deniedJSON + "\n" + putBucketPolicyJSON + "\n", format: FormatLines, names: []string{"GetObject", "PutBucketPolicy"}, records: 2},
+		{name: "lines without newlines", in: deniedJSON + putBucketPolicyJSON, format: FormatLines, names: []string{"GetObject", "PutBucketPolicy"}, records: 2},
+		{name: "lines in any key order", in: `{"userAgent":"x","eventTime":"2026-03-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"A"}` + "\r\n", format: FormatLines, names: []string{"A"}, records: 1},
+		{name: "array", in: "[" + deniedJSON + "," + putBucketPolicyJSON + "]", format: FormatArray, names: []string{"GetObject", "PutBucketPolicy"}, records: 2},
+		{name: "empty array", in: "[ ]", format: FormatArray},
+		{name: "an oversized first line", in: big + "\n" + deniedJSON, format: FormatLines, names: []string{"GetObject"}, records: 2, oversized: 1},
+		{name: "an oversized line in the middle", in: deniedJSON + big + putBucketPolicyJSON, format: FormatLines, names: []string{"GetObject", "PutBucketPolicy"}, records: 3, oversized: 1},
+		{name: "an oversized element of an array", in: "[" + big + "," + deniedJSON + "]", format: FormatArray, names: []string{"GetObject"}, records: 2, oversized: 1},
+		{name: "a policy, not a record", in: `{"Version":"2012-10-17","Statement":[]}`, want: ErrNotCloudTrail, reason: "no Records array and is not a CloudTrail record"},
+		{name: "an empty object", in: `{}`, want: ErrNotCloudTrail},
+		{name: "something else between lines", in: deniedJSON + "\n[1]\n", format: FormatLines, want: ErrMalformed, reason: "record 2, at byte", names: []string{"GetObject"}, records: 1},
+		{name: "a line cut short", in: deniedJSON + "\n" + deniedJSON[:100], format: FormatLines, want: ErrMalformed, reason: "file ends in the middle of record 2", names: []string{"GetObject"}, records: 1},
+		{name: "a broken first object", in: `{"eventTime":,}`, want: ErrMalformed, reason: "record 1"},
+		{name: "array not closed", in: "[" + deniedJSON, format: FormatArray, want: ErrMalformed, reason: "record 2", names: []string{"GetObject"}, records: 1},
+		{name: "array elements without comma", in: "[" + deniedJSON + " " + deniedJSON + "]", format: FormatArray, want: ErrMalformed, reason: "after array element", names: []string{"GetObject"}, records: 1},
+		{name: "data after an array", in: "[]{}", format: FormatArray, want: ErrMalformed, reason: "after the end"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var names []string
+			st, err := ParseRecords(strings.NewReader(tc.in), 100_000, func(r *Record) error { names = append(names, r.EventName); return nil })
+			if tc.want == nil {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, tc.want)
+				assert.Contains(t, err.Error(), tc.reason)
+			}
+			assert.Equal(t, tc.format, st.Format)
+			assert.Equal(t, tc.names, names)
+			assert.Equal(t, tc.records, st.Records)
+			assert.Equal(t, tc.oversized, st.Oversized)
+		})
+	}
+}

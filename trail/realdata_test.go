@@ -344,3 +344,64 @@ func TestPrincipalsAreOrderedByObjectDataRead(t *testing.T) {
 	}
 	assert.Equal(t, int64(2000), binBytes, "the histogram's bytes are object data")
 }
+
+func TestProgressCountsFilesBytesRecordsAndErrors(t *testing.T) {
+	dir := t.TempDir()
+	a := writeFile(t, filepath.Join(dir, "a.json"), logJSON(t, rec(t, getObjectJSON, nil), rec(t, deniedJSON, nil)))
+	b := writeFile(t, filepath.Join(dir, "b.json"), []byte(`{"Records":[{"eventName":"x"},`+getObjectJSON+`]}`))
+	c := writeFile(t, filepath.Join(dir, "c.json"), []byte(`{"Records":[`))
+	var total int64
+	for _, p := range []string{a, b, c} {
+		info, err := os.Stat(p)
+		require.NoError(t, err)
+		total += info.Size()
+	}
+	var calls []Progress
+	res := analyzeDir(t, []string{dir}, Options{Workers: 1, Progress: func(p Progress) { calls = append(calls, p) }})
+	require.Len(t, calls, 3)
+	last := calls[2]
+	assert.Equal(t, Progress{FilesDone: 3, FilesTotal: 3, BytesDone: total, BytesTotal: total, Records: 4, Errors: 2}, last)
+	assert.Equal(t, int64(1), calls[0].FilesDone)
+	assert.Equal(t, int64(2), calls[0].Records)
+	assert.Equal(t, total, res.BytesRead)
+	assert.Equal(t, int64(1), res.InvalidRecords)
+	require.Len(t, res.Errors, 2)
+	assert.Equal(t, FileError{File: b, Reason: "some records are not CloudTrail events and were skipped: 1 of 2", Records: 2, Complete: true}, res.Errors[0])
+	assert.Equal(t, c, res.Errors[1].File)
+	assert.False(t, res.Errors[1].Complete)
+	assert.Contains(t, res.Errors[1].Reason, "file ends in the middle of record 1 (truncated?)")
+}
+
+func TestAMistypedFieldIsCountedAndTheRecordKept(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.json"), logJSON(t, rec(t, getObjectJSON, map[string]any{"additionalEventData.bytesTransferredOut": "lots"})))
+	res := analyzeDir(t, []string{dir}, Options{})
+	assert.Equal(t, int64(1), res.MistypedRecords)
+	assert.Equal(t, int64(1), res.Matched)
+	assert.Empty(t, res.Errors)
+}
+
+func TestAListPastTenThousandNamesIsASampleTheSameEveryRun(t *testing.T) {
+	// 12,000 addresses in four files, one of them busy: the list keeps a
+	// fixed sample of 10,000 and says so.
+	dir := t.TempDir()
+	line := func(i int, ip string) string {
+		return fmt.Sprintf(`{"eventTime":"2026-03-02T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"e%d",`+
+			`"userIdentity":{"type":"AWSAccount","accountId":"anonymous"},"sourceIPAddress":%q}`+"\n", i, ip)
+	}
+	for f := range 4 {
+		var sb strings.Builder
+		for i := f * 3000; i < (f+1)*3000; i++ {
+			sb.WriteString(line(i, fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)))
+		}
+		writeFile(t, filepath.Join(dir, fmt.Sprintf("f%d.json", f)), []byte(sb.String()))
+	}
+	one := analyzeDir(t, []string{dir}, Options{Workers: 1})
+	many := analyzeDir(t, []string{dir}, Options{Workers: 3})
+	assert.Equal(t, string(resultJSON(t, one)), string(resultJSON(t, many)))
+	p := principalByKey(t, one, "", "account anonymous")
+	assert.Equal(t, int64(12000), p.Events, "the row's own counts stay exact")
+	assert.True(t, p.ListsSampled)
+	assert.Len(t, p.SourceIPs, 100)
+	assert.Equal(t, int64(tracked-100), p.SourceIPsOmitted)
+}
