@@ -11,7 +11,9 @@ import (
 
 func TestExpandTakesLogFilesAndDigestsAndSkipsTheRest(t *testing.T) {
 	root := t.TempDir()
-	f := func(rel string) string { return writeFile(t, filepath.Join(root, filepath.FromSlash(rel)), []byte("{}")) }
+	f := func(rel string) string {
+		return writeFile(t, filepath.Join(root, filepath.FromSlash(rel)), []byte("{}"))
+	}
 	a := f("AWSLogs/1/CloudTrail/eu-west-1/2026/03/01/a.json.gz")
 	b := f("AWSLogs/1/CloudTrail/eu-west-1/2026/03/01/B.JSON")
 	dg := f("AWSLogs/1/CloudTrail-Digest/eu-west-1/2026/03/01/d.json.gz")
