@@ -405,3 +405,43 @@ func TestAListPastTenThousandNamesIsASampleTheSameEveryRun(t *testing.T) {
 	assert.Len(t, p.SourceIPs, 100)
 	assert.Equal(t, int64(tracked-100), p.SourceIPsOmitted)
 }
+
+func TestTheHistogramWidensItsBinsToFitTheSpan(t *testing.T) {
+	tests := []struct {
+		first, last string
+		width       int64 // hours
+		bins        int
+	}{
+		{"2026-03-01T00:30:00Z", "2026-03-01T00:40:00Z", 1, 1},
+		{"2026-03-01T00:00:00Z", "2026-03-09T07:00:00Z", 1, 200},
+		{"2026-03-01T00:00:00Z", "2026-03-09T08:00:00Z", 2, 101},
+		{"2026-03-01T00:00:00Z", "2026-03-31T00:00:00Z", 6, 121},
+		{"2026-01-01T00:00:00Z", "2026-12-31T00:00:00Z", 48, 183},
+		{"2016-01-01T00:00:00Z", "2026-01-01T00:00:00Z", 720, 122},
+		{"1990-01-01T00:00:00Z", "2026-01-01T00:00:00Z", 1578, 201},
+	}
+	for _, tc := range tests {
+		t.Run(tc.first+" "+tc.last, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "a.json"), logJSON(t,
+				rec(t, getObjectJSON, map[string]any{"eventTime": tc.first}),
+				rec(t, deniedJSON, map[string]any{"eventTime": tc.last})))
+			h := analyzeDir(t, []string{dir}, Options{}).Histogram
+			assert.Equal(t, tc.width*3600, h.BinSeconds)
+			require.Len(t, h.Bins, tc.bins)
+			first, _ := time.Parse(time.RFC3339, tc.first)
+			last, _ := time.Parse(time.RFC3339, tc.last)
+			assert.False(t, h.Bins[0].Start.After(first))
+			assert.True(t, h.Bins[0].Start.Add(time.Duration(h.BinSeconds)*time.Second).After(first))
+			end := h.Bins[len(h.Bins)-1]
+			assert.False(t, end.Start.After(last))
+			if tc.bins == 1 {
+				assert.Equal(t, HistBin{Start: h.Bins[0].Start, Events: 2, Reads: 1, Denied: 1, BytesOut: 1048576}, h.Bins[0])
+			} else {
+				assert.Equal(t, HistBin{Start: h.Bins[0].Start, Events: 1, Reads: 1, BytesOut: 1048576}, h.Bins[0], "first bin")
+				assert.Equal(t, int64(1), end.Denied)
+				assert.Equal(t, int64(1), end.Events)
+			}
+		})
+	}
+}
