@@ -19,7 +19,7 @@ type eventIDs struct {
 func newEventIDs() *eventIDs {
 	e := &eventIDs{}
 	for i := range e.shards {
-		e.shards[i].m = map[uint64]struct{}{}
+		e.shards[i].m = make(map[uint64]struct{}, 1024)
 	}
 	return e
 }
@@ -29,10 +29,11 @@ func (e *eventIDs) first(id string) bool {
 	h := strHash(id)
 	s := &e.shards[h>>58]
 	s.mu.Lock()
-	_, dup := s.m[h]
-	if !dup {
-		s.m[h] = struct{}{}
-	}
+	// One map operation, not a look-up and an insert: almost every ID is
+	// new, and this runs on every record.
+	n := len(s.m)
+	s.m[h] = struct{}{}
+	added := len(s.m) > n
 	s.mu.Unlock()
-	return !dup
+	return added
 }
