@@ -135,17 +135,24 @@ func analyzeFile(ctx context.Context, src *source, path string, opt *Options, lo
 	filter := &opt.Filter
 	noFilter := filter.Empty()
 	n := 0
-	badTime := ""
+	// The file's note counts what the file holds; the result's total
+	// what was counted, duplicates left out. Which of two copies of an
+	// event is counted depends on which file a worker reads first, so the
+	// note must not depend on it.
+	badTime, badInFile := "", int64(0)
 	st, err := ParseRecords(r, opt.MaxRecordBytes, func(rec *Record) error {
+		t := rec.Time()
+		if t.IsZero() {
+			if badInFile == 0 {
+				badTime = rec.EventTime
+			}
+			badInFile++
+		}
 		if rec.EventID != "" && !seen.first(rec.EventID) {
 			fr.duplicates++
 			return nil
 		}
-		t := rec.Time()
 		if t.IsZero() {
-			if fr.badTimes == 0 {
-				badTime = rec.EventTime
-			}
 			fr.badTimes++
 		}
 		if noFilter || filter.Match(rec, t) {
@@ -184,9 +191,9 @@ func analyzeFile(ctx context.Context, src *source, path string, opt *Options, lo
 		notes = append(notes, fmt.Sprintf("%s %s larger than %s skipped (the first is record %d); the records after %s were read",
 			Count(st.Oversized), plural(st.Oversized, "record", "records"), Bytes(int64(max)), st.FirstOversized, plural(st.Oversized, "it", "them")))
 	}
-	if fr.badTimes > 0 {
+	if badInFile > 0 {
 		notes = append(notes, fmt.Sprintf("%s %s an eventTime that cannot be read (the first: %q): counted, but at no time and matching no --since or --until",
-			Count(fr.badTimes), plural(fr.badTimes, "record has", "records have"), badTime))
+			Count(badInFile), plural(badInFile, "record has", "records have"), badTime))
 	}
 	if len(notes) > 0 {
 		fr.err = &FileError{File: path, Reason: strings.Join(notes, "; "), Records: st.Records, Complete: err == nil}

@@ -249,16 +249,22 @@ func TestAnUnreadableEventTimeIsCountedAndMatchesNoTimeFilter(t *testing.T) {
 
 func TestRecordsReadTwiceCountOnce(t *testing.T) {
 	dir := t.TempDir()
-	body := logJSON(t, rec(t, getObjectJSON, nil), rec(t, deniedJSON, nil))
+	body := logJSON(t, rec(t, getObjectJSON, nil), rec(t, deniedJSON, map[string]any{"eventTime": "someday"}))
 	gzPath := writeFile(t, filepath.Join(dir, "logs", "x.json.gz"), gz(t, body))
 	writeFile(t, filepath.Join(dir, "logs", "x.json"), body)
 
 	res := analyzeDir(t, []string{filepath.Join(dir, "logs")}, Options{})
+	for range 3 {
+		again := analyzeDir(t, []string{filepath.Join(dir, "logs")}, Options{Workers: 2})
+		assert.Equal(t, string(resultJSON(t, res)), string(resultJSON(t, again)), "whichever copy a worker reads first")
+	}
 	assert.Equal(t, int64(2), res.Files)
 	assert.Equal(t, int64(4), res.Records)
 	assert.Equal(t, int64(2), res.Matched, "the uncompressed copy adds nothing")
 	assert.Equal(t, int64(2), res.DuplicateRecords)
 	assert.Equal(t, int64(1), res.DeniedTotal)
+	assert.Equal(t, int64(1), res.UnreadableTimes, "the copy's unreadable time is not counted twice")
+	require.Len(t, res.Errors, 2, "each file says what it holds")
 	assert.Contains(t, strings.Join(res.Summary, "\n"), "2 records repeated an eventID already counted and were left out")
 
 	// The same file in two spellings, and through a link.
