@@ -254,6 +254,7 @@ func TestParseRecordsAgreesWithEncodingJSON(t *testing.T) {
 		`{"Records":[` + getObjectJSON + `,` + putBucketPolicyJSON + `,` + serviceEventJSON + `,` + deniedJSON + `,` + createAccessKeyJSON + `]}`,
 		`{"Records":[{"eventTime":"2026-03-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"Get\u004fbject","userAgent":"caf\u00e9 \ud83d\ude00 \ud800 \/\b\f\n\r\t\"\\"}]}`,
 		"{\"Records\":[{\"eventTime\":\"2026-03-01T00:00:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"X\",\"userAgent\":\"bad \xff\xfe utf8 \u00e9\"}]}",
+		`{"Records":[{"eventTime":"2026-03-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"X","userAgent":"\u00C9\u00e9\uD83D\uDE00\uDE00 \uABCD\uabcd \u0041"}]}`,
 		`{"Records":[{"eventTime":"2026-03-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"A","eventName":"B","userIdentity":{"arn":"x"},"userIdentity":null,
 			"readOnly":1,"resources":[1,{"ARN":"arn:aws:s3:::b/k"},null],"additionalEventData":{"bytesTransferredOut":-1.5e3}}]}`,
 	}
