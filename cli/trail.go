@@ -54,6 +54,21 @@ principals, the objects read, changes to bucket access and IAM, denied calls,
 events over time and a plain-language summary. Files that cannot be read are
 listed with the reason; the rest are still analysed.
 
+Files may be CloudTrail's own ({"Records":[...]}), JSON Lines (one record per
+line, as CloudTrail Lake and log pipelines export them) or a bare JSON array
+of records, compressed or not, in UTF-8 or UTF-16. Event times may also be
+written as exports write them (2025-01-21 17:49:47.000000000, UTC). A record
+larger than 8 MB is skipped and reported; the rest of its file is read.
+Events whose eventID was already counted (a file given twice, a .json copy
+beside its .json.gz) are counted once, and the summary says how many were
+left out; so are events whose time cannot be read.
+
+"Data read" is object data: the bytes of successful GetObject calls. The
+bytes of every other response (error documents, listings) are "other out".
+Lists within a row (addresses, user agents, event names, readers) show the
+most frequent with exact counts and say how many more there were; the
+result is the same for the same input, whatever --workers.
+
 A PATH of the form s3://BUCKET/PREFIX is first copied from the log bucket
 into the cache folder (what is already there with the right size is not
 fetched again; see 'trail download'), with --profile and --region.
@@ -73,8 +88,11 @@ Filters (all given must match; repeat a flag or separate values by commas):
   --write-only           only events that are not readOnly
 
 Output:
-  --json                 one JSON object (files, records, errors, principals,
-                         objectsRead, configChanges, ...)
+  --json                 one JSON object (files, records, duplicateRecords,
+                         unreadableTimeRecords, errors, principals with
+                         bytesRead and otherBytesOut, objectsRead,
+                         configChanges, ...; lists cut to the limit say how
+                         many they omit: sourceIPsOmitted, ...)
   --top N                rows per table in the text report (default 20)
   --workers N            files read at once (default: one per CPU)
 
@@ -428,15 +446,15 @@ func writeTrailReport(w io.Writer, r *trail.Result, top int) error {
 	}
 	if n := min(top, len(r.Principals)); n > 0 {
 		head("Principals", n, len(r.Principals))
-		fmt.Fprintln(tw, "ACCESS KEY\tPRINCIPAL\tEVENTS\tGETOBJECT\tBYTES OUT\tDENIED\tSOURCE IPS\tFIRST SEEN\tLAST SEEN")
+		fmt.Fprintln(tw, "ACCESS KEY\tPRINCIPAL\tEVENTS\tGETOBJECT\tDATA READ\tOTHER OUT\tDENIED\tSOURCE IPS\tFIRST SEEN\tLAST SEEN")
 		for _, p := range r.Principals[:n] {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dash(p.AccessKeyID), p.Name, trail.Count(p.Events), trail.Count(p.GetObject),
-				trail.Bytes(p.BytesOut), trail.Count(p.Denied), ipList(p.SourceIPs), trail.When(p.FirstSeen), trail.When(p.LastSeen))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dash(p.AccessKeyID), p.Name, trail.Count(p.Events), trail.Count(p.GetObject),
+				trail.Bytes(p.BytesRead), trail.Bytes(p.OtherBytesOut), trail.Count(p.Denied), ipList(p.SourceIPs, p.SourceIPsOmitted), trail.When(p.FirstSeen), trail.When(p.LastSeen))
 		}
 	}
 	if n := min(top, len(r.BucketsRead)); n > 0 {
 		head("Buckets read", n, len(r.BucketsRead))
-		fmt.Fprintln(tw, "BUCKET\tREADS\tOBJECTS\tBYTES OUT")
+		fmt.Fprintln(tw, "BUCKET\tREADS\tOBJECTS\tDATA READ")
 		for _, x := range r.BucketsRead[:n] {
 			objects := trail.Count(x.Objects)
 			if x.Estimated {
@@ -447,9 +465,13 @@ func writeTrailReport(w io.Writer, r *trail.Result, top int) error {
 	}
 	if n := min(top, len(r.ObjectsRead)); n > 0 {
 		head("Objects read", n, len(r.ObjectsRead))
-		fmt.Fprintln(tw, "BUCKET\tKEY\tREADS\tBYTES OUT\tREADERS")
+		fmt.Fprintln(tw, "BUCKET\tKEY\tREADS\tDATA READ\tREADERS")
 		for _, o := range r.ObjectsRead[:n] {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", o.Bucket, o.Key, trail.Count(o.Reads), trail.Bytes(o.BytesOut), strings.Join(o.Readers, ", "))
+			readers := strings.Join(o.Readers, ", ")
+			if o.ReadersOmitted > 0 {
+				readers += " +" + trail.Count(o.ReadersOmitted)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", o.Bucket, o.Key, trail.Count(o.Reads), trail.Bytes(o.BytesOut), readers)
 		}
 	}
 	if len(r.ConfigChanges) > 0 {
@@ -469,7 +491,7 @@ func writeTrailReport(w io.Writer, r *trail.Result, top int) error {
 		fmt.Fprintln(tw, "COUNT\tEVENT\tERROR\tBUCKET\tPRINCIPAL\tACCESS KEY\tSOURCE IPS\tFIRST\tLAST")
 		for _, x := range r.Denied[:n] {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", trail.Count(x.Count), x.EventName, x.ErrorCode, dash(x.Bucket), x.Principal,
-				dash(x.AccessKeyID), ipList(x.SourceIPs), trail.When(x.First), trail.When(x.Last))
+				dash(x.AccessKeyID), ipList(x.SourceIPs, x.SourceIPsOmitted), trail.When(x.First), trail.When(x.Last))
 		}
 	}
 	if bins := r.Histogram.Bins; len(bins) > 0 {
@@ -505,9 +527,11 @@ func dash(s string) string {
 	return s
 }
 
-func ipList(ips []string) string {
-	if len(ips) > 3 {
-		return strings.Join(ips[:3], ", ") + fmt.Sprintf(" +%d", len(ips)-3)
+// ipList shows the first three addresses and how many more there were,
+// listed or left out of the list.
+func ipList(ips []string, omitted int64) string {
+	if more := int64(len(ips)) - 3 + omitted; more > 0 {
+		return strings.Join(ips[:min(3, len(ips))], ", ") + fmt.Sprintf(" +%s", trail.Count(more))
 	}
 	return dash(strings.Join(ips, ", "))
 }

@@ -174,7 +174,7 @@ func TestTrailAnalyzeIntoIncident(t *testing.T) {
 		Principals     []struct {
 			AccessKeyID string `json:"accessKeyId"`
 			GetObject   int64  `json:"getObject"`
-			BytesOut    int64  `json:"bytesOut"`
+			BytesRead   int64  `json:"bytesRead"`
 		}
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &res), "stdout stays one JSON object")
@@ -183,7 +183,7 @@ func TestTrailAnalyzeIntoIncident(t *testing.T) {
 	require.NotEmpty(t, res.Principals)
 	assert.Equal(t, genReader, res.Principals[0].AccessKeyID)
 	assert.Equal(t, int64(g.reads), res.Principals[0].GetObject)
-	assert.Equal(t, g.bytesOut, res.Principals[0].BytesOut)
+	assert.Equal(t, g.bytesOut, res.Principals[0].BytesRead)
 	assert.Contains(t, errOut, "Added to incident "+id)
 	assert.Contains(t, errOut, "5 findings on the timeline")
 

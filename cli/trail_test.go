@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -68,12 +69,12 @@ func TestTrailAnalyzeJSONContract(t *testing.T) {
 	ps := doc["principals"].([]any)
 	require.Len(t, ps, 2)
 	p := ps[0].(map[string]any)
-	for _, k := range []string{"accessKeyId", "arn", "events", "getObject", "bytesOut", "sourceIPs"} {
+	for _, k := range []string{"accessKeyId", "arn", "events", "getObject", "bytesRead", "otherBytesOut", "sourceIPs"} {
 		assert.Contains(t, p, k)
 	}
 	assert.Equal(t, "AKIAEXAMPLEKEY000001", p["accessKeyId"])
 	assert.Equal(t, 2.0, p["getObject"])
-	assert.Equal(t, 3000000.0, p["bytesOut"])
+	assert.Equal(t, 3000000.0, p["bytesRead"])
 	assert.Len(t, p["sourceIPs"], 2)
 
 	objs := doc["objectsRead"].([]any)
@@ -100,6 +101,47 @@ func TestTrailAnalyzeText(t *testing.T) {
 	assert.Contains(t, out, "Objects read (2)")
 	assert.Contains(t, out, "Files with problems (1)")
 	assert.NotContains(t, out, "DeleteBucketPublicAccessBlock", "the filter leaves the admin's change out")
+}
+
+func TestTrailAnalyzeJSONIsTheSameWhateverTheWorkers(t *testing.T) {
+	dir, _ := trailTree(t)
+	// More files, so that the workers share them.
+	for i := range 6 {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "copy"+string(rune('a'+i))+".json"),
+			[]byte(strings.ReplaceAll(trailLog, "203.0.113.", "192.0.2."+string(rune('1'+i)))), 0o644))
+	}
+	code, one, errOut := trailRun(t, "analyze", dir, "--json", "--workers", "1")
+	require.Equal(t, exitOK, code, errOut)
+	for range 3 {
+		code, four, errOut := trailRun(t, "analyze", dir, "--json", "--workers", "4")
+		require.Equal(t, exitOK, code, errOut)
+		require.Equal(t, one, four)
+	}
+}
+
+func TestTrailAnalyzeReadsALakeExport(t *testing.T) {
+	// One record per line, eventTime as CloudTrail Lake writes it.
+	dir := t.TempDir()
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSuffix(strings.TrimPrefix(trailLog, `{"Records":[`+"\n"), "\n]}"), "},\n{") {
+		l = strings.TrimSuffix(strings.TrimPrefix(l, "{"), "}")
+		l = regexp.MustCompile(`"eventTime":"(\d{4}-\d\d-\d\d)T([\d:]{8})Z"`).ReplaceAllString(strings.ReplaceAll(l, "\n", ""), `"eventTime":"$1 $2.000000000"`)
+		lines = append(lines, "{"+l+"}")
+	}
+	p := filepath.Join(dir, "lake-export.json")
+	require.NoError(t, os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644))
+
+	code, out, errOut := trailRun(t, "analyze", p, "--json")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, `"matched": 3`)
+	assert.Contains(t, out, `"unreadableTimeRecords": 0`)
+	assert.Contains(t, out, `"errors": []`)
+	code, out, _ = trailRun(t, "analyze", p, "--until", "2000-01-01", "--json")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, `"matched": 0`, "nothing in the export is from before 2000")
+	code, out, _ = trailRun(t, "analyze", p, "--since", "2026-03-02T10:01:00Z", "--json")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, `"matched": 1`)
 }
 
 func TestTrailAnalyzeFlags(t *testing.T) {

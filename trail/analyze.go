@@ -3,7 +3,9 @@ package trail
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -40,7 +42,8 @@ type Progress struct {
 // the run was cancelled (the partial result is returned with it).
 func Analyze(ctx context.Context, paths []string, opt Options) (*Result, error) {
 	in := Expand(paths)
-	res := &Result{Errors: append([]FileError{}, in.Errors...), SkippedDigests: int64(len(in.Digests))}
+	res := &Result{Errors: append([]FileError{}, in.Errors...), SkippedDigests: int64(len(in.Digests)), DuplicatePaths: int64(in.Duplicates)}
+	seen := newEventIDs()
 	lim := opt.Limits.withDefaults()
 	shared := newAggregate(&lim)
 	workers := opt.Workers
@@ -78,13 +81,16 @@ func Analyze(ctx context.Context, paths []string, opt Options) (*Result, error) 
 					break
 				}
 				path := in.Logs[i]
-				fr := analyzeFile(ctx, &src, path, &opt, local, flush)
+				fr := analyzeFile(ctx, &src, path, &opt, local, seen, flush)
 				flush()
 				mu.Lock()
 				res.Files++
 				res.Records += fr.stats.Records
 				res.InvalidRecords += fr.stats.Invalid
 				res.MistypedRecords += fr.stats.Mistyped
+				res.OversizedRecords += fr.stats.Oversized
+				res.DuplicateRecords += fr.duplicates
+				res.UnreadableTimes += fr.badTimes
 				res.BytesRead += fr.size
 				if fr.err != nil {
 					res.Errors = append(res.Errors, *fr.err)
@@ -108,13 +114,16 @@ func Analyze(ctx context.Context, paths []string, opt Options) (*Result, error) 
 }
 
 type fileResult struct {
-	stats ParseStats
-	size  int64
-	err   *FileError
+	stats      ParseStats
+	size       int64
+	duplicates int64
+	badTimes   int64
+	err        *FileError
 }
 
 // analyzeFile reads one file into local, calling flush when local grows.
-func analyzeFile(ctx context.Context, src *source, path string, opt *Options, local *aggregate, flush func()) fileResult {
+// seen holds the eventIDs counted so far, across files.
+func analyzeFile(ctx context.Context, src *source, path string, opt *Options, local *aggregate, seen *eventIDs, flush func()) fileResult {
 	var fr fileResult
 	r, f, size, err := src.open(path)
 	fr.size = size
@@ -126,8 +135,26 @@ func analyzeFile(ctx context.Context, src *source, path string, opt *Options, lo
 	filter := &opt.Filter
 	noFilter := filter.Empty()
 	n := 0
+	// The file's note counts what the file holds; the result's total
+	// what was counted, duplicates left out. Which of two copies of an
+	// event is counted depends on which file a worker reads first, so the
+	// note must not depend on it.
+	badTime, badInFile := "", int64(0)
 	st, err := ParseRecords(r, opt.MaxRecordBytes, func(rec *Record) error {
 		t := rec.Time()
+		if t.IsZero() {
+			if badInFile == 0 {
+				badTime = rec.EventTime
+			}
+			badInFile++
+		}
+		if rec.EventID != "" && !seen.first(rec.EventID) {
+			fr.duplicates++
+			return nil
+		}
+		if t.IsZero() {
+			fr.badTimes++
+		}
 		if noFilter || filter.Match(rec, t) {
 			local.add(rec, t)
 		}
@@ -143,15 +170,33 @@ func analyzeFile(ctx context.Context, src *source, path string, opt *Options, lo
 		return nil
 	})
 	fr.stats = st
+	// Problems that stopped the file, then remarks on a file read to its
+	// end, in one line.
+	var notes []string
 	switch {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		fr.err = &FileError{File: path, Reason: "analysis cancelled", Records: st.Records}
+		notes = append(notes, "analysis cancelled")
 	case err != nil:
-		fr.err = &FileError{File: path, Reason: err.Error(), Records: st.Records}
+		notes = append(notes, err.Error())
 	case st.Invalid > 0 && st.Invalid == st.Records:
-		fr.err = &FileError{File: path, Reason: ErrNotCloudTrail.Error() + ": no record has eventTime, eventName and an AWS eventSource", Records: st.Records, Complete: true}
+		notes = append(notes, ErrNotCloudTrail.Error()+": no record has eventTime, eventName and an AWS eventSource")
 	case st.Invalid > 0:
-		fr.err = &FileError{File: path, Reason: "some records are not CloudTrail events and were skipped: " + itoa(st.Invalid) + " of " + itoa(st.Records), Records: st.Records, Complete: true}
+		notes = append(notes, "some records are not CloudTrail events and were skipped: "+itoa(st.Invalid)+" of "+itoa(st.Records))
+	}
+	if st.Oversized > 0 {
+		max := opt.MaxRecordBytes
+		if max <= 0 {
+			max = DefaultMaxRecordBytes
+		}
+		notes = append(notes, fmt.Sprintf("%s %s larger than %s skipped (the first is record %d); the records after %s were read",
+			Count(st.Oversized), plural(st.Oversized, "record", "records"), Bytes(int64(max)), st.FirstOversized, plural(st.Oversized, "it", "them")))
+	}
+	if badInFile > 0 {
+		notes = append(notes, fmt.Sprintf("%s %s an eventTime that cannot be read (the first: %q): counted, but at no time and matching no --since or --until",
+			Count(badInFile), plural(badInFile, "record has", "records have"), badTime))
+	}
+	if len(notes) > 0 {
+		fr.err = &FileError{File: path, Reason: strings.Join(notes, "; "), Records: st.Records, Complete: err == nil}
 	}
 	return fr
 }

@@ -142,7 +142,8 @@ func TestAnalyzeTreeKnownAnswers(t *testing.T) {
 	assert.Equal(t, "IAMUser", exfil.Type)
 	assert.Equal(t, int64(6), exfil.Events)
 	assert.Equal(t, int64(6), exfil.GetObject)
-	assert.Equal(t, int64(16000), exfil.BytesOut)
+	assert.Equal(t, int64(16000), exfil.BytesRead)
+	assert.Equal(t, int64(0), exfil.OtherBytesOut)
 	assert.Equal(t, []string{ipA, ipB}, exfil.SourceIPs, "most used address first")
 	assert.Equal(t, []NameCount{{ipA, 4}, {ipB, 2}}, exfil.IPCounts)
 	assert.Equal(t, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), exfil.FirstSeen)
@@ -153,11 +154,13 @@ func TestAnalyzeTreeKnownAnswers(t *testing.T) {
 	assert.Equal(t, int64(5), bob.Events)
 	assert.Equal(t, int64(3), bob.Denied)
 	assert.Equal(t, int64(0), bob.GetObject)
-	assert.Equal(t, int64(3*243), bob.BytesOut)
+	assert.Equal(t, int64(0), bob.BytesRead, "a refused read sends no object data")
+	assert.Equal(t, int64(3*243), bob.OtherBytesOut, "the error documents are other bytes")
 	alice := principalByKey(t, res, aliceKey, "")
 	assert.Equal(t, int64(3), alice.Events)
 	assert.Equal(t, int64(2), alice.GetObject, "a NoSuchKey is not a read")
-	assert.Equal(t, int64(330), alice.BytesOut)
+	assert.Equal(t, int64(30), alice.BytesRead)
+	assert.Equal(t, int64(300), alice.OtherBytesOut, "the NoSuchKey response is not object data")
 	jane := principalByKey(t, res, janeKey, "")
 	assert.Equal(t, "arn:aws:iam::111122223333:role/AdminRole", jane.Role)
 	svc := principalByKey(t, res, "", "cloudtrail.amazonaws.com")
@@ -371,17 +374,27 @@ func TestAnalyzeManyObjectsFlushesAndEstimates(t *testing.T) {
 	// to a sketch.
 	const n = 6000
 	dir := t.TempDir()
-	recs := make([]map[string]any, 0, n+500)
+	// Built as text: thousands of records through encoding/json would
+	// make this the slowest test of the package.
+	read := func(i int, when string, bytes int) string {
+		return fmt.Sprintf(`{"eventTime":%q,"eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"e-%d-%s",`+
+			`"userIdentity":{"type":"IAMUser","arn":%q,"accessKeyId":%q},"sourceIPAddress":%q,`+
+			`"requestParameters":{"bucketName":%q,"key":"exports/part-%05d.csv"},"additionalEventData":{"bytesTransferredOut":%d}}`,
+			when, i, when, exfilARN, exfilKey, ipA, exfilB, i, bytes)
+	}
+	var sb strings.Builder
+	sb.WriteString(`{"Records":[`)
 	for i := range n {
-		recs = append(recs, rec(t, getObjectJSON, map[string]any{
-			"eventTime": fmt.Sprintf("2026-03-02T10:%02d:%02dZ", i/60%60, i%60), "requestParameters.key": fmt.Sprintf("exports/part-%05d.csv", i),
-			"additionalEventData.bytesTransferredOut": 100.0, "resources": nil,
-		}))
+		sb.WriteString(read(i, fmt.Sprintf("2026-03-02T10:%02d:%02dZ", i/60%60, i%60), 100) + ",")
 	}
 	for i := range 500 {
-		recs = append(recs, rec(t, getObjectJSON, map[string]any{"requestParameters.key": fmt.Sprintf("exports/part-%05d.csv", i), "resources": nil}))
+		sb.WriteString(read(i, "2026-03-02T10:15:30Z", 1048576))
+		if i < 499 {
+			sb.WriteString(",")
+		}
 	}
-	writeFile(t, filepath.Join(dir, "big.json.gz"), gz(t, logJSON(t, recs...)))
+	sb.WriteString(`]}`)
+	writeFile(t, filepath.Join(dir, "big.json.gz"), gz(t, []byte(sb.String())))
 	var calls []Progress
 	res, err := Analyze(context.Background(), []string{dir}, Options{Progress: func(p Progress) { calls = append(calls, p) }})
 	require.NoError(t, err)

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -99,11 +101,17 @@ const createAccessKeyJSON = `{
   "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": "111122223333", "eventCategory": "Management"
 }`
 
+// recSeq numbers the records rec makes.
+var recSeq atomic.Int64
+
 // rec decodes one of the JSON records above into a map so tests can vary it.
+// Each gets an eventID of its own, as every CloudTrail event has, unless
+// changes set one.
 func rec(t testing.TB, js string, changes map[string]any) map[string]any {
 	t.Helper()
 	var m map[string]any
 	require.NoError(t, json.Unmarshal([]byte(js), &m))
+	m["eventID"] = fmt.Sprintf("%s-%d", m["eventID"], recSeq.Add(1))
 	for k, v := range changes {
 		setPath(m, k, v)
 	}

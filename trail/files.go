@@ -21,6 +21,9 @@ type Inputs struct {
 	Digests []string
 	// Errors are paths that could not be listed or opened.
 	Errors []FileError
+	// Duplicates counts files left out because another path given names
+	// the same file (resolved to an absolute path without links).
+	Duplicates int
 }
 
 // IsDigestPath reports whether a path names a CloudTrail digest file, by its
@@ -43,16 +46,19 @@ func isLogName(name string) bool {
 
 // Expand turns files and folders into the log and digest files to read.
 // Folders are walked recursively and only .json and .json.gz files are
-// taken; a file named explicitly is always taken. Paths that cannot be read
-// become errors, never a reason to stop.
+// taken; a file named explicitly is always taken. A file reached twice
+// (the same path given twice, "logs" and "./logs/", a folder and a file in
+// it, a link to it) is taken once, under the first name it was reached by.
+// Paths that cannot be read become errors, never a reason to stop.
 func Expand(paths []string) Inputs {
 	var in Inputs
 	seen := map[string]bool{}
-	addFile := func(p string) {
-		if seen[p] {
+	addFile := func(p, real string) {
+		if seen[real] {
+			in.Duplicates++
 			return
 		}
-		seen[p] = true
+		seen[real] = true
 		if IsDigestPath(p) {
 			in.Digests = append(in.Digests, p)
 		} else {
@@ -65,8 +71,9 @@ func Expand(paths []string) Inputs {
 			in.Errors = append(in.Errors, FileError{File: root, Reason: reason(err)})
 			continue
 		}
+		realRoot := realPath(root)
 		if !info.IsDir() {
-			addFile(root)
+			addFile(root, realRoot)
 			continue
 		}
 		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -84,7 +91,13 @@ func Expand(paths []string) Inputs {
 				return nil
 			}
 			if d.Type().IsRegular() && isLogName(d.Name()) {
-				addFile(p)
+				// The walk does not follow links, so below the
+				// root the path is already the real one.
+				rel, err := filepath.Rel(root, p)
+				if err != nil {
+					rel = p
+				}
+				addFile(p, filepath.Join(realRoot, rel))
 			}
 			return nil
 		})
@@ -95,6 +108,18 @@ func Expand(paths []string) Inputs {
 	slices.Sort(in.Logs)
 	slices.Sort(in.Digests)
 	return in
+}
+
+// realPath is the absolute path of p with links resolved, or its cleaned
+// absolute path when that fails.
+func realPath(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		p = r
+	}
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
 }
 
 // reason turns an error into words without repeating the path, which the

@@ -41,8 +41,12 @@ func (f Filter) Empty() bool {
 }
 
 // Match reports whether the record passes the filter. t is the record's
-// parsed eventTime, passed in because the caller already has it.
+// parsed eventTime, passed in because the caller already has it; a record
+// whose time could not be read (zero t) matches no time bound.
 func (f *Filter) Match(r *Record, t time.Time) bool {
+	if t.IsZero() && (!f.Since.IsZero() || !f.Until.IsZero()) {
+		return false
+	}
 	if !f.Since.IsZero() && t.Before(f.Since) {
 		return false
 	}

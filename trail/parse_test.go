@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	textunicode "golang.org/x/text/encoding/unicode"
 )
 
 // parseAll runs ParseRecords over b (gunzipping it when it is gzip) and
@@ -50,6 +51,8 @@ func TestParseRecordsBadInput(t *testing.T) {
 		records int64
 		invalid int64
 		reason  string
+		// oversized is the number of records skipped for their size.
+		oversized int64
 	}{
 		{name: "good", in: good, names: []string{"GetObject", "PutBucketPolicy", "GetObject"}, records: 3},
 		{name: "good gzip", in: goodGz, names: []string{"GetObject", "PutBucketPolicy", "GetObject"}, records: 3},
@@ -60,13 +63,15 @@ func TestParseRecordsBadInput(t *testing.T) {
 		{name: "JSON cut in a record", in: good[:len(good)-100], want: ErrMalformed, names: []string{"GetObject", "PutBucketPolicy"}, records: 2, reason: "record 3"},
 		{name: "syntax error in second record", in: []byte(`{"Records":[` + getObjectJSON + `,{"eventName":"GetObject",,}]}`), want: ErrMalformed, names: []string{"GetObject"}, records: 1, reason: "record 2"},
 		{name: "empty file", in: nil, want: ErrNotCloudTrail, reason: "empty"},
-		{name: "JSON array", in: []byte(`[1,2,3]`), want: ErrNotCloudTrail},
+		{name: "JSON array of other values", in: []byte(`[1,2,3]`), records: 3, invalid: 3},
+		{name: "JSON string", in: []byte(`"Records"`), want: ErrNotCloudTrail, reason: "does not hold a JSON object or array"},
 		{name: "policy document", in: []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow"}]}`), want: ErrNotCloudTrail, reason: "no Records"},
 		{name: "Records not an array", in: []byte(`{"Records":{"a":1}}`), want: ErrNotCloudTrail, reason: "not an array"},
 		{name: "S3 event notification", in: []byte(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventTime":"2026-03-01T00:00:00.000Z","eventName":"ObjectCreated:Put"}]}`), records: 1, invalid: 1},
 		{name: "element not an object", in: []byte(`{"Records":["x",3,` + getObjectJSON + `]}`), names: []string{"GetObject"}, records: 3, invalid: 2},
 		{name: "trailing data", in: append(bytes.Clone(good), []byte(`{"Records":[]}`)...), want: ErrMalformed, names: []string{"GetObject", "PutBucketPolicy", "GetObject"}, records: 3, reason: "after the end"},
-		{name: "oversized record", in: logJSON(t, rec(t, getObjectJSON, nil), big, rec(t, deniedJSON, nil)), max: 100_000, want: ErrRecordTooLarge, names: []string{"GetObject"}, records: 1, reason: "record 2"},
+		{name: "oversized record is skipped", in: logJSON(t, rec(t, getObjectJSON, nil), big, rec(t, deniedJSON, nil)), max: 100_000, names: []string{"GetObject", "GetObject"}, records: 3, oversized: 1},
+		{name: "file ends inside an oversized record", in: logJSON(t, rec(t, getObjectJSON, nil), big)[:150_000], max: 100_000, want: ErrMalformed, names: []string{"GetObject"}, records: 1, reason: "record 2"},
 		{name: "oversized other value", in: []byte(`{"junk":"` + strings.Repeat("y", 300_000) + `","Records":[]}`), max: 100_000, want: ErrRecordTooLarge},
 		{name: "whitespace between records streams by", in: []byte(`{"Records":[` + strings.Repeat(" ", 300_000) + getObjectJSON + strings.Repeat("\n", 300_000) + `]}`), max: 100_000, names: []string{"GetObject"}, records: 1},
 		{name: "large record under the limit", in: logJSON(t, big), max: 1 << 20, names: []string{"GetObject"}, records: 1},
@@ -83,6 +88,7 @@ func TestParseRecordsBadInput(t *testing.T) {
 			assert.Equal(t, tc.names, names)
 			assert.Equal(t, tc.records, st.Records)
 			assert.Equal(t, tc.invalid, st.Invalid)
+			assert.Equal(t, tc.oversized, st.Oversized)
 		})
 	}
 }
@@ -133,12 +139,9 @@ func TestParseRecordsReusesRecordWithoutLeaks(t *testing.T) {
 // ok is false when encoding/json rejects the input or the document has not
 // exactly one Records array.
 func oracle(data []byte) (recs []Record, ok bool) {
-	var top map[string]any
-	if json.Unmarshal(data, &top) != nil || strings.Count(string(data), `"Records"`) != 1 {
-		return nil, false
-	}
-	list, isList := top["Records"].([]any)
-	if !isList {
+	data = decodeText(data)
+	list, ok := oracleList(data)
+	if !ok {
 		return nil, false
 	}
 	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
@@ -181,11 +184,77 @@ func oracle(data []byte) (recs []Record, ok bool) {
 	return recs, true
 }
 
+// decodeText turns the file's bytes into UTF-8 text the way the standard
+// library would after a byte-order mark is looked at: the UTF-8 mark
+// dropped, UTF-16 decoded.
+func decodeText(data []byte) []byte {
+	var order textunicode.Endianness
+	switch {
+	case bytes.HasPrefix(data, []byte{0xef, 0xbb, 0xbf}):
+		return data[3:]
+	case bytes.HasPrefix(data, []byte{0xff, 0xfe}):
+		order, data = textunicode.LittleEndian, data[2:]
+	case bytes.HasPrefix(data, []byte{0xfe, 0xff}):
+		order, data = textunicode.BigEndian, data[2:]
+	case len(data) >= 2 && data[0] != 0 && data[1] == 0:
+		order = textunicode.LittleEndian
+	case len(data) >= 2 && data[0] == 0 && data[1] != 0:
+		order = textunicode.BigEndian
+	default:
+		return data
+	}
+	out, _ := textunicode.UTF16(order, textunicode.IgnoreBOM).NewDecoder().Bytes(data)
+	return out
+}
+
+// oracleList reads the list of records with encoding/json: the Records
+// array of a log file, the elements of a bare array, or the objects of a
+// JSON Lines stream (told by a first key that records have).
+func oracleList(data []byte) ([]any, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, false
+	}
+	if tok == json.Delim('{') {
+		if k, err := dec.Token(); err == nil {
+			if key, _ := k.(string); recordKeys[key] {
+				var list []any
+				dec = json.NewDecoder(bytes.NewReader(data))
+				for {
+					var m map[string]any
+					if err := dec.Decode(&m); err == io.EOF {
+						return list, true
+					} else if err != nil || m == nil {
+						return nil, false
+					}
+					list = append(list, m)
+				}
+			}
+		}
+	}
+	if !json.Valid(data) {
+		return nil, false
+	}
+	var v any
+	_ = json.Unmarshal(data, &v)
+	if list, isList := v.([]any); isList {
+		return list, true
+	}
+	top, isObj := v.(map[string]any)
+	if !isObj || strings.Count(string(data), `"Records"`) != 1 {
+		return nil, false
+	}
+	list, isList := top["Records"].([]any)
+	return list, isList
+}
+
 func TestParseRecordsAgreesWithEncodingJSON(t *testing.T) {
 	tests := []string{
 		`{"Records":[` + getObjectJSON + `,` + putBucketPolicyJSON + `,` + serviceEventJSON + `,` + deniedJSON + `,` + createAccessKeyJSON + `]}`,
 		`{"Records":[{"eventTime":"2026-03-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"Get\u004fbject","userAgent":"caf\u00e9 \ud83d\ude00 \ud800 \/\b\f\n\r\t\"\\"}]}`,
 		"{\"Records\":[{\"eventTime\":\"2026-03-01T00:00:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"X\",\"userAgent\":\"bad \xff\xfe utf8 \u00e9\"}]}",
+		`{"Records":[{"eventTime":"2026-03-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"X","userAgent":"\u00C9\u00e9\uD83D\uDE00\uDE00 \uABCD\uabcd \u0041"}]}`,
 		`{"Records":[{"eventTime":"2026-03-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"A","eventName":"B","userIdentity":{"arn":"x"},"userIdentity":null,
 			"readOnly":1,"resources":[1,{"ARN":"arn:aws:s3:::b/k"},null],"additionalEventData":{"bytesTransferredOut":-1.5e3}}]}`,
 	}
@@ -226,6 +295,10 @@ func FuzzParseRecords(f *testing.F) {
 	f.Add([]byte(`{"Records":null}`))
 	f.Add([]byte(`{"Records":[{"eventTime":"2026-03-01T00:00:00Z"`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(getObjectJSON + "\n" + deniedJSON + "\n"))
+	f.Add([]byte(`[` + serviceEventJSON + `]`))
+	f.Add(append([]byte{0xef, 0xbb, 0xbf}, `{"Records":[]}`...))
+	f.Add([]byte("{\x00\"\x00R\x00e\x00c\x00o\x00r\x00d\x00s\x00\"\x00:\x00[\x00]\x00}\x00"))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var seen int64
@@ -241,10 +314,11 @@ func FuzzParseRecords(f *testing.F) {
 			_ = r.target()
 			return nil
 		})
-		if st.Records < 0 || st.Invalid > st.Records || st.Mistyped > st.Records || seen != st.Records-st.Invalid {
+		if st.Records < 0 || st.Invalid > st.Records || st.Mistyped > st.Records || seen != st.Records-st.Invalid-st.Oversized {
 			t.Fatalf("inconsistent counts: %+v, %d passed on", st, seen)
 		}
-		valid := json.Valid(data)
+		_, valid := oracleList(decodeText(data))
+		valid = valid || json.Valid(decodeText(data))
 		if err == nil && !valid {
 			t.Fatalf("accepted invalid JSON %q", data)
 		}
@@ -268,4 +342,53 @@ func FuzzParseRecords(f *testing.F) {
 		// A tiny record limit must fail cleanly, never panic or hang.
 		_, _ = ParseRecords(bytes.NewReader(data), 16, func(*Record) error { return nil })
 	})
+}
+
+func TestParseRecordsTellsTheLayoutFromTheContent(t *testing.T) {
+	big := strings.Replace(getObjectJSON, `"requestParameters": {`, `"requestParameters": {"padding": "`+strings.Repeat("x", 200_000)+`", `, 1)
+	tests := []struct {
+		name      string
+		in        string
+		format    string
+		want      error
+		reason    string
+		names     []string
+		records   int64
+		oversized int64
+	}{
+		{name: "log", in: `{"Records":[` + deniedJSON + `]}`, format: FormatLog, names: []string{"GetObject"}, records: 1},
+		{name: "log with a record-like key first", in: `{"eventVersion":"1.09","Records":[` + deniedJSON + `]}`, format: FormatLog, names: []string{"GetObject"}, records: 1},
+		{name: "lines", in: deniedJSON + "\n" + putBucketPolicyJSON + "\n", format: FormatLines, names: []string{"GetObject", "PutBucketPolicy"}, records: 2},
+		{name: "lines without newlines", in: deniedJSON + putBucketPolicyJSON, format: FormatLines, names: []string{"GetObject", "PutBucketPolicy"}, records: 2},
+		{name: "lines in any key order", in: `{"userAgent":"x","eventTime":"2026-03-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"A"}` + "\r\n", format: FormatLines, names: []string{"A"}, records: 1},
+		{name: "array", in: "[" + deniedJSON + "," + putBucketPolicyJSON + "]", format: FormatArray, names: []string{"GetObject", "PutBucketPolicy"}, records: 2},
+		{name: "empty array", in: "[ ]", format: FormatArray},
+		{name: "an oversized first line", in: big + "\n" + deniedJSON, format: FormatLines, names: []string{"GetObject"}, records: 2, oversized: 1},
+		{name: "an oversized line in the middle", in: deniedJSON + big + putBucketPolicyJSON, format: FormatLines, names: []string{"GetObject", "PutBucketPolicy"}, records: 3, oversized: 1},
+		{name: "an oversized element of an array", in: "[" + big + "," + deniedJSON + "]", format: FormatArray, names: []string{"GetObject"}, records: 2, oversized: 1},
+		{name: "a policy, not a record", in: `{"Version":"2012-10-17","Statement":[]}`, want: ErrNotCloudTrail, reason: "no Records array and is not a CloudTrail record"},
+		{name: "an empty object", in: `{}`, want: ErrNotCloudTrail},
+		{name: "something else between lines", in: deniedJSON + "\n[1]\n", format: FormatLines, want: ErrMalformed, reason: "record 2, at byte", names: []string{"GetObject"}, records: 1},
+		{name: "a line cut short", in: deniedJSON + "\n" + deniedJSON[:100], format: FormatLines, want: ErrMalformed, reason: "file ends in the middle of record 2", names: []string{"GetObject"}, records: 1},
+		{name: "a broken first object", in: `{"eventTime":,}`, want: ErrMalformed, reason: "record 1"},
+		{name: "array not closed", in: "[" + deniedJSON, format: FormatArray, want: ErrMalformed, reason: "record 2", names: []string{"GetObject"}, records: 1},
+		{name: "array elements without comma", in: "[" + deniedJSON + " " + deniedJSON + "]", format: FormatArray, want: ErrMalformed, reason: "after array element", names: []string{"GetObject"}, records: 1},
+		{name: "data after an array", in: "[]{}", format: FormatArray, want: ErrMalformed, reason: "after the end"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var names []string
+			st, err := ParseRecords(strings.NewReader(tc.in), 100_000, func(r *Record) error { names = append(names, r.EventName); return nil })
+			if tc.want == nil {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, tc.want)
+				assert.Contains(t, err.Error(), tc.reason)
+			}
+			assert.Equal(t, tc.format, st.Format)
+			assert.Equal(t, tc.names, names)
+			assert.Equal(t, tc.records, st.Records)
+			assert.Equal(t, tc.oversized, st.Oversized)
+		})
+	}
 }

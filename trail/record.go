@@ -2,6 +2,7 @@ package trail
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -95,34 +96,31 @@ func (r *Record) Valid() bool {
 	return r.EventTime != "" && r.EventName != "" && strings.HasSuffix(r.EventSource, ".amazonaws.com")
 }
 
-// Time parses eventTime; the zero time when it is missing or malformed.
+// Time parses eventTime; the zero time when it is missing or cannot be
+// read.
 func (r *Record) Time() time.Time {
 	return parseEventTime(r.EventTime)
 }
 
-// parseEventTime reads CloudTrail's "2006-01-02T15:04:05Z" quickly and falls
-// back to RFC 3339 for anything else.
+// parseEventTime reads the ways eventTime is written: CloudTrail's own
+// "2006-01-02T15:04:05Z" (read by hand, it is on every record), the same
+// with fractional seconds or an offset (RFC 3339), and the
+// "2006-01-02 15:04:05.000000000" of CloudTrail Lake and Athena exports,
+// which has no zone and is UTC (so is the same with a T). Anything else is
+// the zero time.
 func parseEventTime(s string) time.Time {
-	if len(s) == 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == 'Z' {
-		n := func(a, b int) (int, bool) {
-			v := 0
-			for i := a; i < b; i++ {
-				c := s[i]
-				if c < '0' || c > '9' {
-					return 0, false
-				}
-				v = v*10 + int(c-'0')
-			}
-			return v, true
-		}
-		y, ok1 := n(0, 4)
-		mo, ok2 := n(5, 7)
-		d, ok3 := n(8, 10)
-		h, ok4 := n(11, 13)
-		mi, ok5 := n(14, 16)
-		se, ok6 := n(17, 19)
-		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && se < 61 {
-			return time.Date(y, time.Month(mo), d, h, mi, se, 0, time.UTC)
+	if len(s) == 20 && s[19] == 'Z' {
+		// Only this layout has 20 characters and a Z: what clockTime
+		// refuses, RFC 3339 refuses too.
+		return clockTime(s)
+	}
+	if len(s) >= 19 && (s[10] == ' ' || s[10] == 'T') {
+		// The exports' layout: a space (or a T), an optional fraction, no
+		// zone: CloudTrail's times are UTC.
+		b := []byte(s)
+		b[10] = 'T'
+		if t, err := time.Parse("2006-01-02T15:04:05.999999999", string(b)); err == nil {
+			return t
 		}
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
@@ -130,6 +128,36 @@ func parseEventTime(s string) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
+}
+
+// clockTime reads "2006-01-02T15:04:05" at the start of s without the
+// general parser, which costs more than the rest of a record's analysis;
+// the zero time when it is not a valid time in that layout.
+func clockTime(s string) time.Time {
+	if s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}
+	}
+	v := [6]int{}
+	for i, f := range [6][2]int{{0, 4}, {5, 7}, {8, 10}, {11, 13}, {14, 16}, {17, 19}} {
+		for j := f[0]; j < f[1]; j++ {
+			c := s[j]
+			if c < '0' || c > '9' {
+				return time.Time{}
+			}
+			v[i] = v[i]*10 + int(c-'0')
+		}
+	}
+	y, mo, d, h, mi, se := v[0], v[1], v[2], v[3], v[4], v[5]
+	if mo < 1 || mo > 12 || d < 1 || (d > 28 && d > daysIn(y, mo)) || h > 23 || mi > 59 || se > 59 {
+		return time.Time{}
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, se, 0, time.UTC)
+}
+
+// daysIn is the length of the month, so "02-30" is refused as time.Parse
+// refuses it rather than silently becoming the 2nd of March.
+func daysIn(y, m int) int {
+	return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // Principal names who acted, for tables and summaries: the ARN when there is
@@ -164,12 +192,27 @@ func (r *Record) Bucket() string {
 		return r.RequestParameters.BucketName
 	}
 	for _, res := range r.Resources {
-		if arn, ok := strings.CutPrefix(res.ARN, "arn:aws:s3:::"); ok && arn != "" {
-			b, _, _ := strings.Cut(arn, "/")
+		if path, ok := s3Path(res.ARN); ok && path != "" {
+			b, _, _ := strings.Cut(path, "/")
 			return b
 		}
 	}
 	return ""
+}
+
+// s3Path returns the "bucket/key" part of an S3 bucket or object ARN in
+// any partition: arn:aws:s3:::, arn:aws-cn:s3:::, arn:aws-us-gov:s3::: and
+// the others (S3 bucket and object ARNs have no Region or account).
+func s3Path(arn string) (string, bool) {
+	rest, ok := strings.CutPrefix(arn, "arn:")
+	if !ok {
+		return "", false
+	}
+	partition, rest, ok := strings.Cut(rest, ":")
+	if !ok || partition == "" {
+		return "", false
+	}
+	return strings.CutPrefix(rest, "s3:::")
 }
 
 // Key returns the S3 object key the event concerns, from the request or
@@ -182,8 +225,8 @@ func (r *Record) Key() string {
 		if res.Type != "AWS::S3::Object" {
 			continue
 		}
-		if arn, ok := strings.CutPrefix(res.ARN, "arn:aws:s3:::"); ok {
-			if _, k, found := strings.Cut(arn, "/"); found {
+		if path, ok := s3Path(res.ARN); ok {
+			if _, k, found := strings.Cut(path, "/"); found {
 				return k
 			}
 		}
@@ -191,7 +234,9 @@ func (r *Record) Key() string {
 	return ""
 }
 
-// BytesOut is the number of bytes S3 sent back for the event.
+// BytesOut is the number of bytes S3 sent back for the event: the object's
+// data for a successful GetObject (see IsDataRead), an error or listing
+// document otherwise.
 func (r *Record) BytesOut() int64 {
 	if v := r.AdditionalData.BytesTransferredOut; v > 0 && v < 1<<62 {
 		return int64(v)
@@ -234,30 +279,62 @@ func (r *Record) IsRead() bool {
 	return r.EventName == "GetObject" && r.EventSource == "s3.amazonaws.com"
 }
 
+// IsDataRead reports whether the event is a read that succeeded, so that
+// its bytesTransferredOut is object data that left the bucket.
+func (r *Record) IsDataRead() bool {
+	return r.ErrorCode == "" && r.IsRead()
+}
+
 // configEvents are the events that change who can reach a bucket or its
-// objects, or what credentials and permissions IAM principals hold. S3 bucket
-// management and account-level Block Public Access events come first, then
-// IAM key, user and role policy events.
+// objects, how its data is protected, or what credentials and permissions
+// IAM principals hold. The names are CloudTrail's eventName values, which
+// are the API operation names (S3, S3 Control and IAM API references).
 var configEvents = map[string]bool{
-	// S3 bucket access and protection.
+	// S3 bucket access.
 	"PutBucketPolicy": true, "DeleteBucketPolicy": true, "PutBucketAcl": true,
 	"PutBucketPublicAccessBlock": true, "DeleteBucketPublicAccessBlock": true,
 	"PutBucketOwnershipControls": true, "DeleteBucketOwnershipControls": true,
-	"PutBucketVersioning": true, "PutBucketEncryption": true, "DeleteBucketEncryption": true,
-	"PutBucketLogging": true, "PutBucketWebsite": true, "PutBucketReplication": true,
-	"PutBucketLifecycle": true, "PutBucketCors": true, "PutBucketTagging": true,
-	"CreateBucket": true, "DeleteBucket": true,
+	"PutBucketCors": true, "DeleteBucketCors": true, "PutBucketWebsite": true, "DeleteBucketWebsite": true,
+	"CreateBucket": true, "DeleteBucket": true, "PutBucketTagging": true,
 	"PutAccountPublicAccessBlock": true, "DeleteAccountPublicAccessBlock": true,
+	// S3 data protection: versioning, encryption, replication (a copy
+	// elsewhere), lifecycle (deletion on a schedule), Object Lock, logging.
+	// CloudTrail names the lifecycle call PutBucketLifecycle whichever API
+	// version was used; both spellings are listed.
+	"PutBucketVersioning": true, "PutBucketEncryption": true, "DeleteBucketEncryption": true,
+	"PutBucketReplication": true, "DeleteBucketReplication": true,
+	"PutBucketLifecycle": true, "PutBucketLifecycleConfiguration": true, "DeleteBucketLifecycle": true,
+	"PutObjectLockConfiguration": true, "PutBucketLogging": true,
 	// Object ACLs can make single objects public.
 	"PutObjectAcl": true,
-	// Access points have their own policies.
-	"PutAccessPointPolicy": true, "DeleteAccessPointPolicy": true,
-	// IAM: keys, trust and permission policies.
+	// Access points and Multi-Region Access Points have their own policies.
+	"CreateAccessPoint": true, "DeleteAccessPoint": true, "PutAccessPointPolicy": true, "DeleteAccessPointPolicy": true,
+	"CreateAccessPointForObjectLambda": true, "DeleteAccessPointForObjectLambda": true,
+	"PutAccessPointPolicyForObjectLambda": true, "DeleteAccessPointPolicyForObjectLambda": true,
+	"PutAccessPointConfigurationForObjectLambda": true,
+	"CreateMultiRegionAccessPoint":               true, "DeleteMultiRegionAccessPoint": true, "PutMultiRegionAccessPointPolicy": true,
+	"PutAccessPointScope": true, "DeleteAccessPointScope": true,
+	// S3 Access Grants: instances, locations, grants and their policy.
+	"CreateAccessGrantsInstance": true, "DeleteAccessGrantsInstance": true,
+	"PutAccessGrantsInstanceResourcePolicy": true, "DeleteAccessGrantsInstanceResourcePolicy": true,
+	"AssociateAccessGrantsIdentityCenter": true, "DissociateAccessGrantsIdentityCenter": true,
+	"CreateAccessGrantsLocation": true, "UpdateAccessGrantsLocation": true, "DeleteAccessGrantsLocation": true,
+	"CreateAccessGrant": true, "DeleteAccessGrant": true,
+	// IAM: keys and passwords.
 	"CreateAccessKey": true, "UpdateAccessKey": true, "DeleteAccessKey": true,
+	"CreateUser": true, "CreateLoginProfile": true, "UpdateLoginProfile": true,
+	// IAM: role trust and role, user and group policies.
 	"UpdateAssumeRolePolicy": true, "PutRolePolicy": true, "DeleteRolePolicy": true,
 	"AttachRolePolicy": true, "DetachRolePolicy": true,
-	"PutUserPolicy": true, "AttachUserPolicy": true, "CreateUser": true,
-	"CreateLoginProfile": true, "UpdateLoginProfile": true,
+	"PutUserPolicy": true, "DeleteUserPolicy": true, "AttachUserPolicy": true, "DetachUserPolicy": true,
+	"PutGroupPolicy": true, "DeleteGroupPolicy": true, "AttachGroupPolicy": true, "DetachGroupPolicy": true,
+	"AddUserToGroup": true,
+	// IAM: managed policies change everyone they are attached to.
+	"CreatePolicy": true, "CreatePolicyVersion": true, "SetDefaultPolicyVersion": true,
+	// IAM: identity providers decide who can assume federated roles.
+	"CreateSAMLProvider": true, "UpdateSAMLProvider": true,
+	"CreateOpenIDConnectProvider": true, "UpdateOpenIDConnectProviderThumbprint": true,
+	"AddClientIDToOpenIDConnectProvider": true,
 }
 
 // IsConfigChange reports whether the event changes bucket access or IAM
@@ -276,6 +353,7 @@ func ConfigEventNames() []string {
 	for k := range configEvents {
 		out = append(out, k)
 	}
+	slices.Sort(out)
 	return out
 }
 

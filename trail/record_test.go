@@ -129,3 +129,148 @@ func TestIsDeniedCode(t *testing.T) {
 		assert.False(t, IsDeniedCode(c), c)
 	}
 }
+
+func TestEventTimesAreReadInEveryLayoutAndImpossibleOnesRefused(t *testing.T) {
+	at := func(y int, mo time.Month, d, h, mi, s, ns int) time.Time {
+		return time.Date(y, mo, d, h, mi, s, ns, time.UTC)
+	}
+	tests := []struct {
+		in   string
+		want time.Time
+	}{
+		{"2029-09-19T19:59:59Z", at(2029, 9, 19, 19, 59, 59, 0)},
+		{"2026-01-31T23:59:59Z", at(2026, 1, 31, 23, 59, 59, 0)},
+		{"2026-12-01T00:00:00Z", at(2026, 12, 1, 0, 0, 0, 0)},
+		{"2024-02-29T12:00:00Z", at(2024, 2, 29, 12, 0, 0, 0)},
+		{"2026-04-30T12:00:00Z", at(2026, 4, 30, 12, 0, 0, 0)},
+		{"2026-03-01T09:30:00.123Z", at(2026, 3, 1, 9, 30, 0, 123e6)},
+		{"2026-03-01T10:30:00+01:00", at(2026, 3, 1, 9, 30, 0, 0)},
+		{"2025-01-21 17:49:47.000000000", at(2025, 1, 21, 17, 49, 47, 0)},
+		{"2025-01-21 17:49:47.25", at(2025, 1, 21, 17, 49, 47, 25e7)},
+		{"2025-01-21 17:49:47", at(2025, 1, 21, 17, 49, 47, 0)},
+		{"2025-01-21T17:49:47.000000000", at(2025, 1, 21, 17, 49, 47, 0)},
+		// Impossible dates and times, and other layouts: no time.
+		{"2025-02-29T12:00:00Z", time.Time{}},
+		{"2026-04-31T12:00:00Z", time.Time{}},
+		{"2026-00-10T12:00:00Z", time.Time{}},
+		{"2026-13-01T09:30:00Z", time.Time{}},
+		{"2026-03-00T09:30:00Z", time.Time{}},
+		{"2026-03-01T24:00:00Z", time.Time{}},
+		{"2026-03-01T23:60:00Z", time.Time{}},
+		{"2026-03-01T23:59:60Z", time.Time{}},
+		{"2026-03-0:T09:30:00Z", time.Time{}},
+		{"2026-03-0/T09:30:00Z", time.Time{}},
+		{"2026/03/01T09:30:00Z", time.Time{}},
+		{"2026-03/01T09:30:00Z", time.Time{}},
+		{"2026-03-01t09:30:00Z", time.Time{}},
+		{"2026-03-01T09-30:00Z", time.Time{}},
+		{"2026-03-01T09:30-00Z", time.Time{}},
+		{"21/01/2025 17:49:47", time.Time{}},
+		{"yesterday", time.Time{}},
+		{"", time.Time{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got := parseEventTime(tc.in)
+			assert.True(t, tc.want.Equal(got), "got %v, want %v", got, tc.want)
+			assert.Equal(t, time.UTC, got.Location())
+		})
+	}
+}
+
+func TestBucketAndKeyComeFromS3ARNsOfEveryPartition(t *testing.T) {
+	tests := []struct{ arn, bucket, key string }{
+		{"arn:aws:s3:::b1/dir/k.txt", "b1", "dir/k.txt"},
+		{"arn:aws-us-gov:s3:::gov-bucket/a/b", "gov-bucket", "a/b"},
+		{"arn:aws-cn:s3:::cn-bucket/k", "cn-bucket", "k"},
+		{"arn:aws-iso-b:s3:::iso/k", "iso", "k"},
+		{"arn:aws:s3:::only-bucket", "only-bucket", ""},
+		{"arn::s3:::no-partition/k", "", ""},
+		{"arn:aws:s3:eu-west-1:111122223333:accesspoint/ap/object/k", "", ""},
+		{"arn:aws:iam::111122223333:user/bob", "", ""},
+		{"xarn:aws:s3:::b/k", "", ""},
+		{"arn:aws", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.arn, func(t *testing.T) {
+			r := Record{Resources: []Resource{{Type: "AWS::S3::Object", ARN: tc.arn}}}
+			assert.Equal(t, tc.bucket, r.Bucket())
+			assert.Equal(t, tc.key, r.Key())
+		})
+	}
+	// A bucket ARN is not an object: no key from it, and the object's
+	// ARN is found after it.
+	r := Record{Resources: []Resource{{Type: "AWS::S3::Bucket", ARN: "arn:aws-cn:s3:::b/not-a-key"}, {Type: "AWS::S3::Object", ARN: "arn:aws-cn:s3:::b/k"}}}
+	assert.Equal(t, "k", r.Key())
+	r.RequestParameters = RequestParameters{BucketName: "req-bucket", Key: "req-key"}
+	assert.Equal(t, "req-bucket", r.Bucket(), "the request's names come first")
+	assert.Equal(t, "req-key", r.Key())
+}
+
+func TestAccessAndDataProtectionChangesAreConfigurationChanges(t *testing.T) {
+	for _, c := range []struct{ source, name string }{
+		{"iam.amazonaws.com", "DetachUserPolicy"}, {"iam.amazonaws.com", "DeleteGroupPolicy"}, {"iam.amazonaws.com", "CreatePolicy"},
+		{"iam.amazonaws.com", "CreatePolicyVersion"}, {"iam.amazonaws.com", "SetDefaultPolicyVersion"},
+		{"iam.amazonaws.com", "CreateSAMLProvider"}, {"iam.amazonaws.com", "UpdateSAMLProvider"},
+		{"iam.amazonaws.com", "CreateOpenIDConnectProvider"}, {"iam.amazonaws.com", "UpdateOpenIDConnectProviderThumbprint"},
+		{"s3.amazonaws.com", "PutBucketReplication"}, {"s3.amazonaws.com", "DeleteBucketReplication"},
+		{"s3.amazonaws.com", "PutBucketLifecycle"}, {"s3.amazonaws.com", "PutBucketLifecycleConfiguration"}, {"s3.amazonaws.com", "DeleteBucketLifecycle"},
+		{"s3.amazonaws.com", "PutBucketVersioning"}, {"s3.amazonaws.com", "PutBucketOwnershipControls"}, {"s3.amazonaws.com", "DeleteBucketOwnershipControls"},
+		{"s3.amazonaws.com", "CreateAccessPoint"}, {"s3.amazonaws.com", "PutAccessPointPolicy"}, {"s3-control.amazonaws.com", "DeleteAccessPointPolicy"},
+		{"s3.amazonaws.com", "PutMultiRegionAccessPointPolicy"}, {"s3.amazonaws.com", "CreateAccessGrant"}, {"s3.amazonaws.com", "DeleteAccessGrant"},
+		{"s3.amazonaws.com", "CreateAccessGrantsLocation"}, {"s3.amazonaws.com", "PutAccessGrantsInstanceResourcePolicy"},
+	} {
+		r := Record{EventSource: c.source, EventName: c.name}
+		assert.True(t, r.IsConfigChange(), "%s %s", c.source, c.name)
+		assert.Contains(t, ConfigEventNames(), c.name)
+	}
+	for _, c := range []struct{ source, name string }{
+		{"s3.amazonaws.com", "GetBucketPolicy"}, {"iam.amazonaws.com", "ListPolicies"},
+		{"organizations.amazonaws.com", "CreatePolicy"}, {"ec2.amazonaws.com", "CreateAccessPoint"}, {"", "PutBucketPolicy"},
+	} {
+		r := Record{EventSource: c.source, EventName: c.name}
+		assert.False(t, r.IsConfigChange(), "%s %s", c.source, c.name)
+	}
+	names := ConfigEventNames()
+	assert.IsNonDecreasing(t, names, "listed in a fixed order")
+}
+
+func TestWhoActedIsNamedFromWhatTheRecordHas(t *testing.T) {
+	tests := []struct {
+		u    UserIdentity
+		want string
+	}{
+		{UserIdentity{ARN: "arn:aws:iam::1:user/a", InvokedBy: "x", AccountID: "1"}, "arn:aws:iam::1:user/a"},
+		{UserIdentity{InvokedBy: "s3.amazonaws.com", AccountID: "1"}, "s3.amazonaws.com"},
+		{UserIdentity{AccountID: "444455556666", PrincipalID: "AIDA1"}, "account 444455556666 principal AIDA1"},
+		{UserIdentity{AccountID: "anonymous", Type: "AWSAccount"}, "account anonymous"},
+		{UserIdentity{Type: "Root", PrincipalID: "p"}, "Root"},
+		{UserIdentity{}, "unknown"},
+	}
+	for _, tc := range tests {
+		r := Record{UserIdentity: tc.u}
+		assert.Equal(t, tc.want, r.Principal())
+	}
+}
+
+func TestByteCountsOutsideWhatS3CanSendAreZero(t *testing.T) {
+	for v, want := range map[float64]int64{0: 0, -5: 0, 1: 1, 1024.0: 1024, 0.5: 0, 1e30: 0, float64(1 << 62): 0, float64(1<<62 - 1024): 1<<62 - 1024} {
+		r := Record{AdditionalData: AdditionalEventData{BytesTransferredOut: v}}
+		assert.Equal(t, want, r.BytesOut(), "%v", v)
+	}
+}
+
+func TestSourceAddressesAreUnmapped(t *testing.T) {
+	r := Record{SourceIPAddress: "::ffff:198.51.100.7"}
+	assert.Equal(t, "198.51.100.7", r.SourceAddr().String())
+	r.SourceIPAddress = "AWS Internal"
+	assert.False(t, r.SourceAddr().IsValid())
+}
+
+func TestChangeTargetsNameWhatWasChanged(t *testing.T) {
+	r := Record{RequestParameters: RequestParameters{BucketName: "b", Key: "k/1"}}
+	assert.Equal(t, "b/k/1", r.target())
+	r = Record{RequestParameters: RequestParameters{UserName: "u", RoleName: "r", PolicyName: "p", PolicyArn: "arn:aws:iam::1:policy/p", AccessKeyID: "AKIA1", Status: "Inactive"}}
+	assert.Equal(t, "user u, role r, policy p, policyArn arn:aws:iam::1:policy/p, key AKIA1, status Inactive", r.target())
+	assert.Equal(t, "", (&Record{}).target())
+}

@@ -18,6 +18,19 @@ type Result struct {
 	InvalidRecords int64 `json:"invalidRecords"`
 	// MistypedRecords counts events with a field of an unexpected type.
 	MistypedRecords int64 `json:"mistypedRecords"`
+	// DuplicateRecords counts events left out because an event with the
+	// same eventID had already been counted (a file read twice, a .json
+	// copy beside its .json.gz, overlapping exports).
+	DuplicateRecords int64 `json:"duplicateRecords"`
+	// DuplicatePaths counts paths left out because they name a file
+	// already read (given twice, in another spelling or through a link).
+	DuplicatePaths int64 `json:"duplicatePaths"`
+	// OversizedRecords counts records over the size cap, skipped.
+	OversizedRecords int64 `json:"oversizedRecords"`
+	// UnreadableTimes counts events whose eventTime could not be read:
+	// they are counted, but have no place in time and match no --since or
+	// --until.
+	UnreadableTimes int64 `json:"unreadableTimeRecords"`
 	// SkippedDigests counts CloudTrail-Digest files left out of the
 	// analysis (they hold hashes, not events; see Verify).
 	SkippedDigests int64 `json:"skippedDigestFiles"`
@@ -74,21 +87,35 @@ type Principal struct {
 	Type      string `json:"type,omitempty"`
 	AccountID string `json:"accountId,omitempty"`
 	// Role is the role behind temporary credentials.
-	Role      string      `json:"role,omitempty"`
-	Events    int64       `json:"events"`
-	GetObject int64       `json:"getObject"`
-	BytesOut  int64       `json:"bytesOut"`
-	Denied    int64       `json:"denied"`
-	SourceIPs []string    `json:"sourceIPs"`
-	IPCounts  []NameCount `json:"sourceIPCounts"`
+	Role      string `json:"role,omitempty"`
+	Events    int64  `json:"events"`
+	GetObject int64  `json:"getObject"`
+	// BytesRead is object data read: the bytesTransferredOut of
+	// successful GetObject calls. OtherBytesOut is what every other
+	// response sent (error documents, listings, metadata).
+	BytesRead     int64 `json:"bytesRead"`
+	OtherBytesOut int64 `json:"otherBytesOut"`
+	Denied        int64 `json:"denied"`
+	// SourceIPs and IPCounts are the most used addresses, most events
+	// first (ties by address), at most Limits.IPsPerPrincipal;
+	// SourceIPsOmitted is how many other addresses were seen.
+	SourceIPs        []string    `json:"sourceIPs"`
+	IPCounts         []NameCount `json:"sourceIPCounts"`
+	SourceIPsOmitted int64       `json:"sourceIPsOmitted,omitempty"`
 	// UserAgents are the user agents seen, most used first.
-	UserAgents []string    `json:"userAgents"`
-	EventNames []NameCount `json:"eventNames"`
-	FirstSeen  time.Time   `json:"firstSeen"`
-	LastSeen   time.Time   `json:"lastSeen"`
-	// ListsTruncated is set when more source IPs, user agents or event
-	// names were seen than the limits keep.
+	UserAgents        []string `json:"userAgents"`
+	UserAgentsOmitted int64    `json:"userAgentsOmitted,omitempty"`
+	// EventNames are the most frequent event names with exact counts.
+	EventNames        []NameCount `json:"eventNames"`
+	EventNamesOmitted int64       `json:"eventNamesOmitted,omitempty"`
+	FirstSeen         time.Time   `json:"firstSeen"`
+	LastSeen          time.Time   `json:"lastSeen"`
+	// ListsTruncated is set when a list above leaves names out.
 	ListsTruncated bool `json:"listsTruncated,omitempty"`
+	// ListsSampled is set when a list saw more than 10,000 distinct names:
+	// its counts then cover a fixed sample of them (the same from run to
+	// run) and its top names may miss busier ones outside the sample.
+	ListsSampled bool `json:"listsSampled,omitempty"`
 }
 
 // ObjectRead is one object whose content was read (successful GetObject).
@@ -98,10 +125,11 @@ type ObjectRead struct {
 	Reads    int64  `json:"reads"`
 	BytesOut int64  `json:"bytesOut"`
 	// Readers are the access keys (or principals without a key) that read
-	// it, most reads first.
-	Readers   []string  `json:"readers"`
-	FirstRead time.Time `json:"firstRead"`
-	LastRead  time.Time `json:"lastRead"`
+	// it, most reads first; ReadersOmitted how many others did.
+	Readers        []string  `json:"readers"`
+	ReadersOmitted int64     `json:"readersOmitted,omitempty"`
+	FirstRead      time.Time `json:"firstRead"`
+	LastRead       time.Time `json:"lastRead"`
 }
 
 // BucketRead totals the reads from one bucket; it stays exact when the
@@ -119,16 +147,18 @@ type BucketRead struct {
 // ReadGroup is what one principal read from one bucket: the unit of the
 // plain-language summary.
 type ReadGroup struct {
-	AccessKeyID string    `json:"accessKeyId"`
-	Principal   string    `json:"principal"`
-	Bucket      string    `json:"bucket"`
-	Reads       int64     `json:"reads"`
-	Objects     int64     `json:"objects"`
-	Estimated   bool      `json:"estimated,omitempty"`
-	BytesOut    int64     `json:"bytesOut"`
-	SourceIPs   []string  `json:"sourceIPs"`
-	First       time.Time `json:"first"`
-	Last        time.Time `json:"last"`
+	AccessKeyID string   `json:"accessKeyId"`
+	Principal   string   `json:"principal"`
+	Bucket      string   `json:"bucket"`
+	Reads       int64    `json:"reads"`
+	Objects     int64    `json:"objects"`
+	Estimated   bool     `json:"estimated,omitempty"`
+	BytesOut    int64    `json:"bytesOut"`
+	SourceIPs   []string `json:"sourceIPs"`
+	// SourceIPsOmitted is how many addresses beyond SourceIPs were used.
+	SourceIPsOmitted int64     `json:"sourceIPsOmitted,omitempty"`
+	First            time.Time `json:"first"`
+	Last             time.Time `json:"last"`
 }
 
 // ConfigChange is one call that changed (or tried to change) who can reach a
@@ -152,15 +182,17 @@ type ConfigChange struct {
 
 // DeniedGroup counts refused calls of one kind by one principal.
 type DeniedGroup struct {
-	AccessKeyID string    `json:"accessKeyId,omitempty"`
-	Principal   string    `json:"principal"`
-	EventName   string    `json:"eventName"`
-	ErrorCode   string    `json:"errorCode"`
-	Bucket      string    `json:"bucket,omitempty"`
-	Count       int64     `json:"count"`
-	SourceIPs   []string  `json:"sourceIPs"`
-	First       time.Time `json:"first"`
-	Last        time.Time `json:"last"`
+	AccessKeyID string   `json:"accessKeyId,omitempty"`
+	Principal   string   `json:"principal"`
+	EventName   string   `json:"eventName"`
+	ErrorCode   string   `json:"errorCode"`
+	Bucket      string   `json:"bucket,omitempty"`
+	Count       int64    `json:"count"`
+	SourceIPs   []string `json:"sourceIPs"`
+	// SourceIPsOmitted is how many addresses beyond SourceIPs were used.
+	SourceIPsOmitted int64     `json:"sourceIPsOmitted,omitempty"`
+	First            time.Time `json:"first"`
+	Last             time.Time `json:"last"`
 }
 
 // NameCount is a name with how often it was seen.
@@ -177,7 +209,7 @@ type Histogram struct {
 	Bins       []HistBin `json:"bins"`
 }
 
-// HistBin is one bin of the histogram.
+// HistBin is one bin of the histogram; BytesOut is object data read.
 type HistBin struct {
 	Start    time.Time `json:"start"`
 	Events   int64     `json:"events"`
@@ -198,13 +230,21 @@ type Truncation struct {
 	ConfigChanges int64 `json:"configChanges,omitempty"`
 	DeniedEvents  int64 `json:"deniedEvents,omitempty"`
 	EventNames    int64 `json:"eventNames,omitempty"`
+	// MemoryBudget is set when Limits.MaxBytes refused a row: which rows
+	// then depends on the order files were read, and a run may differ
+	// from another.
+	MemoryBudget bool `json:"memoryBudget,omitempty"`
 }
 
 // Any reports whether any table was truncated.
 func (t Truncation) Any() bool { return t != Truncation{} }
 
 // Limits bound the tables an analysis keeps, and so its memory. The zero
-// value of a field means its default (see DefaultLimits).
+// value of a field means its default (see DefaultLimits). The ...PerX
+// limits are how many names a row lists (the most frequent, counted
+// exactly); the others how many rows a table keeps: past the limit a table
+// keeps a fixed sample of rows (chosen by a hash of their key, so the same
+// from run to run) and counts what the others held as truncated.
 type Limits struct {
 	Principals         int `json:"principals"`
 	IPsPerPrincipal    int `json:"ipsPerPrincipal"`

@@ -1,6 +1,7 @@
 package trail
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,9 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	textunicode "golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // The log parser is a small streaming JSON scanner written for this one
@@ -29,6 +33,9 @@ import (
 var (
 	errShort    = errors.New("need more input")
 	errTooLarge = errors.New("size limit reached")
+	// errLogFile stops the reading of a file's first object as a record
+	// when it turns out to be a log file's {"Records":[...]}.
+	errLogFile = errors.New("a log file, not a record")
 )
 
 // maxDepth is encoding/json's nesting limit; deeper input is an error there
@@ -112,6 +119,103 @@ func (s *scanner) fill(keep int) error {
 	return io.EOF
 }
 
+// sniff reads the start of the input and handles its encoding: a UTF-8
+// byte-order mark is dropped, and UTF-16 (told by its byte-order mark, or
+// without one by the zero byte beside the first character, which in JSON is
+// ASCII) is decoded to UTF-8 as it streams. Offsets in messages are then of
+// the decoded text. It returns io.EOF for empty input.
+func (s *scanner) sniff() error {
+	for s.end < 4 && !s.eof {
+		if err := s.fill(0); err != nil {
+			if err != io.EOF {
+				return err
+			}
+			break
+		}
+	}
+	b := s.buf[:s.end]
+	var order textunicode.Endianness
+	skip := 0
+	switch {
+	case bytes.HasPrefix(b, []byte{0xef, 0xbb, 0xbf}):
+		s.pos = 3
+		return nil
+	case bytes.HasPrefix(b, []byte{0xff, 0xfe}):
+		order, skip = textunicode.LittleEndian, 2
+	case bytes.HasPrefix(b, []byte{0xfe, 0xff}):
+		order, skip = textunicode.BigEndian, 2
+	case len(b) >= 2 && b[0] != 0 && b[1] == 0:
+		order = textunicode.LittleEndian
+	case len(b) >= 2 && b[0] == 0 && b[1] != 0:
+		order = textunicode.BigEndian
+	default:
+		if len(b) == 0 {
+			return io.EOF
+		}
+		return nil
+	}
+	if s.rerr != nil {
+		return s.rerr
+	}
+	rest := bytes.Clone(b[skip:])
+	var src io.Reader = bytes.NewReader(rest)
+	if !s.eof {
+		src = io.MultiReader(src, s.r)
+	}
+	s.r = transform.NewReader(src, textunicode.UTF16(order, textunicode.IgnoreBOM).NewDecoder())
+	s.pos, s.end, s.eof = 0, 0, false
+	return nil
+}
+
+// skipLarge consumes the value at the scanner's position without keeping
+// it, for a record over the size cap: only strings and brackets are
+// followed, so its bytes stream through the buffer instead of filling it.
+// What it skips is not checked to be JSON.
+func (s *scanner) skipLarge() error {
+	depth := 0
+	inString, escaped := false, false
+	for {
+		for s.pos < s.end {
+			c := s.buf[s.pos]
+			s.pos++
+			switch {
+			case inString:
+				switch {
+				case escaped:
+					escaped = false
+				case c == '\\':
+					escaped = true
+				case c == '"':
+					inString = false
+					if depth == 0 {
+						return nil
+					}
+				}
+			case c == '"':
+				inString = true
+			case c == '{' || c == '[':
+				depth++
+			case c == '}' || c == ']':
+				if depth == 0 {
+					s.pos--
+					return nil
+				}
+				depth--
+				if depth == 0 {
+					return nil
+				}
+			case depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+				// The end of a number or literal too long to read.
+				s.pos--
+				return nil
+			}
+		}
+		if err := s.fill(s.pos); err != nil {
+			return ueof(err)
+		}
+	}
+}
+
 // next skips whitespace, dropping it, and returns the next byte without
 // consuming it; io.EOF at the end of the input.
 func (s *scanner) next() (byte, error) {
@@ -191,6 +295,8 @@ type parser struct {
 	mistyped int
 	// final is set when the input ends where the buffer ends.
 	final bool
+	// detect makes a Records key in a record an errLogFile.
+	detect bool
 }
 
 func (p *parser) syntax(format string, a ...any) error {
@@ -775,6 +881,10 @@ func (p *parser) record(r *Record) error {
 			})
 		case "resources":
 			return p.resources(&r.Resources)
+		case "Records":
+			if p.detect {
+				return errLogFile
+			}
 		}
 		return p.skip()
 	})

@@ -33,6 +33,26 @@ func Summarize(r *Result) []string {
 		out = append(out, fmt.Sprintf("%s digest %s left out of the analysis; check them with trail verify.",
 			Count(r.SkippedDigests), plural(r.SkippedDigests, "file was", "files were")))
 	}
+	if r.DuplicatePaths > 0 || r.DuplicateRecords > 0 {
+		var parts []string
+		if r.DuplicatePaths > 0 {
+			parts = append(parts, fmt.Sprintf("%s %s the same file as another and %s read once",
+				Count(r.DuplicatePaths), plural(r.DuplicatePaths, "path named", "paths named"), plural(r.DuplicatePaths, "was", "were")))
+		}
+		if r.DuplicateRecords > 0 {
+			parts = append(parts, fmt.Sprintf("%s %s an eventID already counted and %s left out",
+				Count(r.DuplicateRecords), plural(r.DuplicateRecords, "record repeated", "records repeated"), plural(r.DuplicateRecords, "was", "were")))
+		}
+		out = append(out, "Duplicates: "+strings.Join(parts, "; ")+".")
+	}
+	if r.OversizedRecords > 0 {
+		out = append(out, fmt.Sprintf("%s %s larger than the record size limit %s skipped; see the errors for where.",
+			Count(r.OversizedRecords), plural(r.OversizedRecords, "record", "records"), plural(r.OversizedRecords, "was", "were")))
+	}
+	if r.UnreadableTimes > 0 {
+		out = append(out, fmt.Sprintf("%s %s an eventTime that could not be read: counted, but placed at no time and matching no --since or --until.",
+			Count(r.UnreadableTimes), plural(r.UnreadableTimes, "event has", "events have")))
+	}
 	if n := int64(len(r.Errors)); n > 0 {
 		out = append(out, fmt.Sprintf("%s %s could not be read completely or held non-CloudTrail records; see the errors.",
 			Count(n), plural(n, "file", "files")))
@@ -106,6 +126,9 @@ func Summarize(r *Result) []string {
 		if len(parts) > 0 {
 			out = append(out, "Some tables reached their size limit and leave out "+strings.Join(parts, ", ")+"; the totals above stay exact. Narrow the filter to see them.")
 		}
+		if t.MemoryBudget {
+			out = append(out, "The memory budget ran out: which rows were kept depends on the order files were read, so another run may keep other rows. Narrow the filter for a repeatable result.")
+		}
 	}
 	return out
 }
@@ -129,7 +152,7 @@ func (g ReadGroup) Sentence() string {
 	} else {
 		l += fmt.Sprintf(" between %s and %s", When(g.First), When(g.Last))
 	}
-	n := int64(len(g.SourceIPs))
+	n := int64(len(g.SourceIPs)) + g.SourceIPsOmitted
 	l += fmt.Sprintf(", from %s %s", Count(n), plural(n, "IP address", "IP addresses"))
 	if n > 0 && n <= 3 {
 		l += " (" + strings.Join(g.SourceIPs, ", ") + ")"
@@ -215,5 +238,7 @@ func plural(n int64, one, many string) string {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func sortErrors(errs []FileError) {
-	slices.SortStableFunc(errs, func(a, b FileError) int { return cmp.Compare(a.File, b.File) })
+	slices.SortStableFunc(errs, func(a, b FileError) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Reason, b.Reason))
+	})
 }

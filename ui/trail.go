@@ -140,7 +140,8 @@ func newTrailPane(ws *workspace) pane {
 		{"Principal", 330, func(x trail.Principal) string { return x.Name }, func(a, b trail.Principal) int { return cmp.Compare(a.Name, b.Name) }},
 		{"Events", 80, func(x trail.Principal) string { return trail.Count(x.Events) }, func(a, b trail.Principal) int { return cmp.Compare(a.Events, b.Events) }},
 		{"GetObject", 90, func(x trail.Principal) string { return trail.Count(x.GetObject) }, func(a, b trail.Principal) int { return cmp.Compare(a.GetObject, b.GetObject) }},
-		{"Bytes out", 90, func(x trail.Principal) string { return trail.Bytes(x.BytesOut) }, func(a, b trail.Principal) int { return cmp.Compare(a.BytesOut, b.BytesOut) }},
+		{"Data read", 90, func(x trail.Principal) string { return trail.Bytes(x.BytesRead) }, func(a, b trail.Principal) int { return cmp.Compare(a.BytesRead, b.BytesRead) }},
+		{"Other out", 90, func(x trail.Principal) string { return trail.Bytes(x.OtherBytesOut) }, func(a, b trail.Principal) int { return cmp.Compare(a.OtherBytesOut, b.OtherBytesOut) }},
 		{"Denied", 70, func(x trail.Principal) string { return trail.Count(x.Denied) }, func(a, b trail.Principal) int { return cmp.Compare(a.Denied, b.Denied) }},
 		{"Source IPs", 220, func(x trail.Principal) string { return strings.Join(x.SourceIPs, ", ") }, func(a, b trail.Principal) int { return cmp.Compare(len(a.SourceIPs), len(b.SourceIPs)) }},
 		{"User agents", 260, func(x trail.Principal) string { return strings.Join(x.UserAgents, " | ") }, func(a, b trail.Principal) int {
@@ -153,7 +154,7 @@ func newTrailPane(ws *workspace) pane {
 		{"Bucket", 180, func(x trail.ObjectRead) string { return x.Bucket }, func(a, b trail.ObjectRead) int { return cmp.Compare(a.Bucket, b.Bucket) }},
 		{"Key", 340, func(x trail.ObjectRead) string { return x.Key }, func(a, b trail.ObjectRead) int { return cmp.Compare(a.Key, b.Key) }},
 		{"Reads", 70, func(x trail.ObjectRead) string { return trail.Count(x.Reads) }, func(a, b trail.ObjectRead) int { return cmp.Compare(a.Reads, b.Reads) }},
-		{"Bytes out", 90, func(x trail.ObjectRead) string { return trail.Bytes(x.BytesOut) }, func(a, b trail.ObjectRead) int { return cmp.Compare(a.BytesOut, b.BytesOut) }},
+		{"Data read", 90, func(x trail.ObjectRead) string { return trail.Bytes(x.BytesOut) }, func(a, b trail.ObjectRead) int { return cmp.Compare(a.BytesOut, b.BytesOut) }},
 		{"Read by", 260, func(x trail.ObjectRead) string { return strings.Join(x.Readers, ", ") }, func(a, b trail.ObjectRead) int {
 			return cmp.Compare(strings.Join(a.Readers, ""), strings.Join(b.Readers, ""))
 		}},
