@@ -94,19 +94,26 @@ func trailVerifyUsage() string {
 Checks the log files under PATH against the CloudTrail-Digest files under
 PATH: each log file's SHA-256 (of its uncompressed content) against the value
 its digest recorded, and the chain of digests, each of which records its
-predecessor's hash and signature. Reports altered files, files a digest lists
-that are missing, log files no digest lists, and breaks in the chain.
+predecessor's hash and signature, as 'aws cloudtrail validate-logs' does
+offline. Reports altered files, files a digest lists that are missing, log
+files no digest lists, gaps and breaks in the chain, renamed digests, and
+digests whose signature is in no file. Only the files given are checked: a
+chain that goes on before the oldest digest given is noted.
 
   --public-key FILE   CloudTrail's public key(s) for the Region and period,
                       as PEM or as the base64 values of
                       'aws cloudtrail list-public-keys'; with it each
-                      digest's RSA signature is verified too. The newest
-                      digest's signature is kept in S3 object metadata
-                      (x-amz-meta-signature): save it as DIGESTFILE.sig.
+                      digest's RSA signature is verified too. Without it
+                      nothing shows the files came from CloudTrail.
   --json              print the result as JSON
 
-Exit status: 0 when nothing is wrong, 1 when a file is altered or missing,
-the chain is broken or a signature does not verify.
+The newest digest's signature is kept only in S3 object metadata
+(x-amz-meta-signature): save it as DIGESTFILE.sig, or the newest digest is
+reported as unsigned.
+
+Exit status: 0 when nothing is wrong, 1 when a file is altered, missing or
+listed in no digest, the chain is broken, or a signature is missing or does
+not verify.
 `
 }
 
@@ -575,7 +582,9 @@ func runTrailVerify(ctx context.Context, args []string, d Deps) int {
 			}
 			tw.Flush()
 		}
-		if res.OK {
+		if res.OK && len(opt.PublicKeys) == 0 {
+			b.WriteString("\nResult: hashes and digest chain intact; signatures not checked, so nothing shows the files came from CloudTrail (use --public-key).\n")
+		} else if res.OK {
 			b.WriteString("\nResult: no integrity problem found.\n")
 		} else {
 			b.WriteString("\nResult: INTEGRITY PROBLEMS FOUND (see above).\n")
