@@ -108,9 +108,9 @@ const (
 	ProblemChainBreak   = "chain-break"   // a digest's predecessor is missing or differs
 	ProblemChainRestart = "chain-restart" // a starting digest after earlier ones
 	ProblemBadSignature = "bad-signature" // a digest's signature does not verify
-	ProblemUnsigned     = "unsigned" // no signature known for a digest: it is not authenticated
-	ProblemDigestMoved  = "digest-moved" // file name differs from the digest's recorded key
-	ProblemChainStart   = "chain-start"  // the oldest digest given names a predecessor not given
+	ProblemUnsigned     = "unsigned"      // no signature known for a digest: it is not authenticated
+	ProblemDigestMoved  = "digest-moved"  // file name differs from the digest's recorded key
+	ProblemChainStart   = "chain-start"   // the oldest digest given names a predecessor not given
 )
 
 // VerifyProblem is one finding of Verify.
