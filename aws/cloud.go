@@ -104,7 +104,7 @@ func (c *Cloud) Identity(ctx context.Context) (app.Identity, error) {
 // Access, which the responder may change between two checks.
 func (c *Cloud) checker(id Identity) *ExposureChecker {
 	return &ExposureChecker{S3: c.API.S3, Buckets: c.API.S3, Control: c.API.Control, Account: id.Account,
-		Region: c.Region, Profile: c.Profile, Concurrency: c.Concurrency, Now: c.Now}
+		Region: c.Region, Profile: c.Profile, Concurrency: c.Concurrency, Now: c.Now, CustomEndpoint: c.CustomEndpoint}
 }
 
 // collected turns an Item into the app's evidence-ready form.
@@ -121,7 +121,7 @@ func collected(it Item, collector string) app.Collected {
 func report(be BucketExposure, id Identity) app.BucketReport {
 	r := app.BucketReport{
 		Bucket: be.Bucket, Region: be.Region, Verdict: string(be.Access), Public: be.Public, Shared: be.Shared,
-		SharedWith: be.SharedWith, Reasons: be.Reasons, Disagreement: be.Disagreement,
+		SharedWith: be.SharedWith, Reasons: be.Reasons, Disagreement: be.Disagreement, Undetermined: be.Undetermined,
 	}
 	for _, p := range be.Problems {
 		r.Problems = append(r.Problems, p.Message)
