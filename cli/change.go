@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -184,7 +183,7 @@ func actSpec(bools ...string) Spec {
 }
 
 // actionParams gathers --param KEY=VALUE and the parameter flags.
-func actionParams(a Args) (map[string]string, error) {
+func actionParams(ctx context.Context, d Deps, a Args) (map[string]string, error) {
 	out := map[string]string{}
 	for _, kv := range a.Values("param") {
 		k, v, ok := strings.Cut(kv, "=")
@@ -202,9 +201,9 @@ func actionParams(a Args) (map[string]string, error) {
 		if _, both := out["keys"]; both {
 			return nil, errors.New("give --keys or --keys-file, not both")
 		}
-		data, err := os.ReadFile(f)
+		data, err := readText(ctx, d, f, "the keys file", maxDocument)
 		if err != nil {
-			return nil, fmt.Errorf("read the keys file: %w", err)
+			return nil, err
 		}
 		out["keys"] = string(data)
 	}
@@ -236,7 +235,7 @@ func runActPlan(ctx context.Context, args []string, d Deps) int {
 	if !ok {
 		return code
 	}
-	params, err := actionParams(a)
+	params, err := actionParams(ctx, d, a)
 	if err != nil {
 		return usageError(d, err, actUsage)
 	}
@@ -254,7 +253,7 @@ func runActDirect(ctx context.Context, args []string, d Deps) int {
 	if id == "" {
 		return usageError(d, errors.New("name the incident with --incident ID"), actUsage)
 	}
-	params, err := actionParams(a)
+	params, err := actionParams(ctx, d, a)
 	if err != nil {
 		return usageError(d, err, actUsage)
 	}

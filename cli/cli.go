@@ -48,6 +48,9 @@ type Deps struct {
 	// db is the --db value Run took out of the arguments; empty when the
 	// flag was not given.
 	db string
+	// rawStdout is Stdout before Run wrapped it in a termWriter: documents
+	// written to standard output (report --out -) go there unchanged.
+	rawStdout io.Writer
 }
 
 // Command is one subcommand: it gets the arguments after its name.
@@ -147,6 +150,12 @@ func commands() map[string]entry {
 // Run executes the command line (without the program name) and returns the
 // process exit code. With no command it starts the GUI.
 func Run(ctx context.Context, args []string, d Deps) int {
+	if d.rawStdout == nil {
+		d.rawStdout = d.Stdout
+		out, errw := newTermWriter(d.Stdout), newTermWriter(d.Stderr)
+		d.Stdout, d.Stderr = out, errw
+		defer func() { _ = out.Flush(); _ = errw.Flush() }()
+	}
 	rest, db, err := takeDB(args)
 	if err != nil {
 		return usageError(d, err, topUsage)

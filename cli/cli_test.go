@@ -587,7 +587,8 @@ func TestNotes(t *testing.T) {
 		assert.Equal(t, 1, code)
 		assert.Contains(t, e.out.String(), "line 1 saved")
 		assert.NotContains(t, e.out.String(), "line 2 saved")
-		assert.Contains(t, e.errb.String(), "interrupted before line 2; resume with --from 2")
+		assert.Contains(t, e.errb.String(), "interrupted")
+		assert.Contains(t, e.errb.String(), "resume with --from 2")
 	})
 }
 

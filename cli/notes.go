@@ -2,11 +2,11 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -25,10 +25,13 @@ happened, if not now (for things learned late).
 With --file, every non-empty line of FILE ("-" reads standard input) is one
 observation, optionally prefixed with its time and a tab:
   2026-11-26T14:05:00Z<TAB>GetObject from 203.0.113.7 on invoices/
-Each line is saved on its own as soon as it is read, so an interrupted
-import keeps what it had done: the progress lines say which line was
-reached, and --from LINE resumes after it. A bad line is reported with its
-number and the others are still imported.
+The file is UTF-8, or UTF-16 as Windows tools write it. Each line is saved
+on its own as soon as it is read, so an interrupted import keeps what it
+had done: the progress lines say which lines were saved, and --from LINE
+starts at line LINE (the lines before it are skipped), so resume with the
+number the message gives. A bad line (a wrong time, a line over 4 MiB) is
+reported with its number and the others are still imported; an error that
+is not the line's fault (a full disk, Ctrl-C) stops the import at once.
 `
 }
 
@@ -64,7 +67,7 @@ func runNote(ctx context.Context, args []string, d Deps) int {
 	}
 	var at time.Time
 	if v := a.Value("at", ""); v != "" {
-		t, err := parseTime(v)
+		t, err := parseNoteTime(v)
 		if err != nil {
 			return usageError(d, fmt.Errorf("--at: %w", err), noteUsage)
 		}
@@ -79,6 +82,20 @@ func runNote(ctx context.Context, args []string, d Deps) int {
 	})
 }
 
+// parseNoteTime parses the time of a note. The zero time is refused: it
+// is how the app says "now", so it would silently become the time of the
+// import.
+func parseNoteTime(s string) (time.Time, error) {
+	t, err := parseTime(s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if t.IsZero() {
+		return time.Time{}, fmt.Errorf("%w: %s is the zero time, not when something happened: write the real time, or leave the time out", app.ErrInvalid, strings.TrimSpace(s))
+	}
+	return t, nil
+}
+
 // parseNoteLine splits "RFC3339<TAB>text". A line whose part before the
 // first tab starts with a digit is taken to be timed and must parse; any
 // other line is text as a whole (observations may contain tabs).
@@ -87,7 +104,7 @@ func parseNoteLine(line string) (time.Time, string, error) {
 	if !found || before == "" || before[0] < '0' || before[0] > '9' {
 		return time.Time{}, strings.TrimSpace(line), nil
 	}
-	t, err := parseTime(before)
+	t, err := parseNoteTime(before)
 	if err != nil {
 		return time.Time{}, "", err
 	}
@@ -99,59 +116,62 @@ func parseNoteLine(line string) (time.Time, string, error) {
 }
 
 func importNotes(ctx context.Context, d Deps, id, file string, from int) int {
-	var r io.Reader
-	name := file
-	if file == "-" {
-		r, name = d.Stdin, "standard input"
-	} else {
-		f, err := os.Open(file)
-		if err != nil {
-			return fail(d, fmt.Errorf("read notes: %w", err))
-		}
-		defer f.Close()
-		r = f
+	rc, name, err := openInput(ctx, d, file)
+	if err != nil {
+		return fail(d, fmt.Errorf("read notes: %w", err))
 	}
+	defer rc.Close()
 	return withService(d, func(svc *app.Service) int {
 		// Fail before reading anything if the incident is not there.
 		if _, err := svc.Load(ctx, id); err != nil {
 			return fail(d, err)
 		}
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-		var lineNo, saved, bad int
-		for sc.Scan() {
-			lineNo++
+		lines := &noteLines{br: bufio.NewReaderSize(app.NewTextReader(rc), 64<<10), max: maxNoteLine}
+		var saved, bad int
+		for {
+			line, lineNo, err := lines.next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil && !errors.Is(err, errNoteLineTooLong) {
+				// Nothing of this line was read: resume at it.
+				fmt.Fprintf(d.Stderr, "s3responder: read %s at line %d: %v; lines before it that were reported saved are saved: resume with --from %d\n", name, lineNo+1, err, lineNo+1)
+				return exitFail
+			}
 			if lineNo < from {
 				continue
 			}
-			if err := ctx.Err(); err != nil {
-				fmt.Fprintf(d.Stderr, "s3responder: interrupted before line %d; resume with --from %d\n", lineNo, lineNo)
-				return exitFail
+			if err != nil {
+				bad++
+				fmt.Fprintf(d.Stderr, "%s:%d: %v; skipped\n", name, lineNo, err)
+				continue
 			}
-			line := strings.TrimRight(sc.Text(), "\r")
 			if strings.TrimSpace(line) == "" {
 				continue
+			}
+			if ctx.Err() != nil {
+				fmt.Fprintf(d.Stderr, "s3responder: interrupted before line %d; resume with --from %d\n", lineNo, lineNo)
+				return exitFail
 			}
 			at, text, err := parseNoteLine(line)
 			if err == nil {
 				// One transaction per line: a crash keeps every line
 				// already reported as saved.
 				_, err = svc.AddNote(ctx, id, text, at)
+				if err != nil && !errors.Is(err, app.ErrInvalid) {
+					// Not the line's fault (a full disk, a lost lock, an
+					// interrupt): the next lines would fail the same way.
+					fmt.Fprintf(d.Stderr, "s3responder: line %d of %s not saved: %v\nThe lines reported saved before it are saved; fix the cause and resume with --from %d\n", lineNo, name, err, lineNo)
+					return exitFail
+				}
 			}
 			if err != nil {
 				bad++
 				fmt.Fprintf(d.Stderr, "%s:%d: %v\n", name, lineNo, err)
-				if errors.Is(err, app.ErrInUse) || errors.Is(err, app.ErrNotFound) {
-					return exitFail
-				}
 				continue
 			}
 			saved++
 			fmt.Fprintf(d.Stdout, "line %d saved\n", lineNo)
-		}
-		if err := sc.Err(); err != nil {
-			fmt.Fprintf(d.Stderr, "s3responder: read %s after line %d: %v; resume with --from %d\n", name, lineNo, err, lineNo+1)
-			return exitFail
 		}
 		fmt.Fprintf(d.Stdout, "Imported %d notes from %s into %s", saved, name, id)
 		if bad > 0 {
@@ -161,6 +181,50 @@ func importNotes(ctx context.Context, d Deps, id, file string, from int) int {
 		fmt.Fprintln(d.Stdout)
 		return exitOK
 	})
+}
+
+// errNoteLineTooLong reports a line longer than maxNoteLine; the lines
+// after it are still read.
+var errNoteLineTooLong = fmt.Errorf("%w: the line is longer than %d MiB", app.ErrInvalid, maxNoteLine>>20)
+
+// noteLines splits a note file into numbered lines. A line longer than
+// max is skipped to its end and reported, so the numbering (and --from)
+// stays right and one huge line does not stop the rest.
+type noteLines struct {
+	br  *bufio.Reader
+	max int
+	n   int // lines read so far
+}
+
+// next returns the next line without its end of line, and its number. At
+// a read error it returns the number of the last whole line read.
+func (l *noteLines) next() (string, int, error) {
+	var buf []byte
+	tooLong := false
+	for {
+		chunk, err := l.br.ReadSlice('\n')
+		if !tooLong {
+			buf = append(buf, chunk...)
+			if len(bytes.TrimRight(buf, "\r\n")) > l.max {
+				tooLong, buf = true, nil
+			}
+		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			if len(buf) == 0 && !tooLong {
+				return "", l.n, io.EOF
+			}
+		case err != nil:
+			return "", l.n, err
+		}
+		l.n++
+		if tooLong {
+			return "", l.n, errNoteLineTooLong
+		}
+		return string(bytes.TrimRight(buf, "\r\n")), l.n, nil
+	}
 }
 
 func timelineUsage() string {
@@ -217,9 +281,9 @@ func runTimeline(ctx context.Context, args []string, d Deps) int {
 			}
 			utc := e.EventTime.UTC().Format("2006-01-02 15:04:05Z")
 			if loc == time.UTC {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.Seq, utc, e.Actor, e.Kind, text)
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.Seq, utc, escapeTerm(e.Actor), e.Kind, escapeTerm(text))
 			} else {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, utc, e.EventTime.In(loc).Format("2006-01-02 15:04:05 MST"), e.Actor, e.Kind, text)
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, utc, e.EventTime.In(loc).Format("2006-01-02 15:04:05 MST"), escapeTerm(e.Actor), e.Kind, escapeTerm(text))
 			}
 		}
 		if err := tw.Flush(); err != nil {
@@ -252,7 +316,7 @@ func runVerify(ctx context.Context, args []string, d Deps) int {
 		var ce *app.ChainError
 		switch {
 		case errors.As(err, &ce):
-			fmt.Fprintf(d.Stdout, "timeline of %s is NOT intact: entry %d: %s\n", id, ce.Seq, ce.Reason)
+			fmt.Fprintf(d.Stdout, "timeline of %s is NOT intact: entry %d: %s\n", id, ce.Seq, escapeTerm(ce.Reason))
 			fmt.Fprintf(d.Stderr, "s3responder: %v\n", err)
 			code = exitFail
 		case err != nil:

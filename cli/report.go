@@ -169,7 +169,11 @@ func reportRenderer(ctx context.Context, svc *app.Service, id, format string, se
 func writeOutput(d Deps, path string, render func(io.Writer) error) (int64, string, error) {
 	h := sha256.New()
 	if path == "-" {
-		cw := &countingWriter{w: io.MultiWriter(d.Stdout, h)}
+		raw := d.rawStdout
+		if raw == nil {
+			raw = d.Stdout
+		}
+		cw := &countingWriter{w: io.MultiWriter(raw, h)}
 		err := render(cw)
 		return cw.n, hex.EncodeToString(h.Sum(nil)), err
 	}

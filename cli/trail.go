@@ -578,7 +578,7 @@ func runTrailVerify(ctx context.Context, args []string, d Deps) int {
 			tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "SEVERITY\tKIND\tFILE\tDETAIL")
 			for _, p := range res.Problems {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Severity, p.Kind, p.File, p.Detail)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Severity, p.Kind, escapeTerm(p.File), escapeTerm(p.Detail))
 			}
 			tw.Flush()
 		}
