@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"s3responder/app"
+	"s3responder/exposure"
 	"s3responder/trail"
 )
 
@@ -314,8 +315,26 @@ func runScan(ctx context.Context, args []string, d Deps) int {
 		if err != nil {
 			return fail(d, err)
 		}
-		return exitOK
+		return undetermined(d, reps)
 	})
+}
+
+// undetermined names the buckets whose exposure could not be judged
+// because a read was refused or failed, and gives the exit status: 1 if
+// there is any, since a scripted check must not take them as not public.
+func undetermined(d Deps, reps []app.BucketReport) int {
+	code := exitOK
+	for _, r := range reps {
+		if r.Undetermined {
+			why := ""
+			if len(r.Reasons) > 0 {
+				why = ": " + r.Reasons[0]
+			}
+			fmt.Fprintf(d.Stderr, "s3responder: bucket %s: public access %s\n", r.Bucket, strings.ToLower(string(exposure.AccessUnknown))+why)
+			code = exitFail
+		}
+	}
+	return code
 }
 
 func nonNil[T any](s []T) []T {
@@ -343,7 +362,10 @@ scan is interrupted (Ctrl-C), the buckets already checked are saved.
 ` + awsFlagsHelp + `  --json        print the verdicts and the saved items as JSON
 
 A bucket that does not exist is reported and the others are still checked;
-the exit status is then 1.
+the exit status is then 1. So it is when a read the verdict depends on was
+refused or failed: a refused read is not an empty setting, so the bucket is
+reported as "Could not be determined", naming what could not be read (the
+refusals are saved as evidence too).
 `
 }
 
@@ -422,11 +444,12 @@ func runExposure(ctx context.Context, args []string, d Deps) int {
 		}
 		if failed != nil {
 			if errors.Is(failed, app.ErrNotFound) && len(out.Errors) > 0 {
+				undetermined(d, out.Buckets)
 				return exitFail // already reported, bucket by bucket
 			}
 			return fail(d, failed)
 		}
-		return exitOK
+		return undetermined(d, out.Buckets)
 	})
 }
 

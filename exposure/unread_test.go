@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-
 func TestEveryReadDeniedGivesNoVerdict(t *testing.T) {
 	res, err := Evaluate(Input{Bucket: "b", Unread: UnreadPolicy | UnreadACL | UnreadBucketBPA | UnreadAccountBPA | UnreadOwnership,
 		Unknown: []string{"bucket policy (AccessDenied)", "bucket ACL (AccessDenied)"}})
