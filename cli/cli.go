@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -149,12 +150,24 @@ func commands() map[string]entry {
 
 // Run executes the command line (without the program name) and returns the
 // process exit code. With no command it starts the GUI.
-func Run(ctx context.Context, args []string, d Deps) int {
+func Run(ctx context.Context, args []string, d Deps) (code int) {
 	if d.rawStdout == nil {
 		d.rawStdout = d.Stdout
 		out, errw := newTermWriter(d.Stdout), newTermWriter(d.Stderr)
 		d.Stdout, d.Stderr = out, errw
-		defer func() { _ = out.Flush(); _ = errw.Flush() }()
+		// A bug must not exit 2, which tells a script its command line
+		// was wrong (Go's own exit status for a panic): it is a failure,
+		// said as such. Memory faults (a file mapped in memory that
+		// shrank) become panics here too instead of killing the process.
+		defer func() {
+			if r := recover(); r != nil {
+				fmt.Fprintf(errw, "s3responder: internal error, a bug in S3 Responder (please report it with what follows): %v\n%s", r, debug.Stack())
+				code = exitFail
+			}
+			_ = out.Flush()
+			_ = errw.Flush()
+		}()
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	}
 	rest, db, err := takeDB(args)
 	if err != nil {

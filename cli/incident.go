@@ -92,6 +92,16 @@ func runIncidentNew(ctx context.Context, args []string, d Deps) int {
 		TimeZone:       a.Value("tz", ""),
 		Playbook:       a.Value("playbook", ""),
 	}
+	// Mistakes in the command line are usage errors (exit 2), like a bad
+	// --status, not failures found while working.
+	if _, err := app.ParseSeverity(a.Value("severity", "")); err != nil {
+		return usageError(d, fmt.Errorf("--severity: %w", err), incidentNewUsage)
+	}
+	if tz := a.Value("tz", ""); tz != "" {
+		if _, err := time.LoadLocation(tz); err != nil {
+			return usageError(d, fmt.Errorf("--tz %q is not a time zone known on this machine (use an IANA name such as Europe/Paris or UTC)", tz), incidentNewUsage)
+		}
+	}
 	if v := a.Value("detected", ""); v != "" {
 		t, err := parseTime(v)
 		if err != nil {
