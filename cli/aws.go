@@ -285,7 +285,8 @@ Checks every bucket of the account for public and shared access, as the
 S3 console's Access column would show it, with the reasons. Nothing is
 saved: to keep the scan as evidence of an incident, use
 's3responder exposure ID --all'. A call the account or server refuses is
-reported on its bucket and the scan goes on.
+reported on its bucket and the scan goes on; a bucket whose verdict depends
+on a refused read is "Could not be determined", and the exit status is 1.
 
 ` + awsFlagsHelp + `  --json        print one object per bucket (bucket, region, access, public,
                 shared, sharedWith, reasons, disagreement, problems)
