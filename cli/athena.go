@@ -201,7 +201,7 @@ func runAthenaRun(ctx context.Context, id string, args []string, d Deps) int {
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
 		fmt.Fprintf(d.Stderr, "Running Athena query %s (Ctrl-C stops it)...\n", run.Name)
-		res, saved, err := svc.RunAthenaQuery(ctx, id, profileOf(a, d), run)
+		res, saved, err := svc.RunAthenaQuery(ctx, id, profileOf(ctx, a, d), run)
 		if err != nil {
 			return fail(d, err)
 		}

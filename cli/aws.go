@@ -52,13 +52,16 @@ func awsDeps(d Deps) Deps {
 
 // terminalMFA asks for MFA codes on the terminal: the prompt on stderr,
 // the code read as one line of stdin. It is called from an SDK goroutine
-// and blocks it until the line is read.
-func terminalMFA(d Deps) app.MFAPrompt {
+// and blocks it until the line is read, or Ctrl-C (ctx).
+func terminalMFA(ctx context.Context, d Deps) app.MFAPrompt {
 	var mu sync.Mutex
-	r := bufio.NewReader(d.Stdin)
+	var r *bufio.Reader
 	return func(profile, serial string) (string, error) {
 		mu.Lock()
 		defer mu.Unlock()
+		if r == nil {
+			r = bufio.NewReader(newCtxReader(ctx, "standard input", d.Stdin, nil))
+		}
 		who := "the default profile"
 		if profile != "" {
 			who = "profile " + profile
@@ -79,7 +82,7 @@ func terminalMFA(d Deps) app.MFAPrompt {
 // profileOf builds the profile the flags choose. A simulated account's
 // name (app.IsSimulatedProfileName) marks the profile as an exercise's,
 // which the app then accepts for exercise incidents only.
-func profileOf(a Args, d Deps) app.Profile {
+func profileOf(ctx context.Context, a Args, d Deps) app.Profile {
 	name := strings.TrimSpace(a.Value("profile", ""))
 	if f := strings.TrimSpace(a.Value("scenario", "")); f != "" {
 		name = app.SimulatedProfileName + ":" + f
@@ -88,7 +91,7 @@ func profileOf(a Args, d Deps) app.Profile {
 		Name:     name,
 		Region:   strings.TrimSpace(a.Value("region", "")),
 		Exercise: app.IsSimulatedProfileName(name),
-		MFA:      terminalMFA(d),
+		MFA:      terminalMFA(ctx, d),
 	}
 }
 
@@ -200,7 +203,7 @@ func runWhoAmI(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		p := profileOf(a, d)
+		p := profileOf(ctx, a, d)
 		id, err := svc.CheckConnection(ctx, "", p)
 		if err != nil {
 			return fail(d, err)
@@ -237,7 +240,7 @@ func runPreflight(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		p := profileOf(a, d)
+		p := profileOf(ctx, a, d)
 		id, err := svc.CheckConnection(ctx, "", p)
 		if err != nil {
 			return fail(d, err)
@@ -300,7 +303,7 @@ func runScan(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		reps, id, err := svc.ScanExposure(ctx, profileOf(a, d), progressLines(d, "checked buckets:"))
+		reps, id, err := svc.ScanExposure(ctx, profileOf(ctx, a, d), progressLines(d, "checked buckets:"))
 		if a.Bool("json") {
 			if code := writeJSON(d, nonNil(reps)); code != exitOK {
 				return code
@@ -394,7 +397,7 @@ func runExposure(ctx context.Context, args []string, d Deps) int {
 		if _, err := svc.Load(ctx, id); err != nil {
 			return fail(d, err)
 		}
-		p := profileOf(a, d)
+		p := profileOf(ctx, a, d)
 		out := result{Incident: id, Buckets: []app.BucketReport{}, Evidence: []evidenceView{}}
 		var saves []app.Saved
 		var failed error
@@ -475,7 +478,7 @@ func runSnapshot(ctx context.Context, args []string, d Deps) int {
 	id := a.Pos[0]
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		p := profileOf(a, d)
+		p := profileOf(ctx, a, d)
 		all := map[string][]evidenceView{}
 		for _, b := range a.Pos[1:] {
 			saved, err := svc.SnapshotBucket(ctx, id, p, b)
@@ -553,7 +556,7 @@ func runChanges(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		rep, saved, err := svc.CollectAccessChanges(ctx, id, profileOf(a, d), q, progressLines(d, "CloudTrail lookups:"))
+		rep, saved, err := svc.CollectAccessChanges(ctx, id, profileOf(ctx, a, d), q, progressLines(d, "CloudTrail lookups:"))
 		if err != nil {
 			return fail(d, err)
 		}

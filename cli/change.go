@@ -270,7 +270,7 @@ func runActDirect(ctx context.Context, args []string, d Deps) int {
 func planAndMaybeApply(ctx context.Context, d Deps, a Args, id, action string, params map[string]string, apply bool) int {
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		p := profileOf(a, d)
+		p := profileOf(ctx, a, d)
 		plan, err := svc.PlanChange(ctx, id, p, app.ChangeRequest{Action: action, Params: params})
 		if err != nil {
 			return fail(d, err)
@@ -376,7 +376,7 @@ func runActApply(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		run, err := svc.ApplyChangeWithProgress(ctx, a.Pos[0], profileOf(a, d), a.Pos[1], word, bulkProgress(d))
+		run, err := svc.ApplyChangeWithProgress(ctx, a.Pos[0], profileOf(ctx, a, d), a.Pos[1], word, bulkProgress(d))
 		return finishRun(d, a, run, err)
 	})
 }
@@ -435,7 +435,7 @@ func runActResume(ctx context.Context, args []string, d Deps) int {
 			fmt.Fprintf(d.Stdout, "To resume: s3responder act resume %s --yes\n", id)
 			return exitOK
 		}
-		done, err := svc.ResumeChangesWithProgress(ctx, id, profileOf(a, d), bulkProgress(d))
+		done, err := svc.ResumeChangesWithProgress(ctx, id, profileOf(ctx, a, d), bulkProgress(d))
 		if a.Bool("json") {
 			if code := writeJSON(d, done); code != exitOK {
 				return code
@@ -487,7 +487,7 @@ func runActUndo(ctx context.Context, args []string, d Deps) int {
 			}
 			return fail(d, fmt.Errorf("change %s of %s %w", change, id, app.ErrNotFound))
 		}
-		run, err := svc.UndoChangeWithProgress(ctx, id, profileOf(a, d), change, word, bulkProgress(d))
+		run, err := svc.UndoChangeWithProgress(ctx, id, profileOf(ctx, a, d), change, word, bulkProgress(d))
 		return finishRun(d, a, run, err)
 	})
 }
@@ -516,13 +516,13 @@ func runActJob(ctx context.Context, args []string, d Deps) int {
 			defer cancel()
 			every = time.Nanosecond
 			progress := func(app.BatchJob) { cancel() }
-			job, err := svc.WatchBatchJob(jobCtx, a.Pos[0], profileOf(a, d), a.Pos[1], every, progress)
+			job, err := svc.WatchBatchJob(jobCtx, a.Pos[0], profileOf(ctx, a, d), a.Pos[1], every, progress)
 			if err != nil && !errors.Is(err, context.Canceled) {
 				return fail(d, err)
 			}
 			return printJob(d, a, job)
 		}
-		job, err := svc.WatchBatchJob(jobCtx, a.Pos[0], profileOf(a, d), a.Pos[1], every, func(j app.BatchJob) {
+		job, err := svc.WatchBatchJob(jobCtx, a.Pos[0], profileOf(ctx, a, d), a.Pos[1], every, func(j app.BatchJob) {
 			if !j.Terminal {
 				fmt.Fprintln(d.Stderr, j.Summary())
 			}
@@ -556,7 +556,7 @@ func runActVerify(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		check, err := svc.VerifyContainment(ctx, a.Pos[0], profileOf(a, d), change, a.Value("bucket", ""))
+		check, err := svc.VerifyContainment(ctx, a.Pos[0], profileOf(ctx, a, d), change, a.Value("bucket", ""))
 		if err != nil {
 			return fail(d, err)
 		}
@@ -606,7 +606,7 @@ func runActWatch(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		res, err := svc.WatchCredentials(ctx, a.Pos[0], profileOf(a, d), req, func(p app.WatchProgress) {
+		res, err := svc.WatchCredentials(ctx, a.Pos[0], profileOf(ctx, a, d), req, func(p app.WatchProgress) {
 			for _, e := range p.New {
 				fmt.Fprintf(d.Stderr, "FOUND %s %s by %s from %s %s\n", e.Time.UTC().Format(time.RFC3339), e.Name, e.Actor, e.SourceIP, e.ErrorCode)
 			}

@@ -82,7 +82,7 @@ func runInspect(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		rep, saved, err := svc.Inspect(ctx, id, profileOf(a, d), app.InspectRequest{Action: action, Params: params})
+		rep, saved, err := svc.Inspect(ctx, id, profileOf(ctx, a, d), app.InspectRequest{Action: action, Params: params})
 		if err != nil {
 			return fail(d, err)
 		}

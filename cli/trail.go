@@ -302,7 +302,7 @@ func trailPrepare(ctx context.Context, a Args, d Deps, incident string) ([]strin
 // trailFetch copies one prefix with progress on stderr.
 func trailFetch(ctx context.Context, svc *app.Service, a Args, d Deps, incident string, req app.LogDownload) (app.LogDownloadResult, int) {
 	fmt.Fprintf(d.Stderr, "Copying s3://%s/%s into %s\n", req.Bucket, req.Prefix, req.Dir)
-	res, id, err := svc.DownloadLogs(ctx, incident, profileOf(a, d), req, downloadProgress(d))
+	res, id, err := svc.DownloadLogs(ctx, incident, profileOf(ctx, a, d), req, downloadProgress(d))
 	if err != nil {
 		return res, fail(d, err)
 	}

@@ -92,7 +92,7 @@ func runVersions(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		rep, saved, err := svc.ObjectHistory(ctx, a.Pos[0], profileOf(a, d), q)
+		rep, saved, err := svc.ObjectHistory(ctx, a.Pos[0], profileOf(ctx, a, d), q)
 		if err != nil {
 			return fail(d, err)
 		}
