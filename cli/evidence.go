@@ -132,9 +132,10 @@ func runEvidenceAdd(ctx context.Context, id string, args []string, d Deps) int {
 	case info.Size() > maxAttachment:
 		return fail(d, fmt.Errorf("%s is %d MiB: files over %d MiB are not kept in the incident database; keep it elsewhere and add a note with its SHA-256", path, info.Size()>>20, maxAttachment>>20))
 	}
-	data, err := os.ReadFile(path)
+	// A FIFO's size says nothing: the reader's limit and Ctrl-C apply.
+	data, err := readInput(ctx, d, path, "the evidence file", maxAttachment)
 	if err != nil {
-		return fail(d, fmt.Errorf("read %s: %w", path, err))
+		return fail(d, err)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {

@@ -118,8 +118,8 @@ func runReport(ctx context.Context, args []string, d Deps) int {
 			return usageError(d, fmt.Errorf("--logo applies to pdf, not %s", format), reportUsage)
 		}
 		var err error
-		if logo, err = os.ReadFile(file); err != nil {
-			return fail(d, fmt.Errorf("read logo: %w", err))
+		if logo, err = readInput(ctx, d, file, "logo", maxDocument); err != nil {
+			return fail(d, err)
 		}
 	}
 	return withService(d, func(svc *app.Service) int {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -541,7 +540,7 @@ func runTrailVerify(ctx context.Context, args []string, d Deps) int {
 	}
 	var opt trail.VerifyOptions
 	if p := a.Value("public-key", ""); p != "" {
-		data, err := os.ReadFile(p)
+		data, err := readText(ctx, d, p, "the public key", maxDocument)
 		if err != nil {
 			return fail(d, fmt.Errorf("read public key: %w", err))
 		}
