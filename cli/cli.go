@@ -161,6 +161,9 @@ func Run(ctx context.Context, args []string, d Deps) (code int) {
 		// shrank) become panics here too instead of killing the process.
 		defer func() {
 			if r := recover(); r != nil {
+				if f, ok := r.(interface{ Addr() uintptr }); ok && f.Addr() >= 1<<16 { // not a nil pointer
+					r = fmt.Sprintf("%v (memory fault at %#x: was a file in use cut short?)", r, f.Addr())
+				}
 				fmt.Fprintf(errw, "s3responder: internal error, a bug in S3 Responder (please report it with what follows): %v\n%s", r, debug.Stack())
 				code = exitFail
 			}

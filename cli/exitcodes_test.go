@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,14 +16,13 @@ import (
 func TestACrashIsAFailureNotACommandLineError(t *testing.T) {
 	e := newEnv(t)
 	e.deps.OpenService = func(string) (*app.Service, func() error, error) {
-		var m map[string]int
-		m["boom"]++ // a bug: assignment to a nil map panics
-		return nil, nil, nil
+		panic("a bug in opening the database")
 	}
 	code, _, errOut := e.run("incident", "list", "--db", e.db)
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, errOut, "internal error, a bug in S3 Responder")
-	assert.Contains(t, errOut, "assignment to entry in nil map")
+	assert.Contains(t, errOut, "a bug in opening the database")
+	assert.Contains(t, errOut, "goroutine ", "the stack, for the report")
 }
 
 func TestABadSeverityOrTimeZoneIsACommandLineError(t *testing.T) {
@@ -76,3 +77,29 @@ func TestOutNeverReplacesAFileWithoutForce(t *testing.T) {
 		}
 	})
 }
+
+func TestAMemoryFaultIsReportedNotACrash(t *testing.T) {
+	// What bbolt met on a truncated database: a page mapped in memory
+	// beyond the end of its file (SIGBUS).
+	p := filepath.Join(t.TempDir(), "mapped")
+	require.NoError(t, os.WriteFile(p, make([]byte, 2*os.Getpagesize()), 0o600))
+	f, err := os.Open(p)
+	require.NoError(t, err)
+	defer f.Close()
+	mem, err := syscall.Mmap(int(f.Fd()), 0, 2*os.Getpagesize(), syscall.PROT_READ, syscall.MAP_SHARED)
+	require.NoError(t, err)
+	defer func() { _ = syscall.Munmap(mem) }()
+	require.NoError(t, os.Truncate(p, 0))
+
+	e := newEnv(t)
+	e.deps.OpenService = func(string) (*app.Service, func() error, error) {
+		faultSink = mem[os.Getpagesize()] // faults
+		return nil, nil, errors.New("the read did not fault")
+	}
+	code, _, errOut := e.run("incident", "list", "--db", e.db)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "internal error")
+	assert.Contains(t, errOut, "fault")
+}
+
+var faultSink byte
