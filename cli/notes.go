@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -67,7 +65,7 @@ func runNote(ctx context.Context, args []string, d Deps) int {
 	}
 	var at time.Time
 	if v := a.Value("at", ""); v != "" {
-		t, err := parseNoteTime(v)
+		t, err := app.ParseNoteTime(v)
 		if err != nil {
 			return usageError(d, fmt.Errorf("--at: %w", err), noteUsage)
 		}
@@ -82,39 +80,6 @@ func runNote(ctx context.Context, args []string, d Deps) int {
 	})
 }
 
-// parseNoteTime parses the time of a note. The zero time is refused: it
-// is how the app says "now", so it would silently become the time of the
-// import.
-func parseNoteTime(s string) (time.Time, error) {
-	t, err := parseTime(s)
-	if err != nil {
-		return time.Time{}, err
-	}
-	if t.IsZero() {
-		return time.Time{}, fmt.Errorf("%w: %s is the zero time, not when something happened: write the real time, or leave the time out", app.ErrInvalid, strings.TrimSpace(s))
-	}
-	return t, nil
-}
-
-// parseNoteLine splits "RFC3339<TAB>text". A line whose part before the
-// first tab starts with a digit is taken to be timed and must parse; any
-// other line is text as a whole (observations may contain tabs).
-func parseNoteLine(line string) (time.Time, string, error) {
-	before, after, found := strings.Cut(line, "\t")
-	if !found || before == "" || before[0] < '0' || before[0] > '9' {
-		return time.Time{}, strings.TrimSpace(line), nil
-	}
-	t, err := parseNoteTime(before)
-	if err != nil {
-		return time.Time{}, "", err
-	}
-	text := strings.TrimSpace(after)
-	if text == "" {
-		return time.Time{}, "", errors.New("there is a time but no text")
-	}
-	return t, text, nil
-}
-
 func importNotes(ctx context.Context, d Deps, id, file string, from int) int {
 	rc, name, err := openInput(ctx, d, file)
 	if err != nil {
@@ -126,14 +91,14 @@ func importNotes(ctx context.Context, d Deps, id, file string, from int) int {
 		if _, err := svc.Load(ctx, id); err != nil {
 			return fail(d, err)
 		}
-		lines := &noteLines{br: bufio.NewReaderSize(app.NewTextReader(rc), 64<<10), max: maxNoteLine}
+		lines := app.NewNoteLines(rc, maxNoteLine)
 		var saved, bad int
 		for {
-			line, lineNo, err := lines.next()
+			line, lineNo, err := lines.Next()
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			if err != nil && !errors.Is(err, errNoteLineTooLong) {
+			if err != nil && !errors.As(err, new(app.NoteLineTooLongError)) {
 				// Nothing of this line was read: resume at it.
 				fmt.Fprintf(d.Stderr, "s3responder: read %s at line %d: %v; lines before it that were reported saved are saved: resume with --from %d\n", name, lineNo+1, err, lineNo+1)
 				return exitFail
@@ -153,7 +118,7 @@ func importNotes(ctx context.Context, d Deps, id, file string, from int) int {
 				fmt.Fprintf(d.Stderr, "s3responder: interrupted before line %d; resume with --from %d\n", lineNo, lineNo)
 				return exitFail
 			}
-			at, text, err := parseNoteLine(line)
+			at, text, err := app.ParseNoteLine(line)
 			if err == nil {
 				// One transaction per line: a crash keeps every line
 				// already reported as saved.
@@ -181,50 +146,6 @@ func importNotes(ctx context.Context, d Deps, id, file string, from int) int {
 		fmt.Fprintln(d.Stdout)
 		return exitOK
 	})
-}
-
-// errNoteLineTooLong reports a line longer than maxNoteLine; the lines
-// after it are still read.
-var errNoteLineTooLong = fmt.Errorf("%w: the line is longer than %d MiB", app.ErrInvalid, maxNoteLine>>20)
-
-// noteLines splits a note file into numbered lines. A line longer than
-// max is skipped to its end and reported, so the numbering (and --from)
-// stays right and one huge line does not stop the rest.
-type noteLines struct {
-	br  *bufio.Reader
-	max int
-	n   int // lines read so far
-}
-
-// next returns the next line without its end of line, and its number. At
-// a read error it returns the number of the last whole line read.
-func (l *noteLines) next() (string, int, error) {
-	var buf []byte
-	tooLong := false
-	for {
-		chunk, err := l.br.ReadSlice('\n')
-		if !tooLong {
-			buf = append(buf, chunk...)
-			if len(bytes.TrimRight(buf, "\r\n")) > l.max {
-				tooLong, buf = true, nil
-			}
-		}
-		switch {
-		case errors.Is(err, bufio.ErrBufferFull):
-			continue
-		case errors.Is(err, io.EOF):
-			if len(buf) == 0 && !tooLong {
-				return "", l.n, io.EOF
-			}
-		case err != nil:
-			return "", l.n, err
-		}
-		l.n++
-		if tooLong {
-			return "", l.n, errNoteLineTooLong
-		}
-		return string(bytes.TrimRight(buf, "\r\n")), l.n, nil
-	}
 }
 
 func timelineUsage() string {

@@ -92,7 +92,7 @@ func TestALineOverTheLimitIsSkippedAndTheRestImported(t *testing.T) {
 	file := e.writeFile("huge.txt", []byte("first\n"+huge+"\nthird\n"))
 	code, out, errOut := e.run("note", id, "--file", file, "--db", e.db)
 	assert.Equal(t, exitFail, code)
-	assert.Contains(t, errOut, "huge.txt:2: invalid input: the line is longer than 4 MiB; skipped")
+	assert.Contains(t, errOut, "huge.txt:2: the line is longer than 4 MiB; skipped")
 	assert.Contains(t, out, "line 1 saved")
 	assert.Contains(t, out, "line 3 saved")
 	assert.Len(t, e.notes(id), 2)

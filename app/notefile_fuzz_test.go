@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"bufio"
@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
-
-	"s3responder/app"
 )
 
 // FuzzNoteFileReader feeds arbitrary bytes through the note file reader
@@ -28,17 +26,18 @@ func FuzzNoteFileReader(f *testing.F) {
 	}
 	const limit = 64
 	f.Fuzz(func(t *testing.T, data []byte) {
-		lines := &noteLines{br: bufio.NewReaderSize(app.NewTextReader(bytes.NewReader(data)), 16), max: limit}
+		lines := NewNoteLines(bytes.NewReader(data), limit)
+		lines.br = bufio.NewReaderSize(NewTextReader(bytes.NewReader(data)), 16) // small buffer: long lines span reads
 		want := 1
 		for {
-			line, n, err := lines.next()
+			line, n, err := lines.Next()
 			if errors.Is(err, io.EOF) {
 				return
 			}
-			if err != nil && !errors.Is(err, errNoteLineTooLong) && !errors.Is(err, app.ErrOddUTF16) {
+			if err != nil && !errors.As(err, new(NoteLineTooLongError)) && !errors.Is(err, ErrOddUTF16) {
 				t.Fatalf("unexpected error %v", err)
 			}
-			if errors.Is(err, app.ErrOddUTF16) {
+			if errors.Is(err, ErrOddUTF16) {
 				return // the input ended inside a character
 			}
 			if n != want {
@@ -51,7 +50,7 @@ func FuzzNoteFileReader(f *testing.F) {
 			if len(line) > limit || strings.ContainsAny(line, "\n") || strings.HasSuffix(line, "\r") {
 				t.Fatalf("line %d not split right: %q", n, line)
 			}
-			at, text, err := parseNoteLine(line)
+			at, text, err := ParseNoteLine(line)
 			if err != nil {
 				continue
 			}
