@@ -100,9 +100,16 @@ func listenAddr(t *testing.T) string {
 
 func runUntilListening(t *testing.T, addr string, bin string, args ...string) {
 	t.Helper()
-	var logs bytes.Buffer
+	// The server writes its logs while the loop below may read them.
+	var buf bytes.Buffer
+	logs := &lockedWriter{w: &buf}
+	logText := func() string {
+		logs.mu.Lock()
+		defer logs.mu.Unlock()
+		return buf.String()
+	}
 	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
@@ -114,10 +121,12 @@ func runUntilListening(t *testing.T, addr string, bin string, args ...string) {
 		}
 		select {
 		case <-done:
-			t.Fatalf("versitygw exited: %s", logs.String())
+			t.Fatalf("versitygw exited: %s", logText())
 		default:
 		}
-		require.True(t, time.Now().Before(deadline), "versitygw did not listen on %s: %s", addr, logs.String())
+		if !time.Now().Before(deadline) {
+			t.Fatalf("versitygw did not listen on %s: %s", addr, logText())
+		}
 	}
 }
 
