@@ -61,8 +61,13 @@ func (s *Service) VerifyContainment(ctx context.Context, incidentID string, p Pr
 	if err != nil {
 		return check, err
 	}
-	check.Report, check.NotPublic = rep, !rep.Public
+	check.Report, check.NotPublic = rep, !rep.Public && !rep.Undetermined
 	switch {
+	case rep.Undetermined:
+		check.Summary = fmt.Sprintf("Containment check%s: whether bucket %s is public COULD NOT BE DETERMINED (%s).", what, check.Bucket, rep.Verdict)
+		if len(rep.Reasons) > 0 {
+			check.Summary += " " + rep.Reasons[0]
+		}
 	case rep.Public:
 		check.Summary = fmt.Sprintf("Containment check%s: bucket %s is STILL PUBLIC (%s).", what, check.Bucket, rep.Verdict)
 		if len(rep.Reasons) > 0 {

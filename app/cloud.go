@@ -99,6 +99,10 @@ type BucketReport struct {
 	// Problems are the reads that failed, in words; the verdict then
 	// lacks an input, which Reasons also say.
 	Problems []string `json:"problems,omitempty"`
+	// Undetermined: a read the verdict depends on failed (access denied,
+	// say), so Verdict is "Could not be determined" and Public means
+	// only that nothing read shows the bucket public.
+	Undetermined bool `json:"undetermined,omitempty"`
 	// Detail is the evaluator's whole verdict as JSON (statement by
 	// statement, grant by grant), kept as evidence beside the responses;
 	// empty means the report itself is kept.

@@ -49,8 +49,16 @@ func (es PlaybookErrors) Unwrap() error { return ErrInvalid }
 // ParsePlaybook reads a playbook in YAML (JSON is accepted too, being YAML)
 // and validates it. name is used in error messages. Unknown fields are
 // errors: a typo in a custom playbook must not silently drop a jump.
+//
+// The SHA-256 that pins it is of data as given, the bytes that are saved;
+// the text is read through DecodeText, like every document people hand us.
 func ParsePlaybook(name string, data []byte) (*Playbook, error) {
 	var pb Playbook
+	raw := data
+	data, err := DecodeText(data)
+	if err != nil {
+		return nil, PlaybookErrors{{File: name, Msg: err.Error()}}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&pb); err != nil {
@@ -66,7 +74,7 @@ func ParsePlaybook(name string, data []byte) (*Playbook, error) {
 	if errs := locate(name, &pb, &root); len(errs) > 0 {
 		return nil, errs
 	}
-	sum := sha256.Sum256(data)
+	sum := sha256.Sum256(raw)
 	pb.SHA256 = hex.EncodeToString(sum[:])
 	if errs := pb.validate(name); len(errs) > 0 {
 		return nil, errs

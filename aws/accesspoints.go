@@ -32,7 +32,7 @@ const maxAccessPoints = 1000
 // read goes into unknown, and the verdict then says so; an access point
 // whose policy or settings cannot be read is kept with what is known
 // (its settings unknown: taken as AWS's all-on default only when read).
-func (x *ExposureChecker) accessPoints(ctx context.Context, bucket, region string, add func(Item, *Problem), unknown func(string, *Problem)) []exposure.AccessPoint {
+func (x *ExposureChecker) accessPoints(ctx context.Context, bucket, region string, add func(Item, *Problem), unknown func(string, exposure.Unread, *Problem)) []exposure.AccessPoint {
 	if x.AccessPoints == nil || x.Account == "" {
 		return nil
 	}
@@ -49,7 +49,7 @@ func (x *ExposureChecker) accessPoints(ctx context.Context, bucket, region strin
 		if err != nil {
 			it, p := x.record("access-points", bucket, region, "s3control:ListAccessPoints", nil, err)
 			add(it, p)
-			unknown("access points", p)
+			unknown("access points", exposure.UnreadAccessPoints, p)
 			return nil
 		}
 		listed = append(listed, out.AccessPointList...)
@@ -64,7 +64,7 @@ func (x *ExposureChecker) accessPoints(ctx context.Context, bucket, region strin
 	it, p := x.record("access-points", bucket, region, "s3control:ListAccessPoints", &s3control.ListAccessPointsOutput{AccessPointList: listed}, nil)
 	add(it, p)
 	if token != nil && *token != "" {
-		unknown(fmt.Sprintf("access points beyond the first %d", len(names)), &Problem{Code: "TooMany"})
+		unknown(fmt.Sprintf("access points beyond the first %d", len(names)), exposure.UnreadAccessPoints, &Problem{Code: "TooMany"})
 	}
 	var aps []exposure.AccessPoint
 	for _, name := range names {
@@ -76,7 +76,7 @@ func (x *ExposureChecker) accessPoints(ctx context.Context, bucket, region strin
 		get, err := x.AccessPoints.GetAccessPoint(ctx, &s3control.GetAccessPointInput{AccountId: &x.Account, Name: n}, opt)
 		it, p := x.record("access-point-"+name, bucket, region, "s3control:GetAccessPoint", get, err)
 		add(it, p)
-		unknown("settings of access point "+name, p)
+		unknown("settings of access point "+name, exposure.UnreadAccessPoints, p)
 		if err == nil {
 			ap.NetworkOrigin = string(get.NetworkOrigin)
 			if c := get.PublicAccessBlockConfiguration; c != nil {
@@ -92,7 +92,7 @@ func (x *ExposureChecker) accessPoints(ctx context.Context, bucket, region strin
 		pol, err := x.AccessPoints.GetAccessPointPolicy(ctx, &s3control.GetAccessPointPolicyInput{AccountId: &x.Account, Name: n}, opt)
 		it, p = x.record("access-point-"+name+"-policy", bucket, region, "s3control:GetAccessPointPolicy", pol, err)
 		add(it, p)
-		unknown("policy of access point "+name, p)
+		unknown("policy of access point "+name, exposure.UnreadAccessPoints, p)
 		if err == nil {
 			ap.Policy = sdkaws.ToString(pol.Policy)
 		}

@@ -137,7 +137,7 @@ func (c *Cloud) organisation(ctx context.Context) string {
 func (c *Cloud) checker(id Identity, org string) *ExposureChecker {
 	aps, _ := c.API.Control.(AccessPointAPI)
 	return &ExposureChecker{S3: c.API.S3, Buckets: c.API.S3, Control: c.API.Control, AccessPoints: aps, Account: id.Account, Org: org,
-		Region: c.Region, Profile: c.Profile, Concurrency: c.Concurrency, Now: c.Now}
+		Region: c.Region, Profile: c.Profile, Concurrency: c.Concurrency, Now: c.Now, CustomEndpoint: c.CustomEndpoint}
 }
 
 // collected turns an Item into the app's evidence-ready form.
@@ -154,7 +154,7 @@ func collected(it Item, collector string) app.Collected {
 func report(be BucketExposure, id Identity) app.BucketReport {
 	r := app.BucketReport{
 		Bucket: be.Bucket, Region: be.Region, Verdict: string(be.Access), Public: be.Public, Shared: be.Shared,
-		SharedWith: be.SharedWith, Reasons: be.Reasons, Disagreement: be.Disagreement,
+		SharedWith: be.SharedWith, Reasons: be.Reasons, Disagreement: be.Disagreement, Undetermined: be.Undetermined,
 	}
 	for _, p := range be.Problems {
 		r.Problems = append(r.Problems, p.Message)

@@ -86,7 +86,10 @@ func TestCheckBucketWithRefusals(t *testing.T) {
 	b, err := x.CheckBucket(context.Background(), "bucket-1")
 	require.NoError(t, err, "refused calls are reported on the bucket")
 	assert.Equal(t, "eu-west-1", b.Region, "from GetBucketLocation")
-	assert.Equal(t, exposure.AccessObjectsCanBe, b.Access)
+	// A refused ACL read is not "no ACL": no label can be given.
+	assert.Equal(t, exposure.AccessUnknown, b.Access)
+	assert.True(t, b.Undetermined)
+	assert.False(t, b.Public)
 	var apis []string
 	for _, p := range b.Problems {
 		apis = append(apis, p.API)

@@ -82,6 +82,11 @@ type ExposureChecker struct {
 	Concurrency int
 	// Now is the clock for CollectedAt (tests fix it).
 	Now func() time.Time
+	// CustomEndpoint is true for an S3-compatible server chosen by the
+	// person (Session.CustomEndpoint): such servers have no S3 Control,
+	// so an account-level read that fails other than by a refusal means
+	// there is no account setting.
+	CustomEndpoint bool
 
 	mu         sync.Mutex
 	accountBPA *accountBPA
@@ -197,16 +202,21 @@ func (x *ExposureChecker) check(ctx context.Context, bucket, region, ownerCanoni
 			be.Problems = append(be.Problems, *p)
 		}
 	}
-	unknown := func(what string, p *Problem) {
+	// A failed read is unknown, not "not configured"; a server that does
+	// not implement the API (an S3-compatible store) has no such setting.
+	unknown := func(what string, bit exposure.Unread, p *Problem) {
 		if p != nil {
 			in.Unknown = append(in.Unknown, fmt.Sprintf("%s (%s)", what, firstNonEmpty(p.Code, string(p.Kind))))
+			if p.Kind != KindNotSupported {
+				in.Unread |= bit
+			}
 		}
 	}
 
 	pol, err := x.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: b}, opt)
 	it, p := x.record("policy", bucket, region, "GetBucketPolicy", pol, err)
 	add(it, p)
-	unknown("bucket policy", p)
+	unknown("bucket policy", exposure.UnreadPolicy, p)
 	if err == nil {
 		in.Policy = sdkaws.ToString(pol.Policy)
 	}
@@ -233,7 +243,7 @@ func (x *ExposureChecker) check(ctx context.Context, bucket, region, ownerCanoni
 	acl, err := x.S3.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: b}, opt)
 	it, p = x.record("acl", bucket, region, "GetBucketAcl", acl, err)
 	add(it, p)
-	unknown("bucket ACL", p)
+	unknown("bucket ACL", exposure.UnreadACL, p)
 	if err == nil {
 		in.ACL = convertACL(acl)
 	}
@@ -241,7 +251,7 @@ func (x *ExposureChecker) check(ctx context.Context, bucket, region, ownerCanoni
 	pab, err := x.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: b}, opt)
 	it, p = x.record("public-access-block", bucket, region, "GetPublicAccessBlock", pab, err)
 	add(it, p)
-	unknown("bucket Block Public Access", p)
+	unknown("bucket Block Public Access", exposure.UnreadBucketBPA, p)
 	if err == nil && pab.PublicAccessBlockConfiguration != nil {
 		c := pab.PublicAccessBlockConfiguration
 		in.BucketBPA = &exposure.BlockPublicAccess{
@@ -253,7 +263,7 @@ func (x *ExposureChecker) check(ctx context.Context, bucket, region, ownerCanoni
 	own, err := x.S3.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: b}, opt)
 	it, p = x.record("ownership", bucket, region, "GetBucketOwnershipControls", own, err)
 	add(it, p)
-	unknown("Object Ownership", p)
+	unknown("Object Ownership", exposure.UnreadOwnership, p)
 	if err == nil && own.OwnershipControls != nil && len(own.OwnershipControls.Rules) > 0 {
 		in.Ownership = string(own.OwnershipControls.Rules[0].ObjectOwnership)
 	}
@@ -262,6 +272,9 @@ func (x *ExposureChecker) check(ctx context.Context, bucket, region, ownerCanoni
 	in.AccountBPA = acct.bpa
 	if acct.unknown != "" {
 		in.Unknown = append(in.Unknown, acct.unknown)
+		if x.accountUnread(acct.problem) {
+			in.Unread |= exposure.UnreadAccountBPA
+		}
 	}
 	be.Items = append(be.Items, acct.item)
 	if acct.problem != nil {
@@ -283,6 +296,20 @@ func (x *ExposureChecker) check(ctx context.Context, bucket, region, ownerCanoni
 	}
 	be.Result = res
 	return be, nil
+}
+
+// accountUnread says whether the account's Block Public Access must count
+// as unread (no verdict may depend on it) rather than as not configured:
+// when its read was refused or failed against AWS. Without an S3 Control
+// client or an account id it was not asked for at all, and verdicts say so.
+func (x *ExposureChecker) accountUnread(p *Problem) bool {
+	switch {
+	case p == nil, p.Kind == KindNotSupported:
+		return false
+	case x.CustomEndpoint:
+		return p.Kind == KindDenied
+	}
+	return true
 }
 
 // account reads the account-level Block Public Access once.

@@ -184,7 +184,11 @@ func TestKumoCheckAll(t *testing.T) {
 		k.control.deny = true
 		b, err := k.checker().CheckBucket(context.Background(), k.name("public-site"))
 		require.NoError(t, err)
-		assert.Equal(t, exposure.AccessPublic, b.Access)
+		// Read, the account's RestrictPublicBuckets makes this bucket
+		// "Only authorized users of this account": refused, nothing can
+		// be said (treating it as off used to call the bucket Public).
+		assert.Equal(t, exposure.AccessUnknown, b.Access)
+		assert.Contains(t, b.Reasons[0], "the account Block Public Access could not be read")
 		require.Len(t, b.Problems, 1)
 		assert.Equal(t, KindDenied, b.Problems[0].Kind)
 		assert.Contains(t, b.Problems[0].Message, "s3:GetAccountPublicAccessBlock")

@@ -37,7 +37,7 @@ func runAnalyzer(ctx context.Context, args []string, d Deps) int {
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
 		q := app.AnalyzerQuery{Regions: trailList(a.Values("regions"))}
-		rep, saved, err := svc.CollectAccessFindings(ctx, id, profileOf(a, d), q, progressLines(d, "regions read:"))
+		rep, saved, err := svc.CollectAccessFindings(ctx, id, profileOf(ctx, a, d), q, progressLines(d, "regions read:"))
 		if err != nil {
 			return fail(d, err)
 		}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -179,15 +177,9 @@ func runAthenaRun(ctx context.Context, id string, args []string, d Deps) int {
 	case file != "" && len(a.Pos) > 0:
 		return usageError(d, errors.New("give a query NAME or --sql-file, not both"), athenaUsage)
 	case file != "":
-		var data []byte
-		var err error
-		if file == "-" {
-			data, err = io.ReadAll(d.Stdin)
-		} else {
-			data, err = os.ReadFile(file)
-		}
+		data, err := readText(ctx, d, file, "the query", maxDocument)
 		if err != nil {
-			return fail(d, fmt.Errorf("read the query: %w", err))
+			return fail(d, err)
 		}
 		run.Name, run.SQL = "custom", string(data)
 	case len(a.Pos) == 1:
@@ -209,7 +201,7 @@ func runAthenaRun(ctx context.Context, id string, args []string, d Deps) int {
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
 		fmt.Fprintf(d.Stderr, "Running Athena query %s (Ctrl-C stops it)...\n", run.Name)
-		res, saved, err := svc.RunAthenaQuery(ctx, id, profileOf(a, d), run)
+		res, saved, err := svc.RunAthenaQuery(ctx, id, profileOf(ctx, a, d), run)
 		if err != nil {
 			return fail(d, err)
 		}

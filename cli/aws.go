@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"s3responder/app"
+	"s3responder/exposure"
 	"s3responder/trail"
 )
 
@@ -51,13 +52,16 @@ func awsDeps(d Deps) Deps {
 
 // terminalMFA asks for MFA codes on the terminal: the prompt on stderr,
 // the code read as one line of stdin. It is called from an SDK goroutine
-// and blocks it until the line is read.
-func terminalMFA(d Deps) app.MFAPrompt {
+// and blocks it until the line is read, or Ctrl-C (ctx).
+func terminalMFA(ctx context.Context, d Deps) app.MFAPrompt {
 	var mu sync.Mutex
-	r := bufio.NewReader(d.Stdin)
+	var r *bufio.Reader
 	return func(profile, serial string) (string, error) {
 		mu.Lock()
 		defer mu.Unlock()
+		if r == nil {
+			r = bufio.NewReader(newCtxReader(ctx, "standard input", d.Stdin, nil))
+		}
 		who := "the default profile"
 		if profile != "" {
 			who = "profile " + profile
@@ -78,7 +82,7 @@ func terminalMFA(d Deps) app.MFAPrompt {
 // profileOf builds the profile the flags choose. A simulated account's
 // name (app.IsSimulatedProfileName) marks the profile as an exercise's,
 // which the app then accepts for exercise incidents only.
-func profileOf(a Args, d Deps) app.Profile {
+func profileOf(ctx context.Context, a Args, d Deps) app.Profile {
 	name := strings.TrimSpace(a.Value("profile", ""))
 	if f := strings.TrimSpace(a.Value("scenario", "")); f != "" {
 		name = app.SimulatedProfileName + ":" + f
@@ -87,7 +91,7 @@ func profileOf(a Args, d Deps) app.Profile {
 		Name:     name,
 		Region:   strings.TrimSpace(a.Value("region", "")),
 		Exercise: app.IsSimulatedProfileName(name),
-		MFA:      terminalMFA(d),
+		MFA:      terminalMFA(ctx, d),
 	}
 }
 
@@ -199,7 +203,7 @@ func runWhoAmI(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		p := profileOf(a, d)
+		p := profileOf(ctx, a, d)
 		id, err := svc.CheckConnection(ctx, "", p)
 		if err != nil {
 			return fail(d, err)
@@ -236,7 +240,7 @@ func runPreflight(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		p := profileOf(a, d)
+		p := profileOf(ctx, a, d)
 		id, err := svc.CheckConnection(ctx, "", p)
 		if err != nil {
 			return fail(d, err)
@@ -284,7 +288,8 @@ Checks every bucket of the account for public and shared access, as the
 S3 console's Access column would show it, with the reasons. Nothing is
 saved: to keep the scan as evidence of an incident, use
 's3responder exposure ID --all'. A call the account or server refuses is
-reported on its bucket and the scan goes on.
+reported on its bucket and the scan goes on; a bucket whose verdict depends
+on a refused read is "Could not be determined", and the exit status is 1.
 
 ` + awsFlagsHelp + `  --json        print one object per bucket (bucket, region, access, public,
                 shared, sharedWith, reasons, disagreement, problems)
@@ -298,7 +303,7 @@ func runScan(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		reps, id, err := svc.ScanExposure(ctx, profileOf(a, d), progressLines(d, "checked buckets:"))
+		reps, id, err := svc.ScanExposure(ctx, profileOf(ctx, a, d), progressLines(d, "checked buckets:"))
 		if a.Bool("json") {
 			if code := writeJSON(d, nonNil(reps)); code != exitOK {
 				return code
@@ -314,8 +319,26 @@ func runScan(ctx context.Context, args []string, d Deps) int {
 		if err != nil {
 			return fail(d, err)
 		}
-		return exitOK
+		return undetermined(d, reps)
 	})
+}
+
+// undetermined names the buckets whose exposure could not be judged
+// because a read was refused or failed, and gives the exit status: 1 if
+// there is any, since a scripted check must not take them as not public.
+func undetermined(d Deps, reps []app.BucketReport) int {
+	code := exitOK
+	for _, r := range reps {
+		if r.Undetermined {
+			why := ""
+			if len(r.Reasons) > 0 {
+				why = ": " + r.Reasons[0]
+			}
+			fmt.Fprintf(d.Stderr, "s3responder: bucket %s: public access %s\n", r.Bucket, strings.ToLower(string(exposure.AccessUnknown))+why)
+			code = exitFail
+		}
+	}
+	return code
 }
 
 func nonNil[T any](s []T) []T {
@@ -343,7 +366,10 @@ scan is interrupted (Ctrl-C), the buckets already checked are saved.
 ` + awsFlagsHelp + `  --json        print the verdicts and the saved items as JSON
 
 A bucket that does not exist is reported and the others are still checked;
-the exit status is then 1.
+the exit status is then 1. So it is when a read the verdict depends on was
+refused or failed: a refused read is not an empty setting, so the bucket is
+reported as "Could not be determined", naming what could not be read (the
+refusals are saved as evidence too).
 `
 }
 
@@ -371,7 +397,7 @@ func runExposure(ctx context.Context, args []string, d Deps) int {
 		if _, err := svc.Load(ctx, id); err != nil {
 			return fail(d, err)
 		}
-		p := profileOf(a, d)
+		p := profileOf(ctx, a, d)
 		out := result{Incident: id, Buckets: []app.BucketReport{}, Evidence: []evidenceView{}}
 		var saves []app.Saved
 		var failed error
@@ -422,11 +448,12 @@ func runExposure(ctx context.Context, args []string, d Deps) int {
 		}
 		if failed != nil {
 			if errors.Is(failed, app.ErrNotFound) && len(out.Errors) > 0 {
+				undetermined(d, out.Buckets)
 				return exitFail // already reported, bucket by bucket
 			}
 			return fail(d, failed)
 		}
-		return exitOK
+		return undetermined(d, out.Buckets)
 	})
 }
 
@@ -451,7 +478,7 @@ func runSnapshot(ctx context.Context, args []string, d Deps) int {
 	id := a.Pos[0]
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		p := profileOf(a, d)
+		p := profileOf(ctx, a, d)
 		all := map[string][]evidenceView{}
 		for _, b := range a.Pos[1:] {
 			saved, err := svc.SnapshotBucket(ctx, id, p, b)
@@ -529,7 +556,7 @@ func runChanges(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		rep, saved, err := svc.CollectAccessChanges(ctx, id, profileOf(a, d), q, progressLines(d, "CloudTrail lookups:"))
+		rep, saved, err := svc.CollectAccessChanges(ctx, id, profileOf(ctx, a, d), q, progressLines(d, "CloudTrail lookups:"))
 		if err != nil {
 			return fail(d, err)
 		}

@@ -124,7 +124,7 @@ type s3Proxy struct {
 	*httptest.Server
 	requests atomic.Int64
 	// deny, when set, is a sub-resource (query key, such as "acl") that
-	// S3 refuses with AccessDenied.
+	// S3 refuses with AccessDenied; "*" refuses every sub-resource.
 	deny atomic.Pointer[string]
 }
 
@@ -141,7 +141,7 @@ func newS3Proxy(t *testing.T, target string) *s3Proxy {
 			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>`)
 			return
 		}
-		if d := p.deny.Load(); d != nil && r.URL.Query().Has(*d) {
+		if d := p.deny.Load(); d != nil && (r.URL.Query().Has(*d) || (*d == "*" && r.URL.RawQuery != "")) {
 			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(http.StatusForbidden)
 			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
@@ -544,4 +544,33 @@ func TestPreflightCommand(t *testing.T) {
 	var checks []app.PermissionCheck
 	require.NoError(t, json.Unmarshal([]byte(out), &checks))
 	assert.Len(t, checks, 4, "the account reads, with the access points")
+}
+
+func TestExposureWithEveryReadDeniedGivesNoVerdictAndFails(t *testing.T) {
+	e := newAWSEnv(t, defaultConfig)
+	site := e.bucket("site", publicRead)
+	id := e.newIncident("--bucket", site)
+	deny := "*"
+	e.proxy.deny.Store(&deny)
+
+	code, out, errOut := e.call(runExposure, "", id, site)
+	assert.Equal(t, exitFail, code, out+errOut)
+	assert.NotContains(t, out, "Objects can be public")
+	assert.NotContains(t, out, "There is no bucket policy")
+	assert.Contains(t, out, site+" (us-east-1): Could not be determined")
+	assert.Contains(t, out, "the bucket policy, the bucket ACL")
+	assert.Contains(t, out, "Could not read bucket policy (AccessDenied)")
+	assert.Contains(t, errOut, "bucket "+site+": public access could not be determined")
+	assert.Contains(t, e.must("timeline", id), "Could not be determined")
+
+	code, out, _ = e.call(runScan, "", "--json")
+	assert.Equal(t, exitFail, code)
+	var scan []app.BucketReport
+	require.NoError(t, json.Unmarshal([]byte(out), &scan))
+	for _, r := range scan {
+		if r.Bucket == site {
+			assert.True(t, r.Undetermined)
+			assert.False(t, r.Public)
+		}
+	}
 }

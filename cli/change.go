@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -184,7 +183,7 @@ func actSpec(bools ...string) Spec {
 }
 
 // actionParams gathers --param KEY=VALUE and the parameter flags.
-func actionParams(a Args) (map[string]string, error) {
+func actionParams(ctx context.Context, d Deps, a Args) (map[string]string, error) {
 	out := map[string]string{}
 	for _, kv := range a.Values("param") {
 		k, v, ok := strings.Cut(kv, "=")
@@ -202,9 +201,9 @@ func actionParams(a Args) (map[string]string, error) {
 		if _, both := out["keys"]; both {
 			return nil, errors.New("give --keys or --keys-file, not both")
 		}
-		data, err := os.ReadFile(f)
+		data, err := readText(ctx, d, f, "the keys file", maxDocument)
 		if err != nil {
-			return nil, fmt.Errorf("read the keys file: %w", err)
+			return nil, err
 		}
 		out["keys"] = string(data)
 	}
@@ -236,7 +235,7 @@ func runActPlan(ctx context.Context, args []string, d Deps) int {
 	if !ok {
 		return code
 	}
-	params, err := actionParams(a)
+	params, err := actionParams(ctx, d, a)
 	if err != nil {
 		return usageError(d, err, actUsage)
 	}
@@ -254,7 +253,7 @@ func runActDirect(ctx context.Context, args []string, d Deps) int {
 	if id == "" {
 		return usageError(d, errors.New("name the incident with --incident ID"), actUsage)
 	}
-	params, err := actionParams(a)
+	params, err := actionParams(ctx, d, a)
 	if err != nil {
 		return usageError(d, err, actUsage)
 	}
@@ -271,7 +270,7 @@ func runActDirect(ctx context.Context, args []string, d Deps) int {
 func planAndMaybeApply(ctx context.Context, d Deps, a Args, id, action string, params map[string]string, apply bool) int {
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		p := profileOf(a, d)
+		p := profileOf(ctx, a, d)
 		plan, err := svc.PlanChange(ctx, id, p, app.ChangeRequest{Action: action, Params: params})
 		if err != nil {
 			return fail(d, err)
@@ -377,7 +376,7 @@ func runActApply(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		run, err := svc.ApplyChangeWithProgress(ctx, a.Pos[0], profileOf(a, d), a.Pos[1], word, bulkProgress(d))
+		run, err := svc.ApplyChangeWithProgress(ctx, a.Pos[0], profileOf(ctx, a, d), a.Pos[1], word, bulkProgress(d))
 		return finishRun(d, a, run, err)
 	})
 }
@@ -436,7 +435,7 @@ func runActResume(ctx context.Context, args []string, d Deps) int {
 			fmt.Fprintf(d.Stdout, "To resume: s3responder act resume %s --yes\n", id)
 			return exitOK
 		}
-		done, err := svc.ResumeChangesWithProgress(ctx, id, profileOf(a, d), bulkProgress(d))
+		done, err := svc.ResumeChangesWithProgress(ctx, id, profileOf(ctx, a, d), bulkProgress(d))
 		if a.Bool("json") {
 			if code := writeJSON(d, done); code != exitOK {
 				return code
@@ -488,7 +487,7 @@ func runActUndo(ctx context.Context, args []string, d Deps) int {
 			}
 			return fail(d, fmt.Errorf("change %s of %s %w", change, id, app.ErrNotFound))
 		}
-		run, err := svc.UndoChangeWithProgress(ctx, id, profileOf(a, d), change, word, bulkProgress(d))
+		run, err := svc.UndoChangeWithProgress(ctx, id, profileOf(ctx, a, d), change, word, bulkProgress(d))
 		return finishRun(d, a, run, err)
 	})
 }
@@ -517,13 +516,13 @@ func runActJob(ctx context.Context, args []string, d Deps) int {
 			defer cancel()
 			every = time.Nanosecond
 			progress := func(app.BatchJob) { cancel() }
-			job, err := svc.WatchBatchJob(jobCtx, a.Pos[0], profileOf(a, d), a.Pos[1], every, progress)
+			job, err := svc.WatchBatchJob(jobCtx, a.Pos[0], profileOf(ctx, a, d), a.Pos[1], every, progress)
 			if err != nil && !errors.Is(err, context.Canceled) {
 				return fail(d, err)
 			}
 			return printJob(d, a, job)
 		}
-		job, err := svc.WatchBatchJob(jobCtx, a.Pos[0], profileOf(a, d), a.Pos[1], every, func(j app.BatchJob) {
+		job, err := svc.WatchBatchJob(jobCtx, a.Pos[0], profileOf(ctx, a, d), a.Pos[1], every, func(j app.BatchJob) {
 			if !j.Terminal {
 				fmt.Fprintln(d.Stderr, j.Summary())
 			}
@@ -557,7 +556,7 @@ func runActVerify(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		check, err := svc.VerifyContainment(ctx, a.Pos[0], profileOf(a, d), change, a.Value("bucket", ""))
+		check, err := svc.VerifyContainment(ctx, a.Pos[0], profileOf(ctx, a, d), change, a.Value("bucket", ""))
 		if err != nil {
 			return fail(d, err)
 		}
@@ -607,7 +606,7 @@ func runActWatch(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		res, err := svc.WatchCredentials(ctx, a.Pos[0], profileOf(a, d), req, func(p app.WatchProgress) {
+		res, err := svc.WatchCredentials(ctx, a.Pos[0], profileOf(ctx, a, d), req, func(p app.WatchProgress) {
 			for _, e := range p.New {
 				fmt.Fprintf(d.Stderr, "FOUND %s %s by %s from %s %s\n", e.Time.UTC().Format(time.RFC3339), e.Name, e.Actor, e.SourceIP, e.ErrorCode)
 			}

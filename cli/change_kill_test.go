@@ -100,9 +100,16 @@ func listenAddr(t *testing.T) string {
 
 func runUntilListening(t *testing.T, addr string, bin string, args ...string) {
 	t.Helper()
-	var logs bytes.Buffer
+	// The server writes its logs while the loop below may read them.
+	var buf bytes.Buffer
+	logs := &lockedWriter{w: &buf}
+	logText := func() string {
+		logs.mu.Lock()
+		defer logs.mu.Unlock()
+		return buf.String()
+	}
 	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
@@ -114,15 +121,11 @@ func runUntilListening(t *testing.T, addr string, bin string, args ...string) {
 		}
 		select {
 		case <-done:
-			t.Fatalf("versitygw exited: %s", logs.String())
+			t.Fatalf("versitygw exited: %s", logText())
 		default:
 		}
-		if time.Now().After(deadline) {
-			// Read the logs only once the process is gone: its output is
-			// written to them by exec's goroutine until then.
-			_ = cmd.Process.Kill()
-			<-done
-			t.Fatalf("versitygw did not listen on %s: %s", addr, logs.String())
+		if !time.Now().Before(deadline) {
+			t.Fatalf("versitygw did not listen on %s: %s", addr, logText())
 		}
 	}
 }

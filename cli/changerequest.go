@@ -31,13 +31,15 @@ document is kept with the incident as evidence and noted on the timeline.
 
 Flags:
   --bucket B       the bucket the request is about (required)
-  --out FILE       where to write (required)
+  --out FILE       where to write (required); an existing file is replaced
+                   only with --force
+  --force          replace FILE if it exists
   --format F       md or pdf
 `
 }
 
 func runRequest(ctx context.Context, args []string, d Deps) int {
-	a, code, ok := parse(d, args, Spec{Values: []string{"bucket", "out", "format"}}, 1, 1, requestUsage)
+	a, code, ok := parse(d, args, Spec{Bools: []string{"force"}, Values: []string{"bucket", "out", "format"}}, 1, 1, requestUsage)
 	if !ok {
 		return code
 	}
@@ -56,6 +58,9 @@ func runRequest(ctx context.Context, args []string, d Deps) int {
 	default:
 		return usageError(d, fmt.Errorf("cannot tell the format of %q: use a .md or .pdf file, or --format", out), requestUsage)
 	}
+	if err := outputFree(out, a.Bool("force")); err != nil {
+		return fail(d, err)
+	}
 	return withService(d, func(svc *app.Service) int {
 		req, err := svc.BuildActionRequest(ctx, a.Pos[0], bucket)
 		if err != nil {
@@ -65,7 +70,7 @@ func runRequest(ctx context.Context, args []string, d Deps) int {
 		if err := render(&buf, req); err != nil {
 			return fail(d, fmt.Errorf("write the request: %w", err))
 		}
-		n, sum, err := writeOutput(d, out, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err })
+		n, sum, err := writeOutput(d, out, a.Bool("force"), func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err })
 		if err != nil {
 			return fail(d, fmt.Errorf("write %s: %w", out, err))
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -48,6 +49,9 @@ type Deps struct {
 	// db is the --db value Run took out of the arguments; empty when the
 	// flag was not given.
 	db string
+	// rawStdout is Stdout before Run wrapped it in a termWriter: documents
+	// written to standard output (report --out -) go there unchanged.
+	rawStdout io.Writer
 }
 
 // Command is one subcommand: it gets the arguments after its name.
@@ -146,7 +150,28 @@ func commands() map[string]entry {
 
 // Run executes the command line (without the program name) and returns the
 // process exit code. With no command it starts the GUI.
-func Run(ctx context.Context, args []string, d Deps) int {
+func Run(ctx context.Context, args []string, d Deps) (code int) {
+	if d.rawStdout == nil {
+		d.rawStdout = d.Stdout
+		out, errw := newTermWriter(d.Stdout), newTermWriter(d.Stderr)
+		d.Stdout, d.Stderr = out, errw
+		// A bug must not exit 2, which tells a script its command line
+		// was wrong (Go's own exit status for a panic): it is a failure,
+		// said as such. Memory faults (a file mapped in memory that
+		// shrank) become panics here too instead of killing the process.
+		defer func() {
+			if r := recover(); r != nil {
+				if f, ok := r.(interface{ Addr() uintptr }); ok && f.Addr() >= 1<<16 { // not a nil pointer
+					r = fmt.Sprintf("%v (memory fault at %#x: was a file in use cut short?)", r, f.Addr())
+				}
+				fmt.Fprintf(errw, "s3responder: internal error, a bug in S3 Responder (please report it with what follows): %v\n%s", r, debug.Stack())
+				code = exitFail
+			}
+			_ = out.Flush()
+			_ = errw.Flush()
+		}()
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	}
 	rest, db, err := takeDB(args)
 	if err != nil {
 		return usageError(d, err, topUsage)

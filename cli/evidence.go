@@ -103,7 +103,7 @@ func runEvidenceList(ctx context.Context, id string, args []string, d Deps) int 
 		tw := tabwriter.NewWriter(d.Stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tCOLLECTED\tKIND\tSIZE\tSHA-256\tTITLE")
 		for _, ev := range items {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", ev.ID, ev.CollectedAt.UTC().Format("2006-01-02 15:04:05Z"), ev.Kind, ev.Size, ev.SHA256[:16]+"…", ev.Title)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", ev.ID, ev.CollectedAt.UTC().Format("2006-01-02 15:04:05Z"), ev.Kind, ev.Size, ev.SHA256[:16]+"…", escapeTerm(ev.Title))
 		}
 		if err := tw.Flush(); err != nil {
 			return fail(d, err)
@@ -132,9 +132,10 @@ func runEvidenceAdd(ctx context.Context, id string, args []string, d Deps) int {
 	case info.Size() > maxAttachment:
 		return fail(d, fmt.Errorf("%s is %d MiB: files over %d MiB are not kept in the incident database; keep it elsewhere and add a note with its SHA-256", path, info.Size()>>20, maxAttachment>>20))
 	}
-	data, err := os.ReadFile(path)
+	// A FIFO's size says nothing: the reader's limit and Ctrl-C apply.
+	data, err := readInput(ctx, d, path, "the evidence file", maxAttachment)
 	if err != nil {
-		return fail(d, fmt.Errorf("read %s: %w", path, err))
+		return fail(d, err)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -157,7 +158,7 @@ func runEvidenceAdd(ctx context.Context, id string, args []string, d Deps) int {
 		if err != nil {
 			return fail(d, err)
 		}
-		fmt.Fprintf(d.Stdout, "Added %s to %s: %s (%d bytes, sha256 %s)\n", ev.ID, id, ev.Title, ev.Size, ev.SHA256)
+		fmt.Fprintf(d.Stdout, "Added %s to %s: %s (%d bytes, sha256 %s)\n", ev.ID, id, escapeTerm(ev.Title), ev.Size, ev.SHA256)
 		return exitOK
 	})
 }
@@ -187,7 +188,7 @@ func verifyEvidence(ctx context.Context, svc *app.Service, id string, d Deps) in
 	}
 	fmt.Fprintf(d.Stdout, "evidence of %s is NOT intact: %d of %d items fail:\n", id, len(bad), n)
 	for _, b := range bad {
-		fmt.Fprintf(d.Stdout, "  %s: %s\n", b.ID, b.Reason)
+		fmt.Fprintf(d.Stdout, "  %s: %s\n", b.ID, escapeTerm(b.Reason))
 	}
 	names := make([]string, len(bad))
 	for i, b := range bad {

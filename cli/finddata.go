@@ -52,7 +52,7 @@ func runFindData(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		rep, saved, err := svc.FindData(ctx, id, profileOf(a, d), q, progressLines(d, "buckets searched:"))
+		rep, saved, err := svc.FindData(ctx, id, profileOf(ctx, a, d), q, progressLines(d, "buckets searched:"))
 		if a.Bool("json") {
 			if len(rep.Buckets) > 0 || err == nil {
 				if code := writeJSON(d, struct {

@@ -92,6 +92,16 @@ func runIncidentNew(ctx context.Context, args []string, d Deps) int {
 		TimeZone:       a.Value("tz", ""),
 		Playbook:       a.Value("playbook", ""),
 	}
+	// Mistakes in the command line are usage errors (exit 2), like a bad
+	// --status, not failures found while working.
+	if _, err := app.ParseSeverity(a.Value("severity", "")); err != nil {
+		return usageError(d, fmt.Errorf("--severity: %w", err), incidentNewUsage)
+	}
+	if tz := a.Value("tz", ""); tz != "" {
+		if _, err := time.LoadLocation(tz); err != nil {
+			return usageError(d, fmt.Errorf("--tz %q is not a time zone known on this machine (use an IANA name such as Europe/Paris or UTC)", tz), incidentNewUsage)
+		}
+	}
 	if v := a.Value("detected", ""); v != "" {
 		t, err := parseTime(v)
 		if err != nil {
@@ -161,7 +171,7 @@ func runIncidentList(ctx context.Context, args []string, d Deps) int {
 			if inc.Exercise {
 				title = "[exercise] " + title
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Status, inc.Severity, inc.CurrentPart, inc.UpdatedAt.UTC().Format("2006-01-02 15:04"), title)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", escapeTerm(inc.ID), escapeTerm(string(inc.Status)), escapeTerm(string(inc.Severity)), inc.CurrentPart, inc.UpdatedAt.UTC().Format("2006-01-02 15:04"), escapeTerm(title))
 		}
 		if err := tw.Flush(); err != nil {
 			return fail(d, err)
@@ -258,7 +268,7 @@ func showIncident(w io.Writer, pb *app.Playbook, c app.Case, next app.Next) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	field := func(name, value string) {
 		if value != "" {
-			fmt.Fprintf(tw, "%s:\t%s\n", name, value)
+			fmt.Fprintf(tw, "%s:\t%s\n", name, escapeTerm(value))
 		}
 	}
 	field("Incident", inc.ID)
@@ -299,7 +309,7 @@ func showIncident(w io.Writer, pb *app.Playbook, c app.Case, next app.Next) {
 			fmt.Fprintf(w, "%s      answer: %s\n", strings.Repeat("  ", s.Depth+1), step.OptionLabels(s.Choices))
 		}
 		if s.Note != "" {
-			fmt.Fprintf(w, "%s      note: %s\n", strings.Repeat("  ", s.Depth+1), s.Note)
+			fmt.Fprintf(w, "%s      note: %s\n", strings.Repeat("  ", s.Depth+1), escapeTerm(s.Note))
 		}
 	}
 	if len(inc.Jumps) > 0 {

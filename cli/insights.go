@@ -63,7 +63,7 @@ func runInsights(ctx context.Context, args []string, d Deps) int {
 	q := app.InsightQuery{Since: since, Until: until, Regions: trailList(a.Values("regions"))}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		rep, saved, err := svc.CollectInsights(ctx, id, profileOf(a, d), q, progressLines(d, "regions searched:"))
+		rep, saved, err := svc.CollectInsights(ctx, id, profileOf(ctx, a, d), q, progressLines(d, "regions searched:"))
 		if err != nil {
 			return fail(d, err)
 		}

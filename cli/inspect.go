@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"s3responder/app"
@@ -84,7 +82,7 @@ func runInspect(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		rep, saved, err := svc.Inspect(ctx, id, profileOf(a, d), app.InspectRequest{Action: action, Params: params})
+		rep, saved, err := svc.Inspect(ctx, id, profileOf(ctx, a, d), app.InspectRequest{Action: action, Params: params})
 		if err != nil {
 			return fail(d, err)
 		}
@@ -113,15 +111,9 @@ func inspectParamsOf(a Args) (map[string]string, error) {
 // review with the incident when one is named.
 func reviewPolicyFile(ctx context.Context, d Deps, a Args, id, bucket string) int {
 	file := a.Value("policy-file", "")
-	var data []byte
-	var err error
-	if file == "-" {
-		data, err = io.ReadAll(d.Stdin)
-	} else {
-		data, err = os.ReadFile(file)
-	}
+	data, err := readText(ctx, d, file, "the bucket policy", maxDocument)
 	if err != nil {
-		return fail(d, fmt.Errorf("read the bucket policy: %w", err))
+		return fail(d, err)
 	}
 	rep, err := exposure.ReviewPolicy(unwrapPolicy(data), strings.TrimSpace(bucket), strings.TrimSpace(a.Value("account", "")))
 	if err != nil {

@@ -32,7 +32,7 @@ func runMacie(ctx context.Context, args []string, d Deps) int {
 	id := a.Pos[0]
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		rep, saved, err := svc.CollectMacieSummary(ctx, id, profileOf(a, d), app.MacieQuery{Regions: trailList(a.Values("regions"))})
+		rep, saved, err := svc.CollectMacieSummary(ctx, id, profileOf(ctx, a, d), app.MacieQuery{Regions: trailList(a.Values("regions"))})
 		if err != nil {
 			return fail(d, err)
 		}

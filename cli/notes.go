@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -25,10 +23,13 @@ happened, if not now (for things learned late).
 With --file, every non-empty line of FILE ("-" reads standard input) is one
 observation, optionally prefixed with its time and a tab:
   2026-11-26T14:05:00Z<TAB>GetObject from 203.0.113.7 on invoices/
-Each line is saved on its own as soon as it is read, so an interrupted
-import keeps what it had done: the progress lines say which line was
-reached, and --from LINE resumes after it. A bad line is reported with its
-number and the others are still imported.
+The file is UTF-8, or UTF-16 as Windows tools write it. Each line is saved
+on its own as soon as it is read, so an interrupted import keeps what it
+had done: the progress lines say which lines were saved, and --from LINE
+starts at line LINE (the lines before it are skipped), so resume with the
+number the message gives. A bad line (a wrong time, a line over 4 MiB) is
+reported with its number and the others are still imported; an error that
+is not the line's fault (a full disk, Ctrl-C) stops the import at once.
 `
 }
 
@@ -64,7 +65,7 @@ func runNote(ctx context.Context, args []string, d Deps) int {
 	}
 	var at time.Time
 	if v := a.Value("at", ""); v != "" {
-		t, err := parseTime(v)
+		t, err := app.ParseNoteTime(v)
 		if err != nil {
 			return usageError(d, fmt.Errorf("--at: %w", err), noteUsage)
 		}
@@ -79,79 +80,63 @@ func runNote(ctx context.Context, args []string, d Deps) int {
 	})
 }
 
-// parseNoteLine splits "RFC3339<TAB>text". A line whose part before the
-// first tab starts with a digit is taken to be timed and must parse; any
-// other line is text as a whole (observations may contain tabs).
-func parseNoteLine(line string) (time.Time, string, error) {
-	before, after, found := strings.Cut(line, "\t")
-	if !found || before == "" || before[0] < '0' || before[0] > '9' {
-		return time.Time{}, strings.TrimSpace(line), nil
-	}
-	t, err := parseTime(before)
-	if err != nil {
-		return time.Time{}, "", err
-	}
-	text := strings.TrimSpace(after)
-	if text == "" {
-		return time.Time{}, "", errors.New("there is a time but no text")
-	}
-	return t, text, nil
-}
-
 func importNotes(ctx context.Context, d Deps, id, file string, from int) int {
-	var r io.Reader
-	name := file
-	if file == "-" {
-		r, name = d.Stdin, "standard input"
-	} else {
-		f, err := os.Open(file)
-		if err != nil {
-			return fail(d, fmt.Errorf("read notes: %w", err))
-		}
-		defer f.Close()
-		r = f
+	rc, name, err := openInput(ctx, d, file)
+	if err != nil {
+		return fail(d, fmt.Errorf("read notes: %w", err))
 	}
+	defer rc.Close()
 	return withService(d, func(svc *app.Service) int {
 		// Fail before reading anything if the incident is not there.
 		if _, err := svc.Load(ctx, id); err != nil {
 			return fail(d, err)
 		}
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-		var lineNo, saved, bad int
-		for sc.Scan() {
-			lineNo++
+		lines := app.NewNoteLines(rc, maxNoteLine)
+		var saved, bad int
+		for {
+			line, lineNo, err := lines.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil && !errors.As(err, new(app.NoteLineTooLongError)) {
+				// Nothing of this line was read: resume at it.
+				fmt.Fprintf(d.Stderr, "s3responder: read %s at line %d: %v; lines before it that were reported saved are saved: resume with --from %d\n", name, lineNo+1, err, lineNo+1)
+				return exitFail
+			}
 			if lineNo < from {
 				continue
 			}
-			if err := ctx.Err(); err != nil {
-				fmt.Fprintf(d.Stderr, "s3responder: interrupted before line %d; resume with --from %d\n", lineNo, lineNo)
-				return exitFail
+			if err != nil {
+				bad++
+				fmt.Fprintf(d.Stderr, "%s:%d: %v; skipped\n", name, lineNo, err)
+				continue
 			}
-			line := strings.TrimRight(sc.Text(), "\r")
 			if strings.TrimSpace(line) == "" {
 				continue
 			}
-			at, text, err := parseNoteLine(line)
+			if ctx.Err() != nil {
+				fmt.Fprintf(d.Stderr, "s3responder: interrupted before line %d; resume with --from %d\n", lineNo, lineNo)
+				return exitFail
+			}
+			at, text, err := app.ParseNoteLine(line)
 			if err == nil {
 				// One transaction per line: a crash keeps every line
 				// already reported as saved.
 				_, err = svc.AddNote(ctx, id, text, at)
+				if err != nil && !errors.Is(err, app.ErrInvalid) {
+					// Not the line's fault (a full disk, a lost lock, an
+					// interrupt): the next lines would fail the same way.
+					fmt.Fprintf(d.Stderr, "s3responder: line %d of %s not saved: %v\nThe lines reported saved before it are saved; fix the cause and resume with --from %d\n", lineNo, name, err, lineNo)
+					return exitFail
+				}
 			}
 			if err != nil {
 				bad++
 				fmt.Fprintf(d.Stderr, "%s:%d: %v\n", name, lineNo, err)
-				if errors.Is(err, app.ErrInUse) || errors.Is(err, app.ErrNotFound) {
-					return exitFail
-				}
 				continue
 			}
 			saved++
 			fmt.Fprintf(d.Stdout, "line %d saved\n", lineNo)
-		}
-		if err := sc.Err(); err != nil {
-			fmt.Fprintf(d.Stderr, "s3responder: read %s after line %d: %v; resume with --from %d\n", name, lineNo, err, lineNo+1)
-			return exitFail
 		}
 		fmt.Fprintf(d.Stdout, "Imported %d notes from %s into %s", saved, name, id)
 		if bad > 0 {
@@ -217,9 +202,9 @@ func runTimeline(ctx context.Context, args []string, d Deps) int {
 			}
 			utc := e.EventTime.UTC().Format("2006-01-02 15:04:05Z")
 			if loc == time.UTC {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.Seq, utc, e.Actor, e.Kind, text)
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.Seq, utc, escapeTerm(e.Actor), e.Kind, escapeTerm(text))
 			} else {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, utc, e.EventTime.In(loc).Format("2006-01-02 15:04:05 MST"), e.Actor, e.Kind, text)
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, utc, e.EventTime.In(loc).Format("2006-01-02 15:04:05 MST"), escapeTerm(e.Actor), e.Kind, escapeTerm(text))
 			}
 		}
 		if err := tw.Flush(); err != nil {
@@ -262,7 +247,7 @@ func runVerify(ctx context.Context, args []string, d Deps) int {
 		var ce *app.ChainError
 		switch {
 		case errors.As(err, &ce):
-			fmt.Fprintf(d.Stdout, "timeline of %s is NOT intact: entry %d: %s\n", id, ce.Seq, ce.Reason)
+			fmt.Fprintf(d.Stdout, "timeline of %s is NOT intact: entry %d: %s\n", id, ce.Seq, escapeTerm(ce.Reason))
 			fmt.Fprintf(d.Stderr, "s3responder: %v\n", err)
 			code = exitFail
 		case err != nil:

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"s3responder/app"
@@ -164,10 +163,12 @@ Exits 1 when there is any.
 }
 
 // readPlaybook reads and parses a playbook file, printing every problem.
-func readPlaybook(d Deps, file string) (*app.Playbook, []byte, int) {
-	data, err := os.ReadFile(file)
+func readPlaybook(ctx context.Context, d Deps, file string) (*app.Playbook, []byte, int) {
+	// As given: the playbook is pinned by the SHA-256 of these bytes, and
+	// app.ParsePlaybook decodes them itself.
+	data, err := readInput(ctx, d, file, "the playbook", maxDocument)
 	if err != nil {
-		return nil, nil, fail(d, fmt.Errorf("read playbook: %w", err))
+		return nil, nil, fail(d, err)
 	}
 	pb, err := app.ParsePlaybook(file, data)
 	if err != nil {
@@ -184,12 +185,12 @@ func readPlaybook(d Deps, file string) (*app.Playbook, []byte, int) {
 	return pb, data, exitOK
 }
 
-func runPlaybookValidate(_ context.Context, args []string, d Deps) int {
+func runPlaybookValidate(ctx context.Context, args []string, d Deps) int {
 	a, code, ok := parse(d, args, Spec{}, 1, 1, playbookValidateUsage)
 	if !ok {
 		return code
 	}
-	pb, _, code := readPlaybook(d, a.Pos[0])
+	pb, _, code := readPlaybook(ctx, d, a.Pos[0])
 	if pb == nil {
 		return code
 	}
@@ -211,7 +212,7 @@ func runPlaybookImport(ctx context.Context, args []string, d Deps) int {
 	if !ok {
 		return code
 	}
-	pb, data, code := readPlaybook(d, a.Pos[0])
+	pb, data, code := readPlaybook(ctx, d, a.Pos[0])
 	if pb == nil {
 		return code
 	}

@@ -92,7 +92,7 @@ file cannot be read or understood (the message names the line and column),
 `
 }
 
-func runPolicyCheck(_ context.Context, args []string, d Deps) int {
+func runPolicyCheck(ctx context.Context, args []string, d Deps) int {
 	a, code, ok := parse(d, args, Spec{
 		Bools:  []string{"json"},
 		Values: []string{"acl", "bpa", "account-bpa", "ownership", "account", "org", "access-point-policy", "access-point-bpa"},
@@ -106,7 +106,7 @@ func runPolicyCheck(_ context.Context, args []string, d Deps) int {
 	if len(a.Values("access-point-bpa")) > len(a.Values("access-point-policy")) {
 		return usageError(d, errors.New("each --access-point-bpa goes with the --access-point-policy before it: there are more of them"), policyCheckUsage)
 	}
-	in, err := policyInput(d, a)
+	in, err := policyInput(ctx, d, a)
 	if err != nil {
 		return fail(d, err)
 	}
@@ -135,24 +135,17 @@ func sourceName(file string) string {
 }
 
 // policyInput reads every file the flags name into the evaluator's input.
-func policyInput(d Deps, a Args) (exposure.Input, error) {
+func policyInput(ctx context.Context, d Deps, a Args) (exposure.Input, error) {
 	in := exposure.Input{OwnerAccount: strings.TrimSpace(a.Value("account", "")), OwnerOrgID: strings.TrimSpace(a.Value("org", ""))}
-	file := a.Pos[0]
-	var data []byte
-	var err error
-	if file == "-" {
-		data, err = io.ReadAll(d.Stdin)
-	} else {
-		data, err = os.ReadFile(file)
-	}
+	data, err := readText(ctx, d, a.Pos[0], "the bucket policy", maxDocument)
 	if err != nil {
-		return in, fmt.Errorf("read the bucket policy: %w", err)
+		return in, err
 	}
 	in.Policy = unwrapPolicy(data)
 	if f := a.Value("acl", ""); f != "" {
-		raw, err := os.ReadFile(f)
+		raw, err := readText(ctx, d, f, "the bucket ACL", maxDocument)
 		if err != nil {
-			return in, fmt.Errorf("read the bucket ACL: %w", err)
+			return in, err
 		}
 		if in.ACL, err = exposure.ParseACL(raw); err != nil {
 			return in, fmt.Errorf("%s: %w", f, err)
@@ -166,9 +159,9 @@ func policyInput(d Deps, a Args) (exposure.Input, error) {
 		if f == "" {
 			continue
 		}
-		raw, err := os.ReadFile(f)
+		raw, err := readText(ctx, d, f, "--"+b.flag, maxDocument)
 		if err != nil {
-			return in, fmt.Errorf("read --%s: %w", b.flag, err)
+			return in, err
 		}
 		if *b.dst, err = exposure.ParseBlockPublicAccess(raw); err != nil {
 			return in, fmt.Errorf("%s: %w", f, err)
@@ -200,9 +193,9 @@ func policyInput(d Deps, a Args) (exposure.Input, error) {
 		// A value that names a file is the saved response; otherwise it
 		// is the setting itself.
 		if st, err := os.Stat(v); err == nil && st.Mode().IsRegular() {
-			raw, err := os.ReadFile(v)
+			raw, err := readText(ctx, d, v, "--ownership", maxDocument)
 			if err != nil {
-				return in, fmt.Errorf("read --ownership: %w", err)
+				return in, err
 			}
 			v = string(raw)
 		}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -36,7 +37,9 @@ writes to standard output (give --format then).
   csv    the timeline, one entry a row, with its hashes
 
 Flags:
-  --out FILE           where to write (required)
+  --out FILE           where to write (required); an existing file is
+                       replaced only with --force
+  --force              replace FILE if it exists
   --format FORMAT      pdf, md, json or csv
   --sections LIST      only these sections (pdf and md; comma-separated):
                        ` + strings.Join(app.ReportSections, ", ") + `
@@ -58,7 +61,9 @@ timeline, records and evidence must verify.
 Prints the bundle's own SHA-256 and the chain's head: send them to the
 receiver over another channel (a call, a ticket) so they can compare.
 
-  --out FILE.zip    where to write (required)
+  --out FILE.zip    where to write (required); an existing file is
+                    replaced only with --force
+  --force           replace FILE.zip if it exists
 `
 }
 
@@ -86,7 +91,7 @@ with what the sender printed.
 var reportFormats = map[string]string{".pdf": "pdf", ".md": "md", ".markdown": "md", ".json": "json", ".csv": "csv"}
 
 func runReport(ctx context.Context, args []string, d Deps) int {
-	a, code, ok := parse(d, args, Spec{Values: []string{"out", "format", "sections", "logo"}}, 1, 1, reportUsage)
+	a, code, ok := parse(d, args, Spec{Bools: []string{"force"}, Values: []string{"out", "format", "sections", "logo"}}, 1, 1, reportUsage)
 	if !ok {
 		return code
 	}
@@ -119,14 +124,17 @@ func runReport(ctx context.Context, args []string, d Deps) int {
 	if len(sections) > 0 && format != "pdf" && format != "md" {
 		return usageError(d, fmt.Errorf("--sections applies to pdf and md, not %s", format), reportUsage)
 	}
+	if err := outputFree(out, a.Bool("force")); err != nil {
+		return fail(d, err)
+	}
 	var logo []byte
 	if file := a.Value("logo", ""); file != "" {
 		if format != "pdf" {
 			return usageError(d, fmt.Errorf("--logo applies to pdf, not %s", format), reportUsage)
 		}
 		var err error
-		if logo, err = os.ReadFile(file); err != nil {
-			return fail(d, fmt.Errorf("read logo: %w", err))
+		if logo, err = readInput(ctx, d, file, "logo", maxDocument); err != nil {
+			return fail(d, err)
 		}
 	}
 	return withService(d, func(svc *app.Service) int {
@@ -134,7 +142,7 @@ func runReport(ctx context.Context, args []string, d Deps) int {
 		if err != nil {
 			return fail(d, err)
 		}
-		n, _, err := writeOutput(d, out, render)
+		n, _, err := writeOutput(d, out, a.Bool("force"), render)
 		if err != nil {
 			return fail(d, fmt.Errorf("write %s report of %s: %w", format, id, err))
 		}
@@ -177,14 +185,34 @@ func reportRenderer(ctx context.Context, svc *app.Service, id, format string, se
 	return func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }, nil
 }
 
+// outputFree refuses an --out file that exists, unless force: a report or
+// bundle must not silently replace one written earlier (perhaps the only
+// copy of an older state). Checked before any work; writeOutput checks
+// again as it puts the file in place.
+func outputFree(path string, force bool) error {
+	if path == "-" || force {
+		return nil
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%s already exists: give --force to replace it, or another --out", path)
+	}
+	return nil
+}
+
 // writeOutput writes to standard output for "-", or else to a temporary
-// file beside the target that is renamed over it once complete: a report
-// or bundle is never left half-written under its real name. It returns the
-// size and SHA-256 of what was written.
-func writeOutput(d Deps, path string, render func(io.Writer) error) (int64, string, error) {
+// file beside the target that is moved to it once complete: a report or
+// bundle is never left half-written under its real name, and without
+// force an existing file is never replaced (a hard link, which fails if
+// the name is taken, puts it in place). It returns the size and SHA-256 of
+// what was written.
+func writeOutput(d Deps, path string, force bool, render func(io.Writer) error) (int64, string, error) {
 	h := sha256.New()
 	if path == "-" {
-		cw := &countingWriter{w: io.MultiWriter(d.Stdout, h)}
+		raw := d.rawStdout
+		if raw == nil {
+			raw = d.Stdout
+		}
+		cw := &countingWriter{w: io.MultiWriter(raw, h)}
 		err := render(cw)
 		return cw.n, hex.EncodeToString(h.Sum(nil)), err
 	}
@@ -217,13 +245,32 @@ func writeOutput(d Deps, path string, render func(io.Writer) error) (int64, stri
 	if err := tmp.Close(); err != nil {
 		return 0, "", err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := placeOutput(tmp.Name(), path, force); err != nil {
 		os.Remove(tmp.Name())
 		done = true
 		return 0, "", err
 	}
 	done = true
 	return cw.n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// placeOutput moves the finished temporary file to path.
+func placeOutput(tmp, path string, force bool) error {
+	if force {
+		return os.Rename(tmp, path)
+	}
+	err := os.Link(tmp, path)
+	switch {
+	case err == nil:
+		return os.Remove(tmp)
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("%s already exists: give --force to replace it, or another --out", path)
+	}
+	// No hard links here (some file systems): check, then rename.
+	if err := outputFree(path, false); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 type countingWriter struct {
@@ -238,7 +285,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 func runExport(ctx context.Context, args []string, d Deps) int {
-	a, code, ok := parse(d, args, Spec{Values: []string{"out"}}, 1, 1, exportUsage)
+	a, code, ok := parse(d, args, Spec{Bools: []string{"force"}, Values: []string{"out"}}, 1, 1, exportUsage)
 	if !ok {
 		return code
 	}
@@ -262,7 +309,7 @@ func runExport(ctx context.Context, args []string, d Deps) int {
 		if err := svc.SealBundleFiles(ctx, &b, map[string][]byte{reports.BundleReport: pdf.Bytes()}); err != nil {
 			return fail(d, fmt.Errorf("export %s: %w", id, err))
 		}
-		n, sum, err := writeOutput(d, out, func(w io.Writer) error { return reports.WriteBundle(w, b, contents, pdf.Bytes()) })
+		n, sum, err := writeOutput(d, out, a.Bool("force"), func(w io.Writer) error { return reports.WriteBundle(w, b, contents, pdf.Bytes()) })
 		if err != nil {
 			return fail(d, fmt.Errorf("write bundle of %s: %w", id, err))
 		}

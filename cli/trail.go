@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -112,19 +111,26 @@ func trailVerifyUsage() string {
 Checks the log files under PATH against the CloudTrail-Digest files under
 PATH: each log file's SHA-256 (of its uncompressed content) against the value
 its digest recorded, and the chain of digests, each of which records its
-predecessor's hash and signature. Reports altered files, files a digest lists
-that are missing, log files no digest lists, and breaks in the chain.
+predecessor's hash and signature, as 'aws cloudtrail validate-logs' does
+offline. Reports altered files, files a digest lists that are missing, log
+files no digest lists, gaps and breaks in the chain, renamed digests, and
+digests whose signature is in no file. Only the files given are checked: a
+chain that goes on before the oldest digest given is noted.
 
   --public-key FILE   CloudTrail's public key(s) for the Region and period,
                       as PEM or as the base64 values of
                       'aws cloudtrail list-public-keys'; with it each
-                      digest's RSA signature is verified too. The newest
-                      digest's signature is kept in S3 object metadata
-                      (x-amz-meta-signature): save it as DIGESTFILE.sig.
+                      digest's RSA signature is verified too. Without it
+                      nothing shows the files came from CloudTrail.
   --json              print the result as JSON
 
-Exit status: 0 when nothing is wrong, 1 when a file is altered or missing,
-the chain is broken or a signature does not verify.
+The newest digest's signature is kept only in S3 object metadata
+(x-amz-meta-signature): save it as DIGESTFILE.sig, or the newest digest is
+reported as unsigned.
+
+Exit status: 0 when nothing is wrong, 1 when a file is altered, missing or
+listed in no digest, the chain is broken, or a signature is missing or does
+not verify.
 `
 }
 
@@ -313,7 +319,7 @@ func trailPrepare(ctx context.Context, a Args, d Deps, incident string) ([]strin
 // trailFetch copies one prefix with progress on stderr.
 func trailFetch(ctx context.Context, svc *app.Service, a Args, d Deps, incident string, req app.LogDownload) (app.LogDownloadResult, int) {
 	fmt.Fprintf(d.Stderr, "Copying s3://%s/%s into %s\n", req.Bucket, req.Prefix, req.Dir)
-	res, id, err := svc.DownloadLogs(ctx, incident, profileOf(a, d), req, downloadProgress(d))
+	res, id, err := svc.DownloadLogs(ctx, incident, profileOf(ctx, a, d), req, downloadProgress(d))
 	if err != nil {
 		return res, fail(d, err)
 	}
@@ -558,7 +564,7 @@ func runTrailVerify(ctx context.Context, args []string, d Deps) int {
 	}
 	var opt trail.VerifyOptions
 	if p := a.Value("public-key", ""); p != "" {
-		data, err := os.ReadFile(p)
+		data, err := readText(ctx, d, p, "the public key", maxDocument)
 		if err != nil {
 			return fail(d, fmt.Errorf("read public key: %w", err))
 		}
@@ -595,11 +601,13 @@ func runTrailVerify(ctx context.Context, args []string, d Deps) int {
 			tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "SEVERITY\tKIND\tFILE\tDETAIL")
 			for _, p := range res.Problems {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Severity, p.Kind, p.File, p.Detail)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Severity, p.Kind, escapeTerm(p.File), escapeTerm(p.Detail))
 			}
 			tw.Flush()
 		}
-		if res.OK {
+		if res.OK && len(opt.PublicKeys) == 0 {
+			b.WriteString("\nResult: hashes and digest chain intact; signatures not checked, so nothing shows the files came from CloudTrail (use --public-key).\n")
+		} else if res.OK {
 			b.WriteString("\nResult: no integrity problem found.\n")
 		} else {
 			b.WriteString("\nResult: INTEGRITY PROBLEMS FOUND (see above).\n")

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"s3responder/app"
@@ -55,9 +54,9 @@ func runVersions(ctx context.Context, args []string, d Deps) int {
 		if keys != "" {
 			return usageError(d, errors.New("give --keys or --keys-file, not both"), versionsUsage)
 		}
-		data, err := os.ReadFile(f)
+		data, err := readText(ctx, d, f, "the keys file", maxDocument)
 		if err != nil {
-			return fail(d, fmt.Errorf("read the keys file: %w", err))
+			return fail(d, err)
 		}
 		keys = string(data)
 	}
@@ -93,7 +92,7 @@ func runVersions(ctx context.Context, args []string, d Deps) int {
 	}
 	d = awsDeps(d)
 	return withService(d, func(svc *app.Service) int {
-		rep, saved, err := svc.ObjectHistory(ctx, a.Pos[0], profileOf(a, d), q)
+		rep, saved, err := svc.ObjectHistory(ctx, a.Pos[0], profileOf(ctx, a, d), q)
 		if err != nil {
 			return fail(d, err)
 		}

@@ -27,7 +27,42 @@ const (
 	AccessObjectsCanBe    Access = "Objects can be public"
 	AccessNotPublic       Access = "Bucket and objects not public"
 	AccessOnlyThisAccount Access = "Only authorized users of this account"
+	// AccessUnknown is ours, not the console's: a setting the verdict
+	// depends on could not be read (access denied, a failed call).
+	AccessUnknown Access = "Could not be determined"
 )
+
+// Unread marks inputs whose read failed. A refused read is not an empty
+// setting: treating a denied GetBucketPolicy as "no policy" would call a
+// public bucket not public. Evaluate gives no verdict that depends on an
+// unread input.
+type Unread uint8
+
+// The inputs that can be unread.
+const (
+	UnreadPolicy Unread = 1 << iota
+	UnreadACL
+	UnreadBucketBPA
+	UnreadAccountBPA
+	UnreadOwnership
+	UnreadAccessPoints
+)
+
+// names lists the unread inputs in words.
+func (u Unread) names() []string {
+	var out []string
+	for _, n := range []struct {
+		bit  Unread
+		name string
+	}{{UnreadPolicy, "the bucket policy"}, {UnreadACL, "the bucket ACL"}, {UnreadBucketBPA, "the bucket Block Public Access"},
+		{UnreadAccountBPA, "the account Block Public Access"}, {UnreadOwnership, "Object Ownership"},
+		{UnreadAccessPoints, "the bucket's access points"}} {
+		if u&n.bit != 0 {
+			out = append(out, n.name)
+		}
+	}
+	return out
+}
 
 // Object Ownership settings (GetBucketOwnershipControls).
 const (
@@ -127,6 +162,10 @@ type Input struct {
 	// Unknown names inputs that could not be read, with why, for
 	// example "bucket ACL (AccessDenied)".
 	Unknown []string
+	// Unread says which inputs could not be read (their fields are then
+	// empty). Inputs in Unknown but not in Unread (an API the server does
+	// not implement) are taken as not configured.
+	Unread Unread
 	// S3PolicyPublic is S3's own verdict (GetBucketPolicyStatus.IsPublic)
 	// when online, nil offline. When S3 calls the policy public and this
 	// evaluator does not, the verdict follows S3: S3 is the authority,
@@ -173,6 +212,10 @@ type Result struct {
 	// AccessPoints are the verdicts on the bucket's access points; one
 	// that is public makes the bucket public.
 	AccessPoints []AccessPointResult `json:"accessPoints,omitempty"`
+	// Undetermined: an input the verdict depends on could not be read, so
+	// Access is AccessUnknown and Public and Shared are only what the
+	// inputs that were read show.
+	Undetermined bool `json:"undetermined,omitempty"`
 }
 
 type owner struct {
@@ -320,6 +363,18 @@ func Evaluate(in Input) (Result, error) {
 	default:
 		res.Access = AccessNotPublic
 	}
+	// With unread inputs only a verdict they cannot change stands: public
+	// by a policy that was read, with RestrictPublicBuckets known off, or
+	// by an ACL grant, with IgnorePublicAcls known off and ACLs known on.
+	if in.Unread != 0 {
+		bpaRead := in.Unread&(UnreadBucketBPA|UnreadAccountBPA) == 0
+		certain := (policyPublicNow && in.Unread&UnreadPolicy == 0 && bpaRead) ||
+			(aclPublicNow && in.Unread&(UnreadACL|UnreadOwnership) == 0 && bpaRead)
+		if !certain {
+			res.Access = AccessUnknown
+			res.Undetermined = true
+		}
+	}
 	res.Public = res.Access == AccessPublic
 	res.Shared = policySharedNow || aclShared
 	if policySharedNow {
@@ -403,6 +458,8 @@ func reasons(res Result, pol PolicyResult, eff BlockPublicAccess, from map[strin
 		out = append(out, fmt.Sprintf("Objects can be public: nothing makes the bucket public now, but %s %s off, so someone with the permission can still make the bucket or its objects public.", strings.Join(off, ", "), isAre(len(off))))
 	case AccessNotPublic:
 		out = append(out, "Bucket and objects not public: no public policy or ACL, and all four Block Public Access settings are on.")
+	case AccessUnknown:
+		out = append(out, fmt.Sprintf("Could not be determined: %s could not be read, and a read that is refused is not the same as having none. Run the check with an identity allowed to read them (see 'aws preflight'), or from the bucket owner's account.", strings.Join(in.Unread.names(), ", ")))
 	}
 	if res.Disagreement != "" {
 		out = append(out, res.Disagreement)
@@ -422,7 +479,7 @@ func reasons(res Result, pol PolicyResult, eff BlockPublicAccess, from map[strin
 			}
 		}
 	}
-	if strings.TrimSpace(in.Policy) == "" {
+	if strings.TrimSpace(in.Policy) == "" && in.Unread&UnreadPolicy == 0 {
 		out = append(out, "There is no bucket policy.")
 	}
 	for _, g := range res.Grants {
@@ -437,6 +494,12 @@ func reasons(res Result, pol PolicyResult, eff BlockPublicAccess, from map[strin
 		}
 	}
 	switch {
+	case in.Unread&(UnreadBucketBPA|UnreadAccountBPA) != 0 && len(off) == 0:
+		out = append(out, "Block Public Access: all four settings are on: "+strings.Join(on, ", ")+".")
+	case in.Unread&(UnreadBucketBPA|UnreadAccountBPA) != 0 && len(on) == 0:
+		out = append(out, "Block Public Access: no setting is on at the level that could be read.")
+	case in.Unread&(UnreadBucketBPA|UnreadAccountBPA) != 0:
+		out = append(out, fmt.Sprintf("Block Public Access: on: %s; not on at the level that could be read: %s.", strings.Join(on, ", "), strings.Join(off, ", ")))
 	case len(on) == 0:
 		out = append(out, "Block Public Access: every setting is off at both bucket and account level.")
 	case len(off) == 0:
@@ -451,7 +514,11 @@ func reasons(res Result, pol PolicyResult, eff BlockPublicAccess, from map[strin
 		out = append(out, ap.Reasons...)
 	}
 	for _, u := range in.Unknown {
-		out = append(out, fmt.Sprintf("Could not read %s: the verdict treats it as not configured and may be wrong.", u))
+		if res.Undetermined {
+			out = append(out, fmt.Sprintf("Could not read %s.", u))
+		} else {
+			out = append(out, fmt.Sprintf("Could not read %s: the verdict treats it as not configured and may be wrong.", u))
+		}
 	}
 	return out
 }

@@ -57,8 +57,14 @@ func Open(path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open database %s: create its directory: %w", path, err)
 	}
-	if err := tighten(path); err != nil {
+	exists, err := checkFile(path)
+	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if exists {
+		if err := tighten(path); err != nil {
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
 	}
 	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
 	if errors.Is(err, berrors.ErrTimeout) {
@@ -76,7 +82,8 @@ func Open(path string) (*DB, error) {
 }
 
 // tighten removes group and other permissions from an existing database
-// file, which may have been copied in with a looser mode.
+// file, which may have been copied in with a looser mode; Open calls it
+// only on a file checkFile recognised as a database.
 func tighten(path string) error {
 	fi, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {

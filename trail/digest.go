@@ -108,8 +108,9 @@ const (
 	ProblemChainBreak   = "chain-break"   // a digest's predecessor is missing or differs
 	ProblemChainRestart = "chain-restart" // a starting digest after earlier ones
 	ProblemBadSignature = "bad-signature" // a digest's signature does not verify
-	ProblemUnsigned     = "unchecked-signature"
-	ProblemDigestMoved  = "digest-moved" // file name differs from the digest's recorded key
+	ProblemUnsigned     = "unsigned"      // no signature known for a digest: it is not authenticated
+	ProblemDigestMoved  = "digest-moved"  // file name differs from the digest's recorded key
+	ProblemChainStart   = "chain-start"   // the oldest digest given names a predecessor not given
 )
 
 // VerifyProblem is one finding of Verify.
@@ -230,7 +231,7 @@ func Verify(ctx context.Context, paths []string, opt VerifyOptions) (*VerifyResu
 	for _, p := range in.Logs {
 		if !listed[p] {
 			res.LogsUnlisted++
-			problem(SeverityWarning, ProblemUnlisted, p, "no digest given lists this log file: it cannot be shown to be unaltered")
+			problem(SeverityError, ProblemUnlisted, p, "no digest given lists this log file, so it cannot be shown to be unaltered: its digest was removed, not copied, or not delivered yet (CloudTrail delivers one an hour)")
 		}
 	}
 
@@ -372,8 +373,11 @@ func checkChains(digests []*loadedDigest, res *VerifyResult, problem func(Severi
 	for _, ld := range digests {
 		chains[chainID(ld.d.DigestS3Object)] = append(chains[chainID(ld.d.DigestS3Object)], ld)
 		byKey[ld.d.DigestS3Bucket+"/"+ld.d.DigestS3Object] = ld
-		if filepath.Base(ld.path) != path.Base(ld.d.DigestS3Object) {
-			problem(SeverityWarning, ProblemDigestMoved, ld.path, "the digest says it was delivered as %s", ld.d.DigestS3Object)
+		// A digest may be kept decompressed, so the .gz suffix may go; any
+		// other change of name is treated as the AWS CLI does: the digest
+		// was moved from where CloudTrail delivered it.
+		if strings.TrimSuffix(filepath.Base(ld.path), ".gz") != strings.TrimSuffix(path.Base(ld.d.DigestS3Object), ".gz") {
+			problem(SeverityError, ProblemDigestMoved, ld.path, "the digest says it was delivered as %s", ld.d.DigestS3Object)
 		}
 	}
 	for _, chain := range chains {
@@ -397,6 +401,11 @@ func checkChains(digests []*loadedDigest, res *VerifyResult, problem func(Severi
 					res.ChainBreaks++
 					problem(SeverityError, ProblemChainBreak, ld.path,
 						"the previous digest %s is missing (the nearest earlier digest given is %s)", *d.PreviousDigestS3Object, filepath.Base(chain[i-1].path))
+				} else {
+					// Only the files given are checked: logs delivered before
+					// this digest's period are not covered.
+					problem(SeverityWarning, ProblemChainStart, ld.path,
+						"the chain goes on before this digest (%s was not given): log files before %s are not checked", path.Base(*d.PreviousDigestS3Object), d.DigestStartTime)
 				}
 				continue
 			}
@@ -423,17 +432,21 @@ func checkChains(digests []*loadedDigest, res *VerifyResult, problem func(Severi
 	}
 }
 
-// checkSignatures verifies each digest's signature with the given keys.
+// checkSignatures verifies each digest's signature with the given keys. A
+// digest whose signature is known from no file is an error, keys or not:
+// the newest digest of a chain (or of a segment before a gap) is what a
+// forger rewrites, and only its signature would show it (the AWS CLI's
+// validate-logs likewise rejects a digest without its signature metadata).
 func checkSignatures(digests []*loadedDigest, keys []*rsa.PublicKey, res *VerifyResult, problem func(Severity, string, string, string, ...any)) {
 	for _, ld := range digests {
 		switch {
-		case len(keys) == 0:
-			res.SignaturesUnchecked++
-			continue
 		case ld.signature == "":
 			res.SignaturesUnchecked++
-			problem(SeverityWarning, ProblemUnsigned, ld.path,
-				"newest digest of its chain: its signature lives only in the S3 object metadata (x-amz-meta-signature); save it as %s to check it", filepath.Base(SignatureSidecar(ld.path)))
+			problem(SeverityError, ProblemUnsigned, ld.path,
+				"no later digest records this digest's signature, which CloudTrail keeps only in the S3 object metadata (x-amz-meta-signature): save that value as %s ('aws s3api head-object --query Metadata.signature --output text'); until then the digest and the log files it lists are not authenticated", filepath.Base(SignatureSidecar(ld.path)))
+			continue
+		case len(keys) == 0:
+			res.SignaturesUnchecked++
 			continue
 		}
 		sig, err := hex.DecodeString(ld.signature)

@@ -156,6 +156,7 @@ func TestVerify(t *testing.T) {
 			setup: func(t *testing.T, c *chain) []*rsa.PublicKey {
 				content := logJSON(t, rec(t, getObjectJSON, map[string]any{"eventID": "ev-1-0"}))
 				writeFile(t, c.logs[1][0], append(gz(t, content), gz(t, nil)...)) // a second, empty gzip member
+				c.saveNewestSignature(t)
 				return []*rsa.PublicKey{&c.key.PublicKey}
 			},
 			ok: true,
@@ -164,20 +165,19 @@ func TestVerify(t *testing.T) {
 			},
 		},
 		{
-			name: "newest signature unknown offline",
+			name: "newest signature unknown offline: the newest digest is not authenticated",
 			setup: func(t *testing.T, c *chain) []*rsa.PublicKey {
 				return []*rsa.PublicKey{&c.key.PublicKey}
 			},
-			ok: true,
 			check: func(t *testing.T, c *chain, res *VerifyResult) {
 				assert.Equal(t, 2, res.SignaturesOK)
 				assert.Equal(t, 1, res.SignaturesUnchecked)
-				assert.Equal(t, []string{"warning " + ProblemUnsigned + " " + base(c.digests[2])}, kinds(res))
+				assert.Equal(t, []string{"error " + ProblemUnsigned + " " + base(c.digests[2])}, kinds(res))
 			},
 		},
 		{
 			name:  "no public key: hashes and chain only",
-			setup: func(t *testing.T, c *chain) []*rsa.PublicKey { return nil },
+			setup: func(t *testing.T, c *chain) []*rsa.PublicKey { c.saveNewestSignature(t); return nil },
 			ok:    true,
 			check: func(t *testing.T, c *chain, res *VerifyResult) {
 				assert.Equal(t, 3, res.SignaturesUnchecked)
@@ -189,6 +189,7 @@ func TestVerify(t *testing.T) {
 			setup: func(t *testing.T, c *chain) []*rsa.PublicKey {
 				forged := logJSON(t, rec(t, getObjectJSON, map[string]any{"eventID": "ev-1-1", "sourceIPAddress": "10.0.0.1"}))
 				writeFile(t, c.logs[1][1], gz(t, forged))
+				c.saveNewestSignature(t)
 				return nil
 			},
 			check: func(t *testing.T, c *chain, res *VerifyResult) {
@@ -202,6 +203,7 @@ func TestVerify(t *testing.T) {
 			name: "missing log file",
 			setup: func(t *testing.T, c *chain) []*rsa.PublicKey {
 				require.NoError(t, os.Remove(c.logs[0][1]))
+				c.saveNewestSignature(t)
 				return nil
 			},
 			check: func(t *testing.T, c *chain, res *VerifyResult) {
@@ -284,12 +286,12 @@ func TestVerify(t *testing.T) {
 			setup: func(t *testing.T, c *chain) []*rsa.PublicKey {
 				writeFile(t, filepath.Join(c.root, "AWSLogs", acct, "CloudTrail", "eu-west-1", "2026", "03", "01", "extra.json.gz"),
 					gz(t, logJSON(t, rec(t, getObjectJSON, nil))))
+				c.saveNewestSignature(t)
 				return nil
 			},
-			ok: true,
 			check: func(t *testing.T, c *chain, res *VerifyResult) {
 				assert.Equal(t, 1, res.LogsUnlisted)
-				assert.Equal(t, []string{"warning " + ProblemUnlisted + " extra.json.gz"}, kinds(res))
+				assert.Equal(t, []string{"error " + ProblemUnlisted + " extra.json.gz"}, kinds(res))
 			},
 		},
 		{
