@@ -110,6 +110,13 @@ timeout 30 xdotool search --sync --onlyvisible --pid "$second" >/dev/null 2>>"$w
 	fail "the second instance showed no window"
 echo "gui-smoke: a second instance shows why it cannot start"
 kill "$second"
+# Bounded: once, a release build's second instance outlived this SIGTERM
+# (it stopped on a second one); fail then rather than hang CI.
+for _ in $(seq 100); do
+	kill -0 "$second" 2>/dev/null || break
+	sleep 0.1
+done
+kill -0 "$second" 2>/dev/null && fail "the second instance did not stop within 10 s of SIGTERM"
 wait "$second" 2>/dev/null || true
 kill -0 "$app" 2>/dev/null || fail "the app exited when a second instance started"
 

@@ -147,7 +147,7 @@ if [ "$windows" = 1 ]; then
 	mkdir -p "$work/windows"
 	mv "$src/S3 Responder.exe" "$exe"
 	say "Windows executable built in $((SECONDS - start)) s"
-	(cd "$src" && GOFLAGS= go run ./scripts/pecheck -version "$version" "$exe")
+	(cd "$src" && GOFLAGS= go run ./scripts/pecheck -version "$version" -stamp "$commit" "$exe")
 	(cd "$work/windows" && zip -q -X "$out/$windows_zip" s3responder.exe)
 	artifacts+=("$windows_zip")
 fi

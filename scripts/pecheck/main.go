@@ -1,14 +1,15 @@
 // Command pecheck checks a Windows release executable on a machine that
 // cannot run it: an x86-64 PE file for the GUI subsystem (no console
 // window when started from Explorer), with an icon and a version resource
-// whose file version is the release's, and Go build information saying it
-// was built for Windows with cgo and stamped with the release's version.
+// whose file version is the release's, Go build information saying it was
+// built for Windows with cgo, and the value stamped with -X (the commit).
 // scripts/release.sh runs it on the cross-built .exe.
 //
 //	go run ./scripts/pecheck -version 0.2.0 s3responder.exe
 package main
 
 import (
+	"bytes"
 	"debug/buildinfo"
 	"debug/pe"
 	"encoding/binary"
@@ -28,12 +29,13 @@ const (
 
 func main() {
 	version := flag.String("version", "", "the release version the executable must carry (x.y.z)")
+	stamp := flag.String("stamp", "", "a string the build stamped with -X that must be in the file (the full commit)")
 	flag.Parse()
 	if flag.NArg() != 1 || *version == "" {
 		fmt.Fprintln(os.Stderr, "usage: pecheck -version X.Y.Z FILE.exe")
 		os.Exit(2)
 	}
-	facts, err := check(flag.Arg(0), *version)
+	facts, err := check(flag.Arg(0), *version, *stamp)
 	for _, f := range facts {
 		fmt.Println("pecheck:", f)
 	}
@@ -44,7 +46,7 @@ func main() {
 }
 
 // check returns what it verified, one fact a line, and the first problem.
-func check(path, version string) (facts []string, err error) {
+func check(path, version, stamp string) (facts []string, err error) {
 	f, err := pe.Open(path)
 	if err != nil {
 		return nil, err
@@ -95,11 +97,19 @@ func check(path, version string) (facts []string, err error) {
 	if settings["GOOS"] != "windows" || settings["CGO_ENABLED"] != "1" {
 		return facts, fmt.Errorf("built with GOOS=%s CGO_ENABLED=%s, want windows and 1", settings["GOOS"], settings["CGO_ENABLED"])
 	}
-	if !strings.Contains(settings["-ldflags"], "main.version="+version+" ") &&
-		!strings.HasSuffix(settings["-ldflags"], "main.version="+version) {
-		return facts, fmt.Errorf("-ldflags %q do not stamp main.version=%s", settings["-ldflags"], version)
+	facts = append(facts, fmt.Sprintf("Go %s, GOOS=windows, cgo", bi.GoVersion))
+	// -trimpath keeps -ldflags out of the build information, so look for
+	// a value the release stamped with -X (the full commit) in the file.
+	if stamp != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return facts, err
+		}
+		if !bytes.Contains(b, []byte(stamp)) {
+			return facts, fmt.Errorf("%q, stamped with -X, is not in the file", stamp)
+		}
+		facts = append(facts, "stamped with "+stamp)
 	}
-	facts = append(facts, fmt.Sprintf("Go %s, GOOS=windows, cgo, main.version=%s", bi.GoVersion, version))
 	return facts, nil
 }
 

@@ -28,11 +28,11 @@ func buildExe(t *testing.T, ldflags string) string {
 }
 
 func TestAConsoleExecutableIsRejectedAndAGUIOneWithoutResourcesToo(t *testing.T) {
-	_, err := check(buildExe(t, "-X main.version=0.2.0"), "0.2.0")
+	_, err := check(buildExe(t, "-X main.version=0.2.0"), "0.2.0", "")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "console window")
 
-	facts, err := check(buildExe(t, "-H=windowsgui -X main.version=0.2.0"), "0.2.0")
+	facts, err := check(buildExe(t, "-H=windowsgui -X main.version=0.2.0"), "0.2.0", "")
 	require.Error(t, err)
 	assert.Contains(t, facts, "subsystem: Windows GUI")
 	assert.Contains(t, err.Error(), "no .rsrc section")
