@@ -100,7 +100,9 @@ func listenAddr(t *testing.T) string {
 
 func runUntilListening(t *testing.T, addr string, bin string, args ...string) {
 	t.Helper()
-	var logs bytes.Buffer
+	// The process's output is copied in by exec's goroutine while this one
+	// may read it for a failure message: through a lock.
+	var logs lockedBuffer
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	require.NoError(t, cmd.Start())
@@ -117,8 +119,28 @@ func runUntilListening(t *testing.T, addr string, bin string, args ...string) {
 			t.Fatalf("versitygw exited: %s", logs.String())
 		default:
 		}
-		require.True(t, time.Now().Before(deadline), "versitygw did not listen on %s: %s", addr, logs.String())
+		if time.Now().After(deadline) {
+			t.Fatalf("versitygw did not listen on %s: %s", addr, logs.String())
+		}
 	}
+}
+
+// lockedBuffer is an output buffer safe to write and read at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // killingProxy forwards to IAM and, once armed, kills the child right
