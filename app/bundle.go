@@ -249,11 +249,11 @@ func (s *Service) ImportBundle(ctx context.Context, b Bundle, contents map[strin
 		return fmt.Errorf("import bundle: look for incident %s: %w", id, err)
 	}
 	if b.Playbook != "" {
-		if _, known := s.playbooks[pb.SHA256]; !known {
+		if _, known := s.playbook(pb.SHA256); !known {
 			if err := s.store.SavePlaybook(ctx, pb.SHA256, []byte(b.Playbook)); err != nil {
 				return fmt.Errorf("import bundle: save playbook %s: %w", pb.ID, err)
 			}
-			s.playbooks[pb.SHA256] = pb
+			s.addPlaybook(pb)
 		}
 	}
 	now := s.now()

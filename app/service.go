@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -29,11 +30,15 @@ type Store interface {
 // Service is the use cases of the incident workspace. Adapters (GUI, CLI)
 // call it; it talks to the store and the playbook.
 type Service struct {
-	store     Store
-	builtin   *Playbook
-	playbooks map[string]*Playbook
-	now       func() time.Time
-	actor     string
+	store   Store
+	builtin *Playbook
+	// playbooks are the loaded playbooks by SHA-256. Imports write it from
+	// background jobs while the UI goroutine lists it: only through
+	// playbook, addPlaybook and Playbooks.
+	playbooksMu sync.RWMutex
+	playbooks   map[string]*Playbook
+	now         func() time.Time
+	actor       string
 	// conn holds the open cloud connections (cloud.go).
 	conn connections
 }
@@ -73,7 +78,7 @@ func (s *Service) LoadCustomPlaybooks(ctx context.Context) error {
 			bad = append(bad, err.Error())
 			continue
 		}
-		s.playbooks[pb.SHA256] = pb
+		s.addPlaybook(pb)
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(bad, "\n"))
@@ -91,13 +96,30 @@ func (s *Service) ImportPlaybook(ctx context.Context, name string, data []byte) 
 	if err := s.store.SavePlaybook(ctx, pb.SHA256, data); err != nil {
 		return nil, fmt.Errorf("save playbook %s: %w", name, err)
 	}
-	s.playbooks[pb.SHA256] = pb
+	s.addPlaybook(pb)
 	return pb, nil
+}
+
+// playbook returns the loaded playbook with the given SHA-256.
+func (s *Service) playbook(sha string) (*Playbook, bool) {
+	s.playbooksMu.RLock()
+	defer s.playbooksMu.RUnlock()
+	pb, ok := s.playbooks[sha]
+	return pb, ok
+}
+
+// addPlaybook makes a parsed playbook available to incidents.
+func (s *Service) addPlaybook(pb *Playbook) {
+	s.playbooksMu.Lock()
+	defer s.playbooksMu.Unlock()
+	s.playbooks[pb.SHA256] = pb
 }
 
 // Playbooks lists the playbooks available for new incidents, built-in first.
 func (s *Service) Playbooks() []*Playbook {
 	out := []*Playbook{s.builtin}
+	s.playbooksMu.RLock()
+	defer s.playbooksMu.RUnlock()
 	for sha, pb := range s.playbooks {
 		if sha != s.builtin.SHA256 {
 			out = append(out, pb)
@@ -109,7 +131,7 @@ func (s *Service) Playbooks() []*Playbook {
 
 // PlaybookFor returns the exact playbook an incident follows.
 func (s *Service) PlaybookFor(inc Incident) (*Playbook, error) {
-	if pb, ok := s.playbooks[inc.Playbook.SHA256]; ok {
+	if pb, ok := s.playbook(inc.Playbook.SHA256); ok {
 		return pb, nil
 	}
 	return nil, fmt.Errorf("%w: incident %s follows playbook %s version %s (sha256 %s), which is not loaded: import that playbook file again",
@@ -208,7 +230,7 @@ func (s *Service) Create(ctx context.Context, n NewIncident) (Case, error) {
 	pb := s.builtin
 	if n.Playbook != "" {
 		var ok bool
-		if pb, ok = s.playbooks[n.Playbook]; !ok {
+		if pb, ok = s.playbook(n.Playbook); !ok {
 			return Case{}, fmt.Errorf("%w: playbook %s", ErrNotFound, n.Playbook)
 		}
 	}

@@ -117,21 +117,6 @@ func newControlAPI(t *testing.T, s3c *s3.Client) *controlAPI {
 
 const ctlNS = "http://awss3control.amazonaws.com/doc/2018-08-20/"
 
-// flags and setFlags read and set the account's flags under the lock:
-// the AWS CLI's requests reach the server from another process, which
-// the race detector cannot see ordered with the test's reads.
-func (c *controlAPI) flags() *ctlBPA {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.bpa
-}
-
-func (c *controlAPI) setFlags(b *ctlBPA) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.bpa = b
-}
-
 func (c *controlAPI) serve(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -294,6 +279,23 @@ func (c *controlAPI) advance(ctx context.Context, j *ctlJob) {
 	}
 }
 
+// blockPublicAccess is the account's configuration now (nil: none). The
+// handler sets it on its own goroutine, and a command the test ran with
+// the AWS CLI (another process) gives the race detector no order between
+// the two: reads go through the lock.
+func (c *controlAPI) blockPublicAccess() *ctlBPA {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bpa
+}
+
+// setBlockPublicAccess replaces the account's configuration.
+func (c *controlAPI) setBlockPublicAccess(b *ctlBPA) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.bpa = b
+}
+
 func (c *controlAPI) log() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -359,7 +361,7 @@ func TestAccountBlockPublicAccess(t *testing.T) {
 
 	// Partial flags before; the plan names the account, warns about every
 	// bucket and asks for the account id.
-	a.ctl.setFlags(&ctlBPA{BlockPublicAcls: true})
+	a.ctl.setBlockPublicAccess(&ctlBPA{BlockPublicAcls: true})
 	p := e.plan(t, "s3control.block-public-access.account", nil)
 	assert.True(t, p.Broad)
 	assert.Equal(t, acct, p.ConfirmWord)
@@ -375,7 +377,7 @@ func TestAccountBlockPublicAccess(t *testing.T) {
 	_, err = e.svc.ApplyChange(ctx, e.inc, app.Profile{}, p.ID, "yes")
 	require.ErrorIs(t, err, app.ErrNotConfirmed, "a broad change needs the account id typed")
 	e.apply(t, p)
-	assert.Equal(t, ctlBPA{BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}, *a.ctl.flags())
+	assert.Equal(t, ctlBPA{BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}, *a.ctl.blockPublicAccess())
 	// Every request named the account, in the header and in the host.
 	for _, r := range a.ctl.log() {
 		assert.Contains(t, r, " "+acct+" "+acct+".127.0.0.1:", r)
@@ -383,16 +385,16 @@ func TestAccountBlockPublicAccess(t *testing.T) {
 	_, err = e.svc.PlanChange(ctx, e.inc, app.Profile{}, app.ChangeRequest{Action: "s3control.block-public-access.account"})
 	require.ErrorIs(t, err, app.ErrNoChange)
 	e.undo(t, p)
-	assert.Equal(t, ctlBPA{BlockPublicAcls: true}, *a.ctl.flags(), "undo puts the partial flags back")
+	assert.Equal(t, ctlBPA{BlockPublicAcls: true}, *a.ctl.blockPublicAccess(), "undo puts the partial flags back")
 
 	// No setting before: undo deletes it again.
-	a.ctl.setFlags(nil)
+	a.ctl.setBlockPublicAccess(nil)
 	p2 := e.plan(t, "s3control.block-public-access.account", map[string]string{"accountId": acct})
 	assert.Equal(t, "aws s3control delete-public-access-block --account-id "+acct+" --region us-east-1", p2.Steps[0].UndoCLI)
 	e.apply(t, p2)
-	require.NotNil(t, a.ctl.flags())
+	require.NotNil(t, a.ctl.blockPublicAccess())
 	e.undo(t, p2)
-	assert.Nil(t, a.ctl.flags())
+	assert.Nil(t, a.ctl.blockPublicAccess())
 
 	_, err = e.svc.PlanChange(ctx, e.inc, app.Profile{}, app.ChangeRequest{Action: "s3control.block-public-access.account", Params: map[string]string{"accountId": "999988887777"}})
 	require.ErrorIs(t, err, app.ErrInvalid)
@@ -401,12 +403,12 @@ func TestAccountBlockPublicAccess(t *testing.T) {
 	// The printed commands run unchanged with the AWS CLI.
 	before := len(a.ctl.log())
 	runCLI(t, p2.CLI[0], a.kumoURL, a.ctl.URL)
-	require.NotNil(t, a.ctl.flags())
-	assert.True(t, a.ctl.flags().RestrictPublicBuckets)
+	require.NotNil(t, a.ctl.blockPublicAccess())
+	assert.True(t, a.ctl.blockPublicAccess().RestrictPublicBuckets)
 	runCLI(t, p2.Steps[0].UndoCLI, a.kumoURL, a.ctl.URL)
-	assert.Nil(t, a.ctl.flags())
+	assert.Nil(t, a.ctl.blockPublicAccess())
 	runCLI(t, p.Steps[0].UndoCLI, a.kumoURL, a.ctl.URL)
-	assert.Equal(t, ctlBPA{BlockPublicAcls: true}, *a.ctl.flags())
+	assert.Equal(t, ctlBPA{BlockPublicAcls: true}, *a.ctl.blockPublicAccess())
 	cliReqs := a.ctl.log()[before:]
 	require.Len(t, cliReqs, 3)
 	for _, r := range cliReqs {

@@ -82,11 +82,38 @@ func newHarness(t *testing.T, st app.Store, pb *app.Playbook) *harness {
 // machine, building a workspace with all its panes takes seconds.
 func (h *harness) eventually(cond func() bool, msg string, args ...any) {
 	h.t.Helper()
-	require.Eventually(h.t, func() bool {
-		h.loop.drain()
-		return cond()
-	}, 30*time.Second, 5*time.Millisecond, append([]any{msg}, args...)...)
+	poll(h.t, h.loop, 30*time.Second, cond, msg, args...)
 }
+
+// poll drains the loop and checks cond on the test's own goroutine until
+// cond holds or the limit passes. Not require.Eventually: it runs cond on
+// a goroutine of its own and gives up on it at the limit, so a drain that
+// outlives the limit (a workspace built on a loaded machine) kept touching
+// widgets after the test ended, racing with the next test's. The limit is
+// checked between polls, so one slow drain cannot end the wait early
+// either. Arguments are formatted at the failure: pass now(...) for a
+// widget's text to see its value then rather than when the wait began.
+func poll(t testing.TB, loop *uiLoop, limit time.Duration, cond func() bool, msg string, args ...any) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		loop.drain()
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("condition never satisfied within %s: "+msg, append([]any{limit}, args...)...)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// now defers reading a value to the moment a failure message is
+// formatted (fmt calls String then), so the message shows the state the
+// wait ended in.
+type now func() string
+
+func (n now) String() string { return n() }
 
 // list returns the incident list screen, nil when another screen shows.
 func (h *harness) list() *listScreen {

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"sync"
+	"time"
 )
 
 // jobs is the background work one screen started. All its methods are
@@ -105,4 +107,56 @@ func (j *jobs) leave() {
 	for _, cancel := range j.reads {
 		cancel()
 	}
+}
+
+// progressEvery is how often a job's progress is shown at most: faster
+// reports would spend the UI goroutine on redrawing a status line.
+const progressEvery = 100 * time.Millisecond
+
+// throttle hands a job's progress reports to show on the UI goroutine,
+// at most once per every, and never drops the latest: a report that comes
+// too soon is kept and shown when its turn comes (dropping it instead left
+// the pane showing "1 of 12" while five files were copied and the rest
+// were slow to come). send is called from the job's goroutines; the job
+// calls stop before it returns its result, so no late report overwrites
+// the result on screen.
+func throttle[T any](do func(func()), every time.Duration, show func(T)) (send func(T), stop func()) {
+	var (
+		mu      sync.Mutex
+		latest  T
+		queued  bool
+		stopped bool
+		last    time.Time
+	)
+	flush := func() {
+		do(func() {
+			mu.Lock()
+			v, skip := latest, stopped
+			queued, last = false, time.Now()
+			mu.Unlock()
+			if !skip {
+				show(v)
+			}
+		})
+	}
+	send = func(v T) {
+		mu.Lock()
+		defer mu.Unlock()
+		latest = v
+		if queued || stopped {
+			return
+		}
+		queued = true
+		if wait := every - time.Since(last); wait > 0 {
+			time.AfterFunc(wait, flush)
+			return
+		}
+		flush()
+	}
+	stop = func() {
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+	}
+	return send, stop
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // newBareUI is a UI with no window, for testing the job machinery alone.
@@ -19,7 +18,7 @@ func newBareUI() (*UI, *uiLoop) {
 // runUntil drains the loop until cond holds.
 func runUntil(t *testing.T, loop *uiLoop, cond func() bool) {
 	t.Helper()
-	require.Eventually(t, func() bool { loop.drain(); return cond() }, 5*time.Second, time.Millisecond)
+	poll(t, loop, 5*time.Second, cond, "the jobs never got there")
 }
 
 func TestJobs(t *testing.T) {
@@ -111,4 +110,31 @@ func TestJobs(t *testing.T) {
 		u.wg.Wait()
 		assert.False(t, started)
 	})
+}
+
+func TestAProgressReportThatComesTooSoonIsShownLaterNotDropped(t *testing.T) {
+	_, loop := newBareUI()
+	var shown []int
+	send, stop := throttle(loop.post, 50*time.Millisecond, func(v int) { shown = append(shown, v) })
+	for i := 1; i <= 5; i++ {
+		send(i) // all before the UI goroutine gets its turn
+	}
+	loop.drain()
+	assert.Equal(t, []int{5}, shown, "one update, with the latest report")
+
+	// Within the interval after an update, a report waits for its turn
+	// instead of being dropped.
+	send(6)
+	loop.drain()
+	assert.Equal(t, []int{5}, shown, "too soon: not shown yet")
+	runUntil(t, loop, func() bool { return shown[len(shown)-1] == 6 })
+
+	// After stop (the job is about to show its result) nothing more is
+	// shown, even a report already waiting for its turn.
+	send(7)
+	stop()
+	send(8)
+	time.Sleep(120 * time.Millisecond)
+	loop.drain()
+	assert.Equal(t, []int{5, 6}, shown)
 }

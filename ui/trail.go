@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -383,14 +382,9 @@ func (p *trailPane) onDownload() {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		p.setDownloadCancel(cancel)
-		var last time.Time
-		res, who, err := svc.DownloadLogs(ctx, id, profile, req, func(pr app.LogDownloadProgress) {
-			end := !pr.Listing && pr.FilesDone == pr.FilesTotal
-			if now := time.Now(); end || now.Sub(last) >= 100*time.Millisecond {
-				last = now
-				u.do(func() { p.onDownloadProgress(pr) })
-			}
-		})
+		progress, stop := throttle(u.do, progressEvery, p.onDownloadProgress)
+		res, who, err := svc.DownloadLogs(ctx, id, profile, req, progress)
+		stop()
 		return func() {
 			p.setDownloadCancel(nil)
 			p.dlBtn.Enable()
@@ -463,13 +457,9 @@ func (p *trailPane) onRun() {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		p.setCancel(cancel)
-		var last time.Time
-		res, err := trail.Analyze(ctx, paths, trail.Options{Filter: f, Progress: func(pr trail.Progress) {
-			if now := time.Now(); now.Sub(last) >= 100*time.Millisecond || pr.FilesDone == pr.FilesTotal {
-				last = now
-				u.do(func() { p.onProgress(pr) })
-			}
-		}})
+		progress, stop := throttle(u.do, progressEvery, p.onProgress)
+		res, err := trail.Analyze(ctx, paths, trail.Options{Filter: f, Progress: progress})
+		stop()
 		return func() {
 			p.setCancel(nil)
 			p.runBtn.Enable()

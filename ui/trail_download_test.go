@@ -32,10 +32,13 @@ import (
 // reads down (to cancel a download half-way), reached only on loopback
 // with fake keys, and a GUI whose service connects to it.
 type trailS3 struct {
-	h       *harness
-	bucket  string
-	prefix  string
-	delay   atomic.Int64 // nanoseconds added to each object read
+	h      *harness
+	bucket string
+	prefix string
+	// pass, when not negative, is how many object reads are answered; the
+	// ones after it are held until their request is cancelled, so a copy
+	// stops half-way at the same place however loaded the machine is.
+	pass    atomic.Int64
 	gets    atomic.Int64
 	connect atomic.Int64
 	files   map[string][]byte
@@ -63,23 +66,28 @@ func newTrailS3(t *testing.T, objects int) *trailS3 {
 
 	e := &trailS3{bucket: fmt.Sprintf("trail%d-%d-logs", time.Now().UnixNano()%1e6, trailS3Runs.Add(1)),
 		prefix: "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/", files: map[string][]byte{}}
+	e.pass.Store(-1)
 	srv := kumo.NewServer()
 	t.Cleanup(srv.Close)
 	target, err := url.Parse(srv.URL)
 	require.NoError(t, err)
 	rp := httputil.NewSingleHostReverseProxy(target)
+	released := make(chan struct{})
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "" && strings.Count(strings.Trim(r.URL.Path, "/"), "/") > 0 {
-			e.gets.Add(1)
-			select {
-			case <-time.After(time.Duration(e.delay.Load())):
-			case <-r.Context().Done():
+			if n, pass := e.gets.Add(1), e.pass.Load(); pass >= 0 && n > pass {
+				select {
+				case <-r.Context().Done():
+				case <-released:
+					http.Error(w, "test over", http.StatusServiceUnavailable)
+				}
 				return
 			}
 		}
 		rp.ServeHTTP(w, r)
 	}))
 	t.Cleanup(proxy.Close)
+	t.Cleanup(func() { close(released) }) // before Close, which waits for held reads
 	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
 	t.Setenv("AWS_ENDPOINT_URL_S3", proxy.URL)
 
@@ -135,6 +143,7 @@ func (e *trailS3) pane(exercise bool) *trailPane {
 func TestTrailPaneDownloadsFromS3ThenAnalyses(t *testing.T) {
 	e := newTrailS3(t, 6)
 	p := e.pane(false)
+	status := now(func() string { return p.dlStatus.Text })
 
 	p.s3URL.SetText("not a location")
 	test.Tap(p.dlBtn)
@@ -142,7 +151,7 @@ func TestTrailPaneDownloadsFromS3ThenAnalyses(t *testing.T) {
 
 	p.s3URL.SetText("s3://" + e.bucket + "/" + e.prefix)
 	test.Tap(p.dlBtn)
-	e.h.eventually(func() bool { return strings.HasPrefix(p.dlStatus.Text, "Copied") }, "the download never finished: %q %v", p.dlStatus.Text, e.h.u.lastErr)
+	e.h.eventually(func() bool { return strings.HasPrefix(p.dlStatus.Text, "Copied") }, "the download never finished: %q %v", status, now(func() string { return fmt.Sprint(e.h.u.lastErr) }))
 	assert.Contains(t, p.dlStatus.Text, "Copied 6 files")
 	assert.Contains(t, p.dlStatus.Text, "0 were already there")
 	assert.False(t, p.dlBtn.Disabled())
@@ -165,9 +174,46 @@ func TestTrailPaneDownloadsFromS3ThenAnalyses(t *testing.T) {
 	// Again: everything is in the cache already, nothing is fetched.
 	before := e.gets.Load()
 	test.Tap(p.dlBtn)
-	e.h.eventually(func() bool { return strings.Contains(p.dlStatus.Text, "6 were already there") }, "the second download never finished: %q", p.dlStatus.Text)
+	e.h.eventually(func() bool { return strings.Contains(p.dlStatus.Text, "6 were already there") }, "the second download never finished: %q", status)
 	assert.Equal(t, before, e.gets.Load())
 	assert.Len(t, p.paths, 1, "the same folder is listed once")
+}
+
+// A copy cancelled half-way keeps the files it finished, and pressing
+// Download again fetches only the others. The proxy answers five object
+// reads and holds the rest until they are cancelled, so the pane must show
+// "5 of 12" (the last progress report is not lost, however close together
+// the five came) and stay there until Cancel.
+func TestTrailPaneDownloadCancelAndResume(t *testing.T) {
+	e := newTrailS3(t, 12)
+	e.pass.Store(5)
+	p := e.pane(false)
+	status := now(func() string { return p.dlStatus.Text })
+	p.s3URL.SetText("s3://" + e.bucket + "/" + e.prefix)
+	test.Tap(p.dlBtn)
+	e.h.eventually(func() bool { return strings.HasPrefix(p.dlStatus.Text, "Copying: 5 of 12 files") }, "the copy never showed its five files: %q", status)
+	assert.False(t, p.dlCancelBtn.Disabled())
+	assert.True(t, p.dlBtn.Disabled(), "one download at a time")
+	test.Tap(p.dlCancelBtn)
+	e.h.eventually(func() bool { return strings.HasPrefix(p.dlStatus.Text, "Download cancelled") }, "cancel never took: %q", status)
+	assert.Equal(t, "Download cancelled after 5 files; press Download again to fetch the rest.", p.dlStatus.Text)
+	assert.Empty(t, p.paths, "a cancelled copy is not analysed")
+	assert.NoError(t, e.h.u.lastErr, "cancelling is not an error")
+	assert.False(t, p.dlBtn.Disabled())
+
+	e.pass.Store(-1)
+	test.Tap(p.dlBtn)
+	e.h.eventually(func() bool { return strings.HasPrefix(p.dlStatus.Text, "Copied") }, "the resumed download never finished: %q", status)
+	assert.Contains(t, p.dlStatus.Text, "Copied 7 files")
+	assert.Contains(t, p.dlStatus.Text, "; 5 were already there.")
+	assert.Equal(t, 1.0, p.dlProgress.Value)
+	assert.Len(t, p.paths, 1)
+	cache := filepath.Join(os.Getenv("XDG_CACHE_HOME"), "s3responder", "cloudtrail", e.bucket)
+	for key, want := range e.files {
+		got, err := os.ReadFile(filepath.Join(cache, filepath.FromSlash(key)))
+		require.NoError(t, err)
+		assert.Equal(t, want, got, key)
+	}
 }
 
 func TestTrailPaneDownloadNeverForAnExercise(t *testing.T) {
