@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -11,21 +10,21 @@ import (
 
 func TestEscapeCodesInATitleCannotForgeALineOfIncidentList(t *testing.T) {
 	e := newEnv(t)
+	// A title is one line: control characters are refused when it is
+	// typed (and when a bundle brings one), so none can reach the list.
 	forged := "real\x1b[2K\r\nINC-20260101-FORGED  closed  P4  5  2026-01-01 00:00  nothing to see\x1b]0;owned\x07\u202e"
-	e.newIncident("--title", forged)
-	out := e.must("incident", "list")
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	require.Len(t, lines, 2, out)
-	assert.NotContains(t, out, "\x1b")
-	assert.NotContains(t, out, "\r")
-	assert.NotContains(t, out, "\a")
-	assert.Contains(t, lines[1], `real\x1b[2K\x0d\x0aINC-20260101-FORGED`)
-	assert.Contains(t, lines[1], `\x1b]0;owned\x07\u202e`)
+	code, out, errOut := e.run("incident", "new", "--title", forged)
+	assert.NotEqual(t, exitOK, code, out)
+	assert.Contains(t, errOut, "holds control characters")
+	assert.NotContains(t, errOut, "\x1b[2K\r", "the refusal itself shows the title escaped")
+	assert.Contains(t, e.must("incident", "list"), "No incident")
 
-	// JSON keeps the exact title, and stays valid JSON.
-	var list []map[string]any
-	require.NoError(t, json.Unmarshal([]byte(e.must("incident", "list", "--json")), &list))
-	assert.Equal(t, forged, list[0]["title"])
+	// A title stored before this check (a database of an older build)
+	// is printed through escapeTerm, as every value of the list.
+	line := escapeTerm(forged)
+	assert.NotContains(t, line, "\n", "one line stays one line")
+	assert.NotContains(t, line, "\x1b")
+	assert.Contains(t, line, `real\x1b[2K\x0d\x0aINC-20260101-FORGED`)
 }
 
 func TestEscapeCodesInNotesAreShownAsTextInTheTimelineAndShow(t *testing.T) {
