@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"s3responder/app"
+	"s3responder/trail"
 )
 
 // LogsAPI is the S3 calls of a log download, with the SDK's exact
@@ -316,6 +317,14 @@ func (d *download) fetch(ctx context.Context, o object) (int64, string, error) {
 		return cw.n, "", fmt.Errorf("move the copy of %s into place: %w", o.key, err)
 	}
 	committed = true
+	// CloudTrail keeps a digest file's signature in the object's metadata
+	// (x-amz-meta-signature), not in the file: it is saved beside it, where
+	// 'trail verify' looks, or every copied chain would end unsigned.
+	if sig := strings.TrimSpace(out.Metadata["signature"]); sig != "" && strings.Contains(o.key, "/CloudTrail-Digest/") {
+		if err := os.WriteFile(trail.SignatureSidecar(o.path), []byte(sig+"\n"), 0o600); err != nil {
+			return n, "", fmt.Errorf("save the signature of %s: %w", o.key, err)
+		}
+	}
 	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 

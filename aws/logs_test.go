@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"s3responder/app"
+	"s3responder/trail"
 )
 
 // logBucket is a bucket on kumo filled like a CloudTrail log bucket.
@@ -338,4 +339,24 @@ func TestLogCopierFailuresAndConcurrency(t *testing.T) {
 	assert.Empty(t, left, "temporary files are removed")
 	assert.LessOrEqual(t, f.max, 3)
 	assert.GreaterOrEqual(t, f.max, 2, "objects are fetched in parallel")
+}
+
+// CloudTrail keeps a digest's signature in the object's metadata: a copy
+// saves it beside the digest file, where 'trail verify' reads it.
+func TestADownloadedDigestKeepsItsSignatureBesideIt(t *testing.T) {
+	lb := newLogBucket(t, 1)
+	ctx := context.Background()
+	key := "AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/03/01/111122223333_CloudTrail-Digest_eu-west-1_trail_eu-west-1_20260301T100000Z.json.gz"
+	_, err := lb.s.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: &lb.bucket, Key: &key, Body: bytes.NewReader([]byte("digest")),
+		Metadata: map[string]string{"signature": "7e3a9f", "signature-algorithm": "SHA256withRSA"}})
+	require.NoError(t, err)
+	dir := filepath.Join(t.TempDir(), "copy")
+	_, err = lb.copier(0).Download(ctx, app.LogDownload{Bucket: lb.bucket, Prefix: "AWSLogs/111122223333/CloudTrail-Digest/", Dir: dir}, nil)
+	require.NoError(t, err)
+	path := filepath.Join(dir, filepath.FromSlash(key))
+	sig, err := os.ReadFile(trail.SignatureSidecar(path))
+	require.NoError(t, err, "the signature is saved beside the digest")
+	assert.Equal(t, "7e3a9f\n", string(sig))
+	_, err = os.Stat(trail.SignatureSidecar(filepath.Join(dir, filepath.FromSlash(lb.prefix))))
+	assert.True(t, os.IsNotExist(err))
 }
