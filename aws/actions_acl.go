@@ -82,6 +82,13 @@ func aclPolicy(state json.RawMessage) (*s3types.AccessControlPolicy, error) {
 	if err := json.Unmarshal(state, &st); err != nil || st.Owner.ID == "" {
 		return nil, fmt.Errorf("%w: ACL state %s", app.ErrInvalid, state)
 	}
+	return ACLPolicy(st), nil
+}
+
+// ACLPolicy is an ACL in S3's terms: the policy a PutObjectAcl or
+// PutBucketAcl sends, and a GetObjectAcl or GetBucketAcl returns (the
+// simulated account answers with it too).
+func ACLPolicy(st changeplan.ACL) *s3types.AccessControlPolicy {
 	policy := &s3types.AccessControlPolicy{Owner: &s3types.Owner{ID: sdkaws.String(st.Owner.ID)}, Grants: []s3types.Grant{}}
 	for _, g := range st.Grants {
 		ge := &s3types.Grantee{Type: s3types.Type(g.Grantee.Type)}
@@ -96,7 +103,7 @@ func aclPolicy(state json.RawMessage) (*s3types.AccessControlPolicy, error) {
 		}
 		policy.Grants = append(policy.Grants, s3types.Grant{Grantee: ge, Permission: s3types.Permission(g.Permission)})
 	}
-	return policy, nil
+	return policy
 }
 
 // writeObjectACL sets an object's whole ACL with one PutObjectAcl.

@@ -463,21 +463,8 @@ func (a s3API) GetBucketPolicyStatus(_ context.Context, in *s3.GetBucketPolicySt
 // ACLs.
 
 func aclOutput(st aclState) (*s3types.Owner, []s3types.Grant) {
-	grants := []s3types.Grant{}
-	for _, g := range st.Grants {
-		ge := &s3types.Grantee{Type: s3types.Type(g.Grantee.Type)}
-		if g.Grantee.ID != "" {
-			ge.ID = sdkaws.String(g.Grantee.ID)
-		}
-		if g.Grantee.URI != "" {
-			ge.URI = sdkaws.String(g.Grantee.URI)
-		}
-		if g.Grantee.EmailAddress != "" {
-			ge.EmailAddress = sdkaws.String(g.Grantee.EmailAddress)
-		}
-		grants = append(grants, s3types.Grant{Grantee: ge, Permission: s3types.Permission(g.Permission)})
-	}
-	return &s3types.Owner{ID: sdkaws.String(st.Owner.ID)}, grants
+	p := aws.ACLPolicy(st)
+	return p.Owner, p.Grants
 }
 
 // aclInput reads the ACL of a Put...Acl call: a canned ACL or a whole
