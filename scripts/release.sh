@@ -141,8 +141,13 @@ artifacts=("$linux_tar")
 if [ "$windows" = 1 ]; then
 	say "cross-building for Windows with mingw-w64"
 	start=$SECONDS
+	# fyne package for Windows builds twice (once plain, once with the
+	# icon and version resource) and takes the -ldflags out of GOFLAGS on
+	# the first build, so the kept second one would lose the stamp. An
+	# existing executable skips the first build.
+	: >"$src/s3responder.exe"
 	(cd "$src" && GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc \
-		"$fyne" package -os windows --release)
+		"$fyne" package -os windows --release --exe s3responder.exe)
 	exe=$work/windows/s3responder.exe
 	mkdir -p "$work/windows"
 	mv "$src/S3 Responder.exe" "$exe"
