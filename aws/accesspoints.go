@@ -36,6 +36,14 @@ func (x *ExposureChecker) accessPoints(ctx context.Context, bucket, region strin
 	if x.AccessPoints == nil || x.Account == "" {
 		return nil
 	}
+	// A read that failed leaves the verdict undetermined, as for the
+	// account's settings (controlUnread).
+	bit := func(p *Problem) exposure.Unread {
+		if x.controlUnread(p) {
+			return exposure.UnreadAccessPoints
+		}
+		return 0
+	}
 	opt := func(o *s3control.Options) {
 		if region != "" {
 			o.Region = region
@@ -49,7 +57,7 @@ func (x *ExposureChecker) accessPoints(ctx context.Context, bucket, region strin
 		if err != nil {
 			it, p := x.record("access-points", bucket, region, "s3control:ListAccessPoints", nil, err)
 			add(it, p)
-			unknown("access points", exposure.UnreadAccessPoints, p)
+			unknown("access points", bit(p), p)
 			return nil
 		}
 		listed = append(listed, out.AccessPointList...)
@@ -76,7 +84,7 @@ func (x *ExposureChecker) accessPoints(ctx context.Context, bucket, region strin
 		get, err := x.AccessPoints.GetAccessPoint(ctx, &s3control.GetAccessPointInput{AccountId: &x.Account, Name: n}, opt)
 		it, p := x.record("access-point-"+name, bucket, region, "s3control:GetAccessPoint", get, err)
 		add(it, p)
-		unknown("settings of access point "+name, exposure.UnreadAccessPoints, p)
+		unknown("settings of access point "+name, bit(p), p)
 		if err == nil {
 			ap.NetworkOrigin = string(get.NetworkOrigin)
 			if c := get.PublicAccessBlockConfiguration; c != nil {
@@ -92,7 +100,7 @@ func (x *ExposureChecker) accessPoints(ctx context.Context, bucket, region strin
 		pol, err := x.AccessPoints.GetAccessPointPolicy(ctx, &s3control.GetAccessPointPolicyInput{AccountId: &x.Account, Name: n}, opt)
 		it, p = x.record("access-point-"+name+"-policy", bucket, region, "s3control:GetAccessPointPolicy", pol, err)
 		add(it, p)
-		unknown("policy of access point "+name, exposure.UnreadAccessPoints, p)
+		unknown("policy of access point "+name, bit(p), p)
 		if err == nil {
 			ap.Policy = sdkaws.ToString(pol.Policy)
 		}

@@ -272,7 +272,7 @@ func (x *ExposureChecker) check(ctx context.Context, bucket, region, ownerCanoni
 	in.AccountBPA = acct.bpa
 	if acct.unknown != "" {
 		in.Unknown = append(in.Unknown, acct.unknown)
-		if x.accountUnread(acct.problem) {
+		if x.controlUnread(acct.problem) {
 			in.Unread |= exposure.UnreadAccountBPA
 		}
 	}
@@ -298,11 +298,13 @@ func (x *ExposureChecker) check(ctx context.Context, bucket, region, ownerCanoni
 	return be, nil
 }
 
-// accountUnread says whether the account's Block Public Access must count
-// as unread (no verdict may depend on it) rather than as not configured:
-// when its read was refused or failed against AWS. Without an S3 Control
-// client or an account id it was not asked for at all, and verdicts say so.
-func (x *ExposureChecker) accountUnread(p *Problem) bool {
+// controlUnread says whether an S3 Control read (the account's Block
+// Public Access, the access points) must count as unread (no verdict may
+// depend on it) rather than as not configured: when it was refused, or
+// failed against AWS. An S3-compatible server has no S3 Control, so there
+// only a refusal counts. Without an S3 Control client or an account id it
+// was not asked for at all, and verdicts say so.
+func (x *ExposureChecker) controlUnread(p *Problem) bool {
 	switch {
 	case p == nil, p.Kind == KindNotSupported:
 		return false
