@@ -16,7 +16,6 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/sivchari/kumo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -83,8 +82,7 @@ type aclBucket struct {
 // and non-ASCII letters.
 func newACLBucket(t *testing.T, n int) (*aclBucket, *Session) {
 	t.Helper()
-	srv := kumo.NewServer()
-	t.Cleanup(srv.Close)
+	srv := kumoServer()
 	proxy := newACLProxy(t, srv.URL)
 	s := connectTo(t, proxy.URL)
 	ctx := context.Background()

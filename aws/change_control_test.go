@@ -21,7 +21,6 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/sivchari/kumo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -313,8 +312,7 @@ type controlAccount struct {
 
 func newControlAccount(t *testing.T) *controlAccount {
 	t.Helper()
-	srv := kumo.NewServer()
-	t.Cleanup(srv.Close)
+	srv := kumoServer()
 	s := connectTo(t, srv.URL)
 	ctl := newControlAPI(t, s.S3)
 	t.Setenv("AWS_ENDPOINT_URL_S3_CONTROL", ctl.URL)

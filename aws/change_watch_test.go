@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sivchari/kumo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -101,8 +100,7 @@ func (w *watchTrail) callCount() int {
 }
 
 func TestWatchCredentials(t *testing.T) {
-	srv := kumo.NewServer()
-	t.Cleanup(srv.Close)
+	srv := kumoServer()
 	trail := newWatchTrail(t)
 	s := connectTo(t, srv.URL)
 	t.Setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", trail.URL)

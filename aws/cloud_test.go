@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/sivchari/kumo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -213,8 +212,7 @@ func TestConnectorRefusesExercises(t *testing.T) {
 // TestConnectorIntoService runs the app's use case over the real adapter
 // and kumo, so the two halves are known to fit.
 func TestConnectorIntoService(t *testing.T) {
-	srv := kumo.NewServer()
-	t.Cleanup(srv.Close)
+	srv := kumoServer()
 	s := connectTo(t, srv.URL)
 	bucket := fmt.Sprintf("svc-%d", time.Now().UnixNano())
 	_, err := s.S3.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket})

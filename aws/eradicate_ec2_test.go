@@ -20,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/sivchari/kumo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -264,8 +263,7 @@ type ec2World struct {
 
 func newEC2World(t *testing.T, f *fakeEC2) *ec2World {
 	t.Helper()
-	k := kumo.NewServer()
-	t.Cleanup(k.Close)
+	k := kumoServer()
 	fsrv := newFakeEC2(t, f)
 	t.Setenv("AWS_ENDPOINT_URL_EC2", fsrv.URL)
 	t.Setenv("AWS_ENDPOINT_URL_AUTO_SCALING", fsrv.URL)

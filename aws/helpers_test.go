@@ -1,7 +1,10 @@
 package aws
 
 import (
+	"sync"
+
 	"context"
+	"github.com/sivchari/kumo"
 	"net"
 	"net/http"
 	"os"
@@ -79,3 +82,11 @@ func connectTo(t *testing.T, endpoint string, extra ...func(*config.LoadOptions)
 	require.True(t, s.CustomEndpoint, "AWS_ENDPOINT_URL must be honoured")
 	return s
 }
+
+// kumoServer is the test binary's one kumo. kumo keeps one S3 store per
+// process whatever the number of servers, and each new server rewires that
+// store (its notification publishers) while the notification goroutines of
+// earlier PutObject calls may read it: a data race inside kumo, which -race
+// reports now and then. One server per process avoids it; the tests keep
+// their names apart with prefixes, as they must anyway.
+var kumoServer = sync.OnceValue(kumo.NewServer)

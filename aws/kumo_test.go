@@ -13,7 +13,6 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/sivchari/kumo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -45,8 +44,7 @@ func (k kumoAccount) name(short string) string { return k.prefix + short }
 
 func newKumoAccount(t *testing.T) kumoAccount {
 	t.Helper()
-	srv := kumo.NewServer()
-	t.Cleanup(srv.Close)
+	srv := kumoServer()
 	control := newControlServer(t)
 	s := connectTo(t, srv.URL)
 	// Account Block Public Access comes from its own server, through the

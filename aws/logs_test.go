@@ -21,7 +21,6 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/sivchari/kumo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -42,8 +41,7 @@ var logRuns atomic.Int64
 
 func newLogBucket(t *testing.T, n int) logBucket {
 	t.Helper()
-	srv := kumo.NewServer()
-	t.Cleanup(srv.Close)
+	srv := kumoServer()
 	s := connectTo(t, srv.URL)
 	lb := logBucket{s: s, bucket: fmt.Sprintf("logs-%d-%d", time.Now().UnixNano()%1e6, logRuns.Add(1)),
 		prefix: "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/", objects: map[string][]byte{}}

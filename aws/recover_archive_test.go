@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/sivchari/kumo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -202,8 +201,7 @@ func TestRestoreArchivedObjectsOnAnS3WireFake(t *testing.T) {
 		"deep/deep-cli.bin":  {class: "DEEP_ARCHIVE", size: 18},
 		"it/deep-access.bin": {class: "INTELLIGENT_TIERING", archive: "DEEP_ARCHIVE_ACCESS", size: 19},
 	})
-	k := kumo.NewServer()
-	t.Cleanup(k.Close)
+	k := kumoServer()
 	s := connectTo(t, k.URL)
 	// S3 alone goes to the fake (isolate clears AWS_ENDPOINT_URL_S3).
 	s.S3 = s3.New(s.S3.Options(), func(o *s3.Options) { o.BaseEndpoint = &f.URL })

@@ -20,7 +20,6 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/sivchari/kumo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -197,8 +196,7 @@ var awsRuns atomic.Int64
 func newAWSEnv(t *testing.T, configText string) *awsEnv {
 	t.Helper()
 	isolateAWS(t, configText)
-	srv := kumo.NewServer()
-	t.Cleanup(srv.Close)
+	srv := kumoServer()
 	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
 	t.Setenv("AWS_ENDPOINT_URL_S3_CONTROL", controlFake(t).URL)
 	proxy := newS3Proxy(t, srv.URL)

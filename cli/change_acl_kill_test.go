@@ -20,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/sivchari/kumo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -92,8 +91,7 @@ func (p *aclKillProxy) counts() (map[string]int, int) {
 }
 
 func TestActACLResetResumesAfterSIGKILL(t *testing.T) {
-	srv := kumo.NewServer()
-	t.Cleanup(srv.Close)
+	srv := kumoServer()
 	target, err := url.Parse(srv.URL)
 	require.NoError(t, err)
 	proxy := &aclKillProxy{puts: map[string]int{}, n: 1100, exited: make(chan struct{})}

@@ -11,7 +11,6 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/sivchari/kumo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -32,8 +31,7 @@ type actEnv struct {
 func newActEnv(t *testing.T) *actEnv {
 	t.Helper()
 	isolateAWS(t, defaultConfig)
-	srv := kumo.NewServer()
-	t.Cleanup(srv.Close)
+	srv := kumoServer()
 	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
 	e := &actEnv{testEnv: newEnv(t)}
 	pb, err := app.ParsePlaybook("playbook.yaml", assets.Playbook)

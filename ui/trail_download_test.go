@@ -20,7 +20,6 @@ import (
 	"fyne.io/fyne/v2/test"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/sivchari/kumo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -67,8 +66,7 @@ func newTrailS3(t *testing.T, objects int) *trailS3 {
 	e := &trailS3{bucket: fmt.Sprintf("trail%d-%d-logs", time.Now().UnixNano()%1e6, trailS3Runs.Add(1)),
 		prefix: "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/", files: map[string][]byte{}}
 	e.pass.Store(-1)
-	srv := kumo.NewServer()
-	t.Cleanup(srv.Close)
+	srv := kumoServer()
 	target, err := url.Parse(srv.URL)
 	require.NoError(t, err)
 	rp := httputil.NewSingleHostReverseProxy(target)
